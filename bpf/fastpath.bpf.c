@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * fastpath.bpf.c - the XDP fast path.
+ *
+ * A packet is forwarded only on an exact match of ingress ifindex, tuple
+ * and encapsulation in the flow table, and only when no pass rule applies.
+ * Everything doubtful goes to the slow path with XDP_PASS; nothing is ever
+ * dropped here. All pass checks run before the first write to the packet,
+ * so a passed packet is always the packet that arrived.
+ *
+ * No CO-RE: only UAPI headers and our own maps, so the object loads on
+ * kernels built without BTF (OpenWrt) down to 5.15.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fastpath.h"
+#include "maps.h"
+#include "parse.h"
+#include "nat.h"
+#include "l2.h"
+
+static __always_inline void count(__u32 reason, __u64 bytes)
+{
+	struct fp_counter *c = bpf_map_lookup_elem(&fp_stats, &reason);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline int pass(__u32 reason, __u64 bytes)
+{
+	count(reason, bytes);
+	return XDP_PASS;
+}
+
+static __always_inline int lease_expired(__u64 now)
+{
+	__u32 zero = 0;
+	struct fp_config *cfg = bpf_map_lookup_elem(&fp_config, &zero);
+
+	return cfg && cfg->lease_expires && now > cfg->lease_expires;
+}
+
+/* The checks that need the entry, in the order a reader would ask them. */
+static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
+				      __u64 now, const int family)
+{
+	switch (f->state) {
+	case FP_STATE_XDP:
+		break;
+	case FP_STATE_HW_PENDING:
+		return FP_R_HW_PENDING;
+	case FP_STATE_HW:
+		return FP_R_HW;
+	default:
+		return FP_R_TEARDOWN;
+	}
+	if (lease_expired(now))
+		return FP_R_LEASE;
+	if (p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
+		/* conntrack must see the close; every later packet of this
+		 * direction follows it up until the daemon removes the entry.
+		 */
+		f->state = FP_STATE_TEARDOWN;
+		return FP_R_TCP_FIN_RST;
+	}
+	if (p->tcp_flags & TCP_FLAG_SYN)
+		return FP_R_TCP_SYN;
+	if (family == AF_INET ? p->ip4->ttl <= 1 : p->ip6->hop_limit <= 1)
+		return FP_R_TTL;
+	if (p->l3_len > f->mtu)
+		return FP_R_MTU;
+	if (!bpf_map_lookup_elem(&tx_ports, &f->oif))
+		return FP_R_NO_EGRESS;
+	return FP_R_REDIRECT;
+}
+
+/*
+ * Everything after the Ethernet header, for one address family. @family is
+ * a constant in each of the two inlined copies (see nat_rewrite()).
+ */
+static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
+				   struct pkt *p, __u64 len, const int family)
+{
+	struct fp_flow_key key = { .ifindex = ctx->ingress_ifindex };
+	struct fp_flow *f;
+	__u64 now;
+	int ret;
+
+	if (family == AF_INET)
+		ret = parse_ipv4(c, p, &key);
+	else
+		ret = parse_ipv6(c, p, &key);
+	if (ret < 0)
+		return pass(-ret, len);
+	ret = parse_l4(c, p, &key, ret);
+	if (ret < 0)
+		return pass(-ret, len);
+
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f)
+		return pass(FP_R_NO_ENTRY, len);
+
+	now = bpf_ktime_get_ns();
+	ret = flow_check(f, p, now, family);
+	if (ret != FP_R_REDIRECT)
+		return pass(ret, len);
+
+	nat_rewrite(p, f, key.proto, family);
+	l2_rewrite(p->eth, f);
+
+	/* One direction is normally steered to one RX queue, so these
+	 * atomics are uncontended; they stay correct when RSS spreads it.
+	 */
+	__sync_fetch_and_add(&f->packets, 1);
+	__sync_fetch_and_add(&f->bytes, p->l3_len);
+	f->last_seen = now;
+	count(FP_R_REDIRECT, len);
+
+	/* tx_ports was checked above within this RCU section; if the port
+	 * vanished in between, XDP_ABORTED shows in the xdp_exception
+	 * tracepoint rather than passing a rewritten packet up.
+	 */
+	return bpf_redirect_map(&tx_ports, f->oif, 0);
+}
+
+SEC("xdp")
+int fastpath_xdp(struct xdp_md *ctx)
+{
+	struct hdr_cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	__u64 len = c.end - c.pos;
+	struct pkt p = {};
+	int ret;
+
+	ret = parse_eth(&c, &p);
+	if (ret < 0)
+		return pass(-ret, len);
+	if (ret == bpf_htons(ETH_P_IP))
+		return forward(ctx, &c, &p, len, AF_INET);
+	return forward(ctx, &c, &p, len, AF_INET6);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * maps.h - the datapath's maps. All are pinned by name under
+ * /sys/fs/bpf/fastpath, so a restarted daemon or CLI re-adopts them.
+ */
+#ifndef FP_MAPS_H
+#define FP_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fastpath.h"
+
+/* The one flow table: one entry per direction. Sized by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_DEFAULT_CAPACITY);
+	__type(key, struct fp_flow_key);
+	__type(value, struct fp_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+/* Attached devices, the only redirect targets. Key and value: ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, FP_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tx_ports SEC(".maps");
+
+/* Per-CPU packets/bytes per enum fp_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_stats SEC(".maps");
+
+/* Runtime configuration: the lease. One slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_config SEC(".maps");
+
+#endif /* FP_MAPS_H */

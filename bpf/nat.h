@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * nat.h - address/port rewrite with incremental checksum updates.
+ *
+ * RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'). The ~m + m' terms of every
+ * changed word are summed into one 64-bit accumulator (a "diff"), which is
+ * folded and applied once per checksum field. One's complement sums do not
+ * depend on byte order as long as every word is read from the packet the
+ * same way, so all words are used as stored (network order).
+ */
+#ifndef FP_NAT_H
+#define FP_NAT_H
+
+#include "parse.h"
+
+static __always_inline __u16 csum_fold64(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+static __always_inline __u64 csum_diff16(__u64 d, __u16 from, __u16 to)
+{
+	return d + (__u16)~from + to;
+}
+
+static __always_inline __u64 csum_diff32(__u64 d, __u32 from, __u32 to)
+{
+	return d + (__u32)~from + to;
+}
+
+static __always_inline __u64 csum_diff128(__u64 d, const __u32 *from,
+					  const __u32 *to)
+{
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		d = csum_diff32(d, from[i], to[i]);
+	return d;
+}
+
+static __always_inline __u16 csum_apply(__u16 check, __u64 diff)
+{
+	return (__u16)~csum_fold64((__u16)~check + diff);
+}
+
+/*
+ * Rewrite addresses and ports of @p as @f says, decrement TTL or hop limit,
+ * and fix every checksum the changes touch. Only called after every pass
+ * check: from here on the packet is committed to the fast path.
+ *
+ * @family is a compile-time constant at every call site. The verifier
+ * cannot tell that p->ip4 and p->ip6 are mutually exclusive, so the two
+ * families must stay separate code paths rather than a runtime branch.
+ */
+static __always_inline void nat_rewrite(struct pkt *p, const struct fp_flow *f,
+					__u8 proto, const int family)
+{
+	__u64 l4diff = 0;	/* pseudo-header and port changes */
+	__sum16 *l4check = p->l4check;
+	__be16 *sport = &p->ports[0], *dport = &p->ports[1];
+
+	if (f->flags & FP_F_SNAT) {
+		l4diff = csum_diff16(l4diff, *sport, f->nat_sport);
+		*sport = f->nat_sport;
+	}
+	if (f->flags & FP_F_DNAT) {
+		l4diff = csum_diff16(l4diff, *dport, f->nat_dport);
+		*dport = f->nat_dport;
+	}
+
+	if (family == AF_INET) {
+		struct iphdr *ip = p->ip4;
+		__u64 ipdiff = 0;
+		__u16 old_ttl_word = *(__u16 *)&ip->ttl;
+
+		if (f->flags & FP_F_SNAT) {
+			ipdiff = csum_diff32(ipdiff, ip->saddr, f->nat_saddr[0]);
+			ip->saddr = f->nat_saddr[0];
+		}
+		if (f->flags & FP_F_DNAT) {
+			ipdiff = csum_diff32(ipdiff, ip->daddr, f->nat_daddr[0]);
+			ip->daddr = f->nat_daddr[0];
+		}
+		/* The addresses are in the L4 pseudo-header too. */
+		l4diff += ipdiff;
+		ip->ttl--;
+		ipdiff = csum_diff16(ipdiff, old_ttl_word, *(__u16 *)&ip->ttl);
+		ip->check = csum_apply(ip->check, ipdiff);
+	} else {
+		struct ipv6hdr *ip6 = p->ip6;
+
+		if (f->flags & FP_F_SNAT) {
+			l4diff = csum_diff128(l4diff, (__u32 *)&ip6->saddr,
+					      f->nat_saddr);
+			__builtin_memcpy(&ip6->saddr, f->nat_saddr, 16);
+		}
+		if (f->flags & FP_F_DNAT) {
+			l4diff = csum_diff128(l4diff, (__u32 *)&ip6->daddr,
+					      f->nat_daddr);
+			__builtin_memcpy(&ip6->daddr, f->nat_daddr, 16);
+		}
+		ip6->hop_limit--;
+	}
+
+	if (!(f->flags & (FP_F_SNAT | FP_F_DNAT)))
+		return;
+	if (proto == IPPROTO_UDP) {
+		/* An IPv4 UDP checksum of zero means "none" and stays zero.
+		 * A computed zero is sent as 0xffff (RFC 768); for IPv6,
+		 * where the checksum is mandatory, 0 would be invalid.
+		 */
+		if (family == AF_INET && *l4check == 0)
+			return;
+		*l4check = csum_apply(*l4check, l4diff) ?: 0xffff;
+	} else {
+		*l4check = csum_apply(*l4check, l4diff);
+	}
+}
+
+#endif /* FP_NAT_H */

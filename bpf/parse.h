@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * parse.h - header cursor and the L3/L4 parsers of the datapath.
+ *
+ * Every parser takes the cursor, checks bounds against data_end, advances
+ * past its header and fills the flow key. A negative return is a pass
+ * reason (enum fp_reason, negated): the packet goes to the slow path.
+ */
+#ifndef FP_PARSE_H
+#define FP_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+#include "fastpath.h"
+
+#ifndef AF_INET
+#define AF_INET		2
+#endif
+#ifndef AF_INET6
+#define AF_INET6	10
+#endif
+
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+
+struct hdr_cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the datapath needs to know about a parsed packet, beyond the key. */
+struct pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip4;		/* exactly one of ip4/ip6 is set */
+	struct ipv6hdr *ip6;
+	__be16 *ports;			/* source, destination: same in TCP and UDP */
+	__sum16 *l4check;		/* taken where the L4 bounds are known */
+	__u32 l3_len;			/* L3 length from the IP header */
+	__u8 tcp_flags;			/* byte 13 of the TCP header, 0 for UDP */
+};
+
+#define TCP_FLAG_FIN	0x01
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_RST	0x04
+
+static __always_inline int parse_eth(struct hdr_cursor *c, struct pkt *p)
+{
+	struct ethhdr *eth = c->pos;
+
+	if ((void *)(eth + 1) > c->end)
+		return -FP_R_MALFORMED;
+	c->pos = eth + 1;
+	p->eth = eth;
+
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+	case bpf_htons(ETH_P_IPV6):
+		return eth->h_proto;
+	/* Encapsulated frames are the subject of a later datapath stage. */
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return -FP_R_VLAN;
+	case bpf_htons(ETH_P_PPP_SES):
+		return -FP_R_PPPOE;
+	default:
+		return -FP_R_L2_PROTO;
+	}
+}
+
+static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
+				      struct fp_flow_key *k)
+{
+	struct iphdr *ip = c->pos;
+	__u32 tot;
+
+	if ((void *)(ip + 1) > c->end)
+		return -FP_R_MALFORMED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return -FP_R_MALFORMED;
+	if (ip->ihl != 5)
+		return -FP_R_IP_OPTIONS;
+	tot = bpf_ntohs(ip->tot_len);
+	/* Ethernet may pad short frames, so only a frame shorter than the
+	 * IP length is inconsistent.
+	 */
+	if (tot < sizeof(*ip) || (void *)ip + tot > c->end)
+		return -FP_R_MALFORMED;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return -FP_R_FRAGMENT;
+
+	c->pos = ip + 1;
+	p->ip4 = ip;
+	p->l3_len = tot;
+	k->family = AF_INET;
+	k->proto = ip->protocol;
+	k->saddr[0] = ip->saddr;
+	k->daddr[0] = ip->daddr;
+	return ip->protocol;
+}
+
+static __always_inline int ipv6_is_ext(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case 135:	/* mobility */
+	case 139:	/* HIP */
+	case 140:	/* shim6 */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
+				      struct fp_flow_key *k)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -FP_R_MALFORMED;
+	if (ip6->version != 6)
+		return -FP_R_MALFORMED;
+	plen = bpf_ntohs(ip6->payload_len);
+	/* payload_len 0 is a jumbogram, which needs a hop-by-hop header. */
+	if ((void *)(ip6 + 1) + plen > c->end)
+		return -FP_R_MALFORMED;
+	if (ipv6_is_ext(ip6->nexthdr))
+		return -FP_R_IPV6_EXT;
+
+	c->pos = ip6 + 1;
+	p->ip6 = ip6;
+	p->l3_len = plen + sizeof(*ip6);
+	k->family = AF_INET6;
+	k->proto = ip6->nexthdr;
+	__builtin_memcpy(k->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(k->daddr, &ip6->daddr, 16);
+	return ip6->nexthdr;
+}
+
+static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
+				    struct fp_flow_key *k, int proto)
+{
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = c->pos;
+
+		if ((void *)(th + 1) > c->end || th->doff < 5)
+			return -FP_R_MALFORMED;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->l4check = &th->check;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = c->pos;
+
+		if ((void *)(uh + 1) > c->end)
+			return -FP_R_MALFORMED;
+		p->l4check = &uh->check;
+	} else {
+		return -FP_R_L4_PROTO;
+	}
+	p->ports = c->pos;
+	k->sport = p->ports[0];
+	k->dport = p->ports[1];
+	return 0;
+}
+
+#endif /* FP_PARSE_H */

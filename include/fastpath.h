@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fastpath.h - the one flow table, defined once.
+ *
+ * Users: bpf/fastpath.bpf.c (datapath), user/ (the fastpath command),
+ * selftests/unit (packet vectors), selftests/bench (benchmark loader),
+ * and later kmod/ (genetlink attributes mirror these fields).
+ *
+ * Only fixed-width UAPI types are used, so the same header compiles for
+ * the BPF target, for userspace and for the kernel module unchanged.
+ */
+#ifndef FASTPATH_H
+#define FASTPATH_H
+
+#include <linux/types.h>
+
+#define FP_PIN_DIR	"/sys/fs/bpf/fastpath"
+#define FP_DEFAULT_CAPACITY	65536
+#define FP_MAX_PORTS	64
+
+/* VLAN ids in the key and value are host-order VIDs, 0 meaning "no tag".
+ * The outer tag of an 802.1ad (QinQ) frame carries FP_VLAN_8021AD, so a
+ * 0x88a8 and a 0x8100 outer tag never alias.
+ */
+#define FP_VLAN_VID_MASK	0x0fff
+#define FP_VLAN_8021AD		0x8000
+
+/*
+ * One direction of a connection, as it arrives on the ingress device.
+ * Addresses are 16 bytes for both families; IPv4 uses the first 4 and
+ * leaves the rest zero, so lookups never read uninitialised bytes.
+ */
+struct fp_flow_key {
+	__u32 ifindex;		/* ingress device */
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 pppoe_sid;	/* ingress PPPoE session, 0 = none */
+	__be16 sport;
+	__be16 dport;
+	__u16 vlan[2];		/* ingress VLAN ids, outer first, 0 = none */
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
+
+enum fp_state {
+	FP_STATE_XDP = 0,	/* forwarded by the XDP program */
+	FP_STATE_HW_PENDING,	/* handed to the PPE; XDP passes it up so it binds */
+	FP_STATE_HW,		/* bound in the PPE; the CPU should not see it */
+	FP_STATE_TEARDOWN,	/* FIN/RST seen or removed by policy: slow path */
+	FP_STATE_MAX,
+};
+
+/* fp_flow.flags */
+#define FP_F_SNAT	(1U << 0)	/* rewrite source address and port */
+#define FP_F_DNAT	(1U << 1)	/* rewrite destination address and port */
+#define FP_F_STATIC	(1U << 2)	/* added by hand; the daemon leaves it alone */
+
+/*
+ * What to do with a matching packet. The first 64 bytes are read on every
+ * packet and written only by userspace; the counters sit after them, so
+ * the per-packet writes dirty a different cache line of the value.
+ */
+struct fp_flow {
+	__u8 state;		/* enum fp_state */
+	__u8 flags;		/* FP_F_* */
+	__u16 mtu;		/* egress MTU: longer L3 packets go to the slow path */
+	__u32 oif;		/* egress ifindex, must be in the devmap */
+	__be32 nat_saddr[4];	/* new source address when FP_F_SNAT */
+	__be32 nat_daddr[4];	/* new destination address when FP_F_DNAT */
+	__be16 nat_sport;	/* new source port when FP_F_SNAT */
+	__be16 nat_dport;	/* new destination port when FP_F_DNAT */
+	__u8 dmac[6];		/* next hop */
+	__u8 smac[6];		/* egress device */
+	__u16 out_vlan[2];	/* egress VLAN ids, outer first, 0 = none */
+	__u16 out_pppoe_sid;	/* egress PPPoE session, 0 = none */
+	__u16 pad;
+	__u64 packets;		/* updated by the datapath (and from the PPE) */
+	__u64 bytes;		/* L3 bytes, as conntrack counts them */
+	__u64 last_seen;	/* bpf_ktime_get_ns() of the last packet */
+};
+
+/*
+ * Why a packet got the verdict it got. FP_R_REDIRECT is the fast path;
+ * every other reason is a pass to the slow path. user/ prints the names
+ * from fp_reason_names[], so keep the two in the same order.
+ */
+enum fp_reason {
+	FP_R_REDIRECT = 0,	/* forwarded on the fast path */
+	FP_R_NO_ENTRY,		/* no exact match in the table */
+	FP_R_TEARDOWN,		/* entry is in teardown */
+	FP_R_HW_PENDING,	/* entry waits for the PPE to bind it */
+	FP_R_HW,		/* entry is bound in the PPE */
+	FP_R_L2_PROTO,		/* ethertype not IPv4/IPv6 */
+	FP_R_VLAN,		/* 802.1Q/802.1ad tagged */
+	FP_R_PPPOE,		/* PPPoE session frame */
+	FP_R_MALFORMED,		/* truncated or inconsistent header */
+	FP_R_FRAGMENT,		/* IPv4 fragment */
+	FP_R_IP_OPTIONS,	/* IPv4 header with options */
+	FP_R_IPV6_EXT,		/* IPv6 extension header */
+	FP_R_L4_PROTO,		/* neither TCP nor UDP */
+	FP_R_TTL,		/* TTL or hop limit <= 1 */
+	FP_R_MTU,		/* longer than the egress MTU */
+	FP_R_TCP_SYN,		/* SYN on an offloaded tuple */
+	FP_R_TCP_FIN_RST,	/* FIN or RST: entry marked teardown */
+	FP_R_NO_EGRESS,		/* egress device not in the devmap */
+	FP_R_LEASE,		/* daemon lease expired */
+	FP_R_MAX,
+};
+
+/* Per-CPU counters, one array slot per reason. */
+struct fp_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Runtime configuration, one slot in the "fp_config" array. The daemon
+ * renews lease_expires (a bpf_ktime_get_ns() time); 0 turns the lease off,
+ * which is the state without a daemon.
+ */
+struct fp_config {
+	__u64 lease_expires;
+	__u64 lease_ns;		/* the daemon's lease length, for status */
+};
+
+/* Layout is ABI between BPF, userspace and the kmod: pin it. */
+#define FP_OFF(t, m) __builtin_offsetof(struct t, m)
+_Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
+_Static_assert(FP_OFF(fp_flow_key, saddr) == 16, "fp_flow_key.saddr");
+_Static_assert(FP_OFF(fp_flow_key, daddr) == 32, "fp_flow_key.daddr");
+_Static_assert(sizeof(struct fp_flow) == 88, "fp_flow size");
+_Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
+_Static_assert(FP_OFF(fp_flow, packets) == 64, "fp_flow.packets");
+_Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
+_Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
+#undef FP_OFF
+
+#endif /* FASTPATH_H */
