@@ -9,7 +9,7 @@ BUILD    := build
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuser
+CFLAGS   += -DFP_VERSION=\"0.1\" -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuser
 LDLIBS   += -lbpf -lelf -lz -lmnl
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -Iinclude -Ibpf -I$(ARCH_INC)
@@ -53,7 +53,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fastpath.h Makefile | 
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/bench.bpf.o: selftests/bench/bench.bpf.c include/fastpath.h Makefile | $(BUILD)
+$(BUILD)/bench.bpf.o: selftests/bench/bench.bpf.c selftests/bench/bench.h include/fastpath.h Makefile | $(BUILD)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -73,7 +73,8 @@ $(BUILD)/test_vectors: $(UNIT_SRCS) $(wildcard selftests/unit/*.h) include/fastp
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) -o $@ $(LDLIBS)
 
-$(BUILD)/fp_bench: selftests/bench/fp_bench.c include/fastpath.h $(BUILD)/fastpath.skel.h Makefile
+$(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \
+		   $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

@@ -7,7 +7,7 @@ pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmnl-dev libnetfilter-conntrack-dev
-	iproute2 ethtool nftables conntrack iperf3 socat netcat-openbsd
+	iproute2 iputils-ping ethtool nftables conntrack iperf3 socat netcat-openbsd
 	python3 jq
 )
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# fastpath test runner.
+#
+#   selftests/run.sh [unit|e2e|vm]...     (default: unit e2e)
+#
+# Every test program prints one line per case: "PASS name", "FAIL name: why"
+# or "SKIP name: why". The runner runs each suite, tallies those lines and
+# ends with "N passed, N failed" (", N skipped" when any were skipped),
+# which CI reads. It exits non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit e2e)
+
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_one() {
+	local name=$1
+	shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local p f s
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	s=$(grep -c '^SKIP ' "$log")
+	# A test program that dies without reporting a failure still failed.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "selftests need root (BPF, network namespaces)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+for suite in "${suites[@]}"; do
+	case "$suite" in
+	unit)
+		run_one unit/test_vectors selftests/unit/run.sh
+		;;
+	e2e)
+		for t in selftests/e2e/test_*.sh; do
+			[ -e "$t" ] || continue
+			run_one "e2e/$(basename "$t" .sh)" bash "$t"
+		done
+		;;
+	vm)
+		for t in selftests/vm/test_*.sh; do
+			[ -e "$t" ] || continue
+			run_one "vm/$(basename "$t" .sh)" bash "$t"
+		done
+		;;
+	*)
+		echo "unknown suite: $suite" >&2
+		exit 2
+		;;
+	esac
+done
+
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ]

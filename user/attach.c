@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * attach.c - load or re-adopt the pinned datapath, attach it to devices.
+ *
+ * All state lives in bpffs under FP_PIN_DIR: the program ("xdp") and the
+ * maps, pinned by name. A second invocation, or a restarted daemon, finds
+ * them there and works on the same table; "detach" with no device removes
+ * everything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fp.h"
+#include "fastpath.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define PIN_PROG	FP_PIN_DIR "/xdp"
+
+static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
+					   "fp_config" };
+
+/* OpenWrt and minimal systems may not mount bpffs; pins need it. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		pr_warn("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int map_fd_by_pin(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, name);
+	return bpf_obj_get(path);
+}
+
+static void maps_init(struct fp_maps *m)
+{
+	m->prog = m->flows = m->tx_ports = m->stats = m->config = -1;
+}
+
+void fp_close(struct fp_maps *m)
+{
+	int *fds[] = { &m->prog, &m->flows, &m->tx_ports, &m->stats,
+		       &m->config };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Returns -ENOENT when nothing is pinned ("not attached"). */
+int fp_open_pinned(struct fp_maps *m)
+{
+	int err;
+
+	maps_init(m);
+	err = ensure_bpffs();
+	if (err)
+		return err;
+	m->prog = bpf_obj_get(PIN_PROG);
+	if (m->prog < 0)
+		return -errno;
+	m->flows = map_fd_by_pin("flows");
+	m->tx_ports = map_fd_by_pin("tx_ports");
+	m->stats = map_fd_by_pin("fp_stats");
+	m->config = map_fd_by_pin("fp_config");
+	if (m->flows < 0 || m->tx_ports < 0 || m->stats < 0 || m->config < 0) {
+		err = -errno;
+		pr_warn("pinned state in %s is incomplete; run 'fastpath detach' to reset it",
+			FP_PIN_DIR);
+		fp_close(m);
+		return err;
+	}
+	return 0;
+}
+
+static int pin_private(const char *path)
+{
+	if (chmod(path, 0600)) {
+		pr_warn("chmod %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = FP_PIN_DIR);
+	struct fastpath_bpf *skel;
+	char path[128];
+	int err;
+
+	err = fp_open_pinned(m);
+	if (err != -ENOENT) {
+		if (!err)
+			pr_debug("re-adopted pinned datapath in %s", FP_PIN_DIR);
+		return err;
+	}
+
+	if (mkdir(FP_PIN_DIR, 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s", FP_PIN_DIR, strerror(errno));
+		return -errno;
+	}
+	skel = fastpath_bpf__open_opts(&opts);
+	if (!skel) {
+		pr_warn("cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	err = bpf_map__set_max_entries(skel->maps.flows, capacity);
+	if (!err)
+		err = fastpath_bpf__load(skel);
+	if (err) {
+		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto out;
+	}
+	err = bpf_program__pin(skel->progs.fastpath_xdp, PIN_PROG);
+	if (err) {
+		pr_warn("cannot pin %s: %s", PIN_PROG, strerror(-err));
+		goto out;
+	}
+	err = pin_private(PIN_PROG);
+	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
+		err = pin_private(path);
+	}
+	if (!err)
+		err = fp_open_pinned(m);
+out:
+	fastpath_bpf__destroy(skel);
+	return err;
+}
+
+__u32 fp_prog_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+__u32 fp_map_capacity(int map_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/* "native", "generic", "offload", "other" (someone else's program) or NULL. */
+const char *fp_attach_mode(__u32 ifindex, __u32 our_prog_id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return NULL;
+	if (q.drv_prog_id == our_prog_id)
+		return "native";
+	if (q.skb_prog_id == our_prog_id)
+		return "generic";
+	if (q.prog_id || q.drv_prog_id || q.skb_prog_id || q.hw_prog_id)
+		return "other";
+	return NULL;
+}
+
+static int xdp_attach(int prog_fd, __u32 ifindex, __u32 flags)
+{
+	/* Never replace somebody else's program. */
+	return bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST,
+			      NULL);
+}
+
+int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
+	      enum fp_mode mode)
+{
+	__u32 id = fp_prog_id(m->prog);
+	const char *cur = fp_attach_mode(ifindex, id);
+	int err;
+
+	if (cur && strcmp(cur, "other")) {
+		pr_debug("%s: already attached (%s)", ifname, cur);
+	} else if (cur) {
+		pr_warn("%s: another XDP program is attached; detach it first", ifname);
+		return -EBUSY;
+	} else {
+		if (mode == FP_MODE_GENERIC) {
+			err = xdp_attach(m->prog, ifindex, XDP_FLAGS_SKB_MODE);
+		} else {
+			err = xdp_attach(m->prog, ifindex, XDP_FLAGS_DRV_MODE);
+			if (err && mode == FP_MODE_AUTO) {
+				pr_warn("%s: native XDP failed (%s), falling back to generic mode",
+					ifname, strerror(-err));
+				err = xdp_attach(m->prog, ifindex, XDP_FLAGS_SKB_MODE);
+			}
+		}
+		if (err) {
+			pr_warn("failed to attach XDP to %s: %s", ifname, strerror(-err));
+			return err;
+		}
+	}
+
+	if (bpf_map_update_elem(m->tx_ports, &ifindex, &ifindex, BPF_ANY)) {
+		err = -errno;
+		pr_warn("%s: cannot add to the redirect map: %s", ifname, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
+{
+	__u32 id = fp_prog_id(m->prog);
+	const char *cur = fp_attach_mode(ifindex, id);
+	int err = 0;
+
+	/* Leave the redirect map first, so no flow sends to it meanwhile. */
+	if (bpf_map_delete_elem(m->tx_ports, &ifindex) && errno != ENOENT)
+		pr_warn("%s: cannot remove from the redirect map: %s", ifname,
+			strerror(errno));
+	if (!cur || !strcmp(cur, "other")) {
+		pr_debug("%s: fastpath is not attached", ifname);
+		return cur ? 0 : -ENOENT;
+	}
+
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = m->prog);
+	err = bpf_xdp_detach(ifindex,
+			     (!strcmp(cur, "native") ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE) |
+			     XDP_FLAGS_REPLACE, &o);
+	if (err)
+		pr_warn("failed to detach XDP from %s: %s", ifname, strerror(-err));
+	return err;
+}
+
+int fp_unpin_all(void)
+{
+	char path[128];
+	int err = 0;
+
+	if (unlink(PIN_PROG) && errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	if (rmdir(FP_PIN_DIR) && errno != ENOENT) {
+		pr_warn("cannot remove %s: %s", FP_PIN_DIR, strerror(errno));
+		err = -errno;
+	}
+	return err;
+}

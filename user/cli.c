@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cli.c - the fastpath command: a table of subcommands, each with --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fp.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fastpath %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static const char attach_usage[] =
+	"Usage: fastpath attach [--mode auto|native|generic] [--capacity N] IFACE...\n"
+	"\n"
+	"Load the XDP fast path, or re-adopt the one pinned under " FP_PIN_DIR ",\n"
+	"attach it to each IFACE and make each IFACE a redirect target.\n"
+	"\n"
+	"  -m, --mode M        auto (default: native, else generic with a warning),\n"
+	"                      native (driver XDP) or generic (skb XDP)\n"
+	"  -c, --capacity N    flow-table size when loading afresh (default 65536)\n"
+	"  -h, --help          show this help\n";
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	enum fp_mode mode = FP_MODE_AUTO;
+	__u32 capacity = FP_DEFAULT_CAPACITY;
+	__u32 ifindex[FP_MAX_PORTS];
+	struct fp_maps m;
+	int c, n, ret = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				mode = FP_MODE_AUTO;
+			else if (!strcmp(optarg, "native"))
+				mode = FP_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				mode = FP_MODE_GENERIC;
+			else
+				return usage_error("attach", "mode must be auto, native or generic, not '%s'",
+						   optarg);
+			break;
+		case 'c':
+			if (parse_u32(optarg, 1U << 26, &capacity) || !capacity)
+				return usage_error("attach", "invalid capacity '%s'", optarg);
+			break;
+		case 'h':
+			fputs(attach_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("attach", "see 'fastpath attach --help'");
+		}
+	}
+	n = argc - optind;
+	if (n < 1)
+		return usage_error("attach", "give at least one interface");
+	if (n > FP_MAX_PORTS)
+		return usage_error("attach", "at most %d interfaces", FP_MAX_PORTS);
+	/* Check every name before changing anything. */
+	for (int i = 0; i < n; i++) {
+		if (parse_ifname(argv[optind + i], &ifindex[i])) {
+			pr_warn("%s: no such interface", argv[optind + i]);
+			return EXIT_FAIL;
+		}
+	}
+	if (fp_load_or_adopt(&m, capacity))
+		return EXIT_FAIL;
+	for (int i = 0; i < n; i++) {
+		if (fp_attach(&m, ifindex[i], argv[optind + i], mode))
+			ret = EXIT_FAIL;
+		else
+			pr_debug("%s: attached", argv[optind + i]);
+	}
+	fp_close(&m);
+	return ret;
+}
+
+static const char detach_usage[] =
+	"Usage: fastpath detach [IFACE...]\n"
+	"\n"
+	"Detach the fast path from each IFACE. With no IFACE, detach from every\n"
+	"device and remove the pinned program and maps: the flow table is gone.\n"
+	"\n"
+	"  -h, --help    show this help\n";
+
+static int cmd_detach(int argc, char **argv)
+{
+	__u32 key, next, *prev = NULL;
+	char name[IF_NAMESIZE + 8];
+	struct fp_maps m;
+	int ret = EXIT_OK;
+	__u32 ifindex;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(detach_usage, stdout);
+		return EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			return usage_error("detach", "unknown option '%s'", argv[i]);
+		if (parse_ifname(argv[i], &ifindex)) {
+			pr_warn("%s: no such interface", argv[i]);
+			return EXIT_FAIL;
+		}
+	}
+	if (fp_open_pinned(&m)) {
+		if (argc > 1) {
+			pr_warn("fastpath is not attached");
+			return EXIT_FAIL;
+		}
+		/* Nothing loaded: still clear leftovers of a broken state. */
+		return fp_unpin_all() ? EXIT_FAIL : EXIT_OK;
+	}
+
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++) {
+			parse_ifname(argv[i], &ifindex);
+			if (fp_detach(&m, ifindex, argv[i]) == -ENOENT) {
+				pr_warn("%s: fastpath is not attached", argv[i]);
+				ret = EXIT_FAIL;
+			}
+		}
+		fp_close(&m);
+		return ret;
+	}
+
+	/* Detaching while iterating: always restart from the first key. */
+	while (!bpf_map_get_next_key(m.tx_ports, prev, &next)) {
+		key = next;
+		fp_detach(&m, key, ifname_or_index(key, name));
+		if (!bpf_map_lookup_elem(m.tx_ports, &key, &next)) {
+			/* could not remove it: step over it */
+			prev = &key;
+		}
+	}
+	fp_close(&m);
+	return fp_unpin_all() ? EXIT_FAIL : EXIT_OK;
+}
+
+static const char status_usage[] =
+	"Usage: fastpath status [--json]\n"
+	"\n"
+	"Show the attached interfaces and their XDP mode, the flow table's\n"
+	"entries and capacity, packets per verdict and per pass reason, and the\n"
+	"daemon lease.\n"
+	"\n"
+	"  -j, --json    print a JSON object\n"
+	"  -h, --help    show this help\n";
+
+static int read_counters(int fd, struct fp_counter out[FP_R_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fp_counter *percpu;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 r = 0; r < FP_R_MAX; r++) {
+		out[r] = (struct fp_counter){};
+		if (bpf_map_lookup_elem(fd, &r, percpu))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			out[r].packets += percpu[c].packets;
+			out[r].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+static const char *lease_state(const struct fp_config *cfg, __u64 now,
+			       double *left)
+{
+	*left = 0;
+	if (!cfg->lease_expires)
+		return "off";
+	*left = ((double)cfg->lease_expires - (double)now) / 1e9;
+	return cfg->lease_expires >= now ? "valid" : "expired";
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct fp_counter cnt[FP_R_MAX];
+	char name[IF_NAMESIZE + 8];
+	__u32 key, next, *prev = NULL, zero = 0, id;
+	struct fp_config cfg = {};
+	__u64 pass_pkts = 0;
+	struct fp_maps m;
+	const char *lease;
+	bool json = false;
+	double left;
+	struct json j;
+	int c, entries;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(status_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("status", "see 'fastpath status --help'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (fp_open_pinned(&m)) {
+		if (json)
+			printf("{\"attached\":false}\n");
+		else
+			printf("fastpath is not attached\n");
+		return EXIT_OK;
+	}
+
+	id = fp_prog_id(m.prog);
+	entries = flow_count(m.flows);
+	read_counters(m.stats, cnt);
+	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	lease = lease_state(&cfg, mono_ns(), &left);
+	for (int r = 1; r < FP_R_MAX; r++)
+		pass_pkts += cnt[r].packets;
+
+	if (json) {
+		json_begin(&j, stdout, '{');
+		json_bool(&j, "attached", true);
+		json_u64(&j, "prog_id", id);
+		json_arr_open(&j, "interfaces");
+	} else {
+		printf("program:    id %u, pinned in %s\n", id, FP_PIN_DIR);
+		printf("interfaces:");
+	}
+	while (!bpf_map_get_next_key(m.tx_ports, prev, &next)) {
+		const char *mode = fp_attach_mode(next, id);
+
+		key = next;
+		prev = &key;
+		ifname_or_index(key, name);
+		if (!mode)
+			mode = "detached";
+		else if (!strcmp(mode, "other"))
+			mode = "replaced";
+		if (json) {
+			json_obj_open(&j, NULL);
+			json_str(&j, "name", name);
+			json_u64(&j, "ifindex", key);
+			json_str(&j, "mode", mode);
+			json_end(&j, '}');
+		} else {
+			printf(" %s (%s)", name, mode);
+		}
+	}
+	if (json) {
+		json_end(&j, ']');
+		json_u64(&j, "entries", entries);
+		json_u64(&j, "capacity", fp_map_capacity(m.flows));
+		json_obj_open(&j, "verdicts");
+		json_u64(&j, "redirect", cnt[FP_R_REDIRECT].packets);
+		json_u64(&j, "pass", pass_pkts);
+		json_end(&j, '}');
+		json_obj_open(&j, "pass_reasons");
+		for (int r = 1; r < FP_R_MAX; r++)
+			json_u64(&j, fp_reason_names[r], cnt[r].packets);
+		json_end(&j, '}');
+		json_obj_open(&j, "lease");
+		json_str(&j, "state", lease);
+		json_num(&j, "remaining_s", left);
+		json_num(&j, "length_s", cfg.lease_ns / 1e9);
+		json_end(&j, '}');
+		json_end(&j, '}');
+	} else {
+		printf("\nflows:      %d of %u\n", entries, fp_map_capacity(m.flows));
+		printf("verdicts:   redirect %llu pkts %llu bytes, pass %llu pkts\n",
+		       (unsigned long long)cnt[FP_R_REDIRECT].packets,
+		       (unsigned long long)cnt[FP_R_REDIRECT].bytes,
+		       (unsigned long long)pass_pkts);
+		printf("pass reasons:");
+		for (int r = 1; r < FP_R_MAX; r++)
+			if (cnt[r].packets)
+				printf(" %s %llu", fp_reason_names[r],
+				       (unsigned long long)cnt[r].packets);
+		printf(pass_pkts ? "\n" : " none\n");
+		if (!strcmp(lease, "off"))
+			printf("lease:      off (no daemon)\n");
+		else
+			printf("lease:      %s, %.1fs %s\n", lease, left < 0 ? -left : left,
+			       left < 0 ? "ago" : "left");
+	}
+	fp_close(&m);
+	return EXIT_OK;
+}
+
+static const char lease_usage[] =
+	"Usage: fastpath lease SECONDS | off\n"
+	"\n"
+	"Renew the datapath lease for SECONDS, or turn it off. While a lease is\n"
+	"set and has expired, every packet takes the slow path. The daemon renews\n"
+	"it by itself; this command is for scripts and external controllers.\n"
+	"\n"
+	"  -h, --help    show this help\n";
+
+static int cmd_lease(int argc, char **argv)
+{
+	struct fp_config cfg = {};
+	struct fp_maps m;
+	__u32 zero = 0, secs;
+	int ret = EXIT_OK;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(lease_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc != 2)
+		return usage_error("lease", "give SECONDS or 'off'");
+	if (strcmp(argv[1], "off")) {
+		if (parse_u32(argv[1], 86400, &secs) || !secs)
+			return usage_error("lease", "invalid duration '%s' (1..86400 seconds)",
+					   argv[1]);
+		cfg.lease_ns = secs * 1000000000ULL;
+		cfg.lease_expires = mono_ns() + cfg.lease_ns;
+	}
+	if (fp_open_pinned(&m)) {
+		pr_warn("fastpath is not attached");
+		return EXIT_FAIL;
+	}
+	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY)) {
+		pr_warn("cannot write the lease: %s", strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	fp_close(&m);
+	return ret;
+}
+
+static const struct subcommand commands[] = {
+	{ "attach", cmd_attach, "load and attach the fast path to interfaces" },
+	{ "detach", cmd_detach, "detach from interfaces, or remove everything" },
+	{ "flow", cmd_flow, "add or delete a static flow entry" },
+	{ "flows", cmd_flows, "list the flow table" },
+	{ "status", cmd_status, "interfaces, table use, counters and lease" },
+	{ "lease", cmd_lease, "renew or turn off the datapath lease" },
+	{}
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: fastpath [-v] COMMAND [ARGS]\n\n"
+		   "Move established router flows onto an XDP fast path.\n\nCommands:\n");
+	for (const struct subcommand *c = commands; c->name; c++)
+		fprintf(f, "  %-8s  %s\n", c->name, c->summary);
+	fprintf(f, "\nRun 'fastpath COMMAND --help' for a command's options.\n"
+		   "Options:\n  -v, --verbose  print debug and libbpf messages\n"
+		   "  -h, --help     show this help\n  -V, --version  show the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			fp_verbose = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("fastpath " FP_VERSION "\n");
+			return EXIT_OK;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	fp_setup_libbpf_log();
+	for (const struct subcommand *c = commands; c->name; c++)
+		if (!strcmp(argv[i], c->name))
+			return c->run(argc - i, argv + i);
+	fprintf(stderr, "fastpath: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

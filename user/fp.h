@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fp.h - declarations shared by the files of the fastpath command.
+ */
+#ifndef FP_USER_H
+#define FP_USER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <net/if.h>
+
+#include "fastpath.h"
+
+/* Exit statuses: ok, failed, bad usage. */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* util.c: one logging layer; libbpf's messages go through it too. */
+extern int fp_verbose;
+void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fp_setup_libbpf_log(void);
+
+extern const char *const fp_reason_names[FP_R_MAX];
+extern const char *const fp_state_names[FP_STATE_MAX];
+
+__u64 mono_ns(void);
+int parse_u32(const char *s, __u32 max, __u32 *out);
+int parse_ifname(const char *name, __u32 *ifindex);
+const char *ifname_or_index(__u32 ifindex, char buf[IF_NAMESIZE + 8]);
+int parse_mac(const char *s, __u8 mac[6]);
+void format_mac(const __u8 mac[6], char buf[18]);
+int parse_addr(const char *s, __u8 *family, __be32 addr[4]);
+int parse_endpoint(const char *s, __u8 *family, __be32 addr[4], __be16 *port,
+		   bool port_required);
+void format_addr(__u8 family, const __be32 addr[4], char *buf, size_t len);
+void format_endpoint(__u8 family, const __be32 addr[4], __be16 port,
+		     char *buf, size_t len);
+int parse_proto(const char *s, __u8 *proto);
+const char *proto_name(__u8 proto);
+
+/* Minimal JSON writer for --json listings. */
+struct json {
+	FILE *f;
+	int depth;
+	bool first[16];
+};
+void json_begin(struct json *j, FILE *f, char open);
+void json_end(struct json *j, char close);
+void json_key(struct json *j, const char *key);
+void json_obj_open(struct json *j, const char *key);
+void json_arr_open(struct json *j, const char *key);
+void json_str(struct json *j, const char *key, const char *val);
+void json_u64(struct json *j, const char *key, unsigned long long val);
+void json_num(struct json *j, const char *key, double val);
+void json_bool(struct json *j, const char *key, bool val);
+void json_null(struct json *j, const char *key);
+
+/* attach.c: loading, pinning, re-adoption and XDP attachment. */
+struct fp_maps {
+	int prog;
+	int flows;
+	int tx_ports;
+	int stats;
+	int config;
+};
+
+enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
+
+int fp_open_pinned(struct fp_maps *m);
+int fp_load_or_adopt(struct fp_maps *m, __u32 capacity);
+void fp_close(struct fp_maps *m);
+int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
+	      enum fp_mode mode);
+int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname);
+int fp_unpin_all(void);
+const char *fp_attach_mode(__u32 ifindex, __u32 our_prog_id);
+__u32 fp_prog_id(int prog_fd);
+__u32 fp_map_capacity(int map_fd);
+
+/* netlink.c: rtnetlink queries. */
+int nl_neigh_lookup(__u32 ifindex, __u8 family, const __be32 addr[4],
+		    __u8 mac[6]);
+int link_info(const char *ifname, __u8 mac[6], __u32 *mtu);
+
+/* table.c: flow-table commands. */
+int cmd_flow(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int flow_count(int flows_fd);
+
+/* cli.c */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* FP_USER_H */
