@@ -405,19 +405,20 @@ int main(int argc, char **argv)
 			printf("fastpath " FP_VERSION "\n");
 			return EXIT_OK;
 		} else {
-			usage(stderr);
+			fprintf(stderr, "fastpath: unknown option '%s' (try 'fastpath --help')\n",
+				argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		fprintf(stderr, "fastpath: no command given (try 'fastpath --help')\n");
 		return EXIT_USAGE;
 	}
 	fp_setup_libbpf_log();
 	for (const struct subcommand *c = commands; c->name; c++)
 		if (!strcmp(argv[i], c->name))
 			return c->run(argc - i, argv + i);
-	fprintf(stderr, "fastpath: unknown command '%s'\n", argv[i]);
-	usage(stderr);
+	fprintf(stderr, "fastpath: unknown command '%s' (try 'fastpath --help')\n",
+		argv[i]);
 	return EXIT_USAGE;
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The fastpath command's contract: --help everywhere, one-line errors,
+# exit status 0/1/2, pins that are private and survive re-adoption, and
+# "detach" that removes everything.
+source "$(dirname "$0")/lib.sh"
+
+# expect NAME STATUS CMD...: CMD exits with STATUS and, on failure, prints
+# exactly one line on stderr.
+expect() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name" "exit $rc, want $want: $(head -c 200 "$TMP/err")"
+		return 1
+	fi
+	if [ "$want" -ne 0 ] && [ "$(wc -l <"$TMP/err")" -ne 1 ]; then
+		fail "$name" "error is not one line: $(cat "$TMP/err")"
+		return 1
+	fi
+	pass "$name"
+}
+
+if ! lab_up; then
+	fail cli-setup "lab setup failed"
+	exit 1
+fi
+
+for c in attach detach flow flows status lease; do
+	expect "help-$c" 0 fp "$c" --help
+	grep -q '^Usage: fastpath' "$TMP/out" || fail "help-$c" "no usage text"
+done
+expect help-top 0 fp --help
+expect usage-no-command 2 fp
+expect usage-unknown-command 2 fp frobnicate
+expect usage-bad-mode 2 fp attach --mode turbo r0
+expect usage-attach-no-iface 2 fp attach
+expect no-such-interface 1 fp attach eth9
+grep -qx 'fastpath: eth9: no such interface' "$TMP/err" || fail no-such-interface-text "$(cat "$TMP/err")"
+expect flows-not-attached 1 fp flows
+expect status-not-attached 0 fp status
+
+expect attach 0 fp attach r0 r1
+pins_ok=1
+for p in /sys/fs/bpf/fastpath/*; do
+	[ "$(stat -c %a "$p")" = 600 ] || pins_ok=0
+done
+[ "$(stat -c %a /sys/fs/bpf/fastpath)" = 700 ] || pins_ok=0
+[ $pins_ok = 1 ] && pass pins-private || fail pins-private "$(ls -l /sys/fs/bpf/fastpath)"
+if bpftool map dump pinned /sys/fs/bpf/fastpath/fp_config | grep -q '"lease_expires"'; then
+	pass btf-map-dump
+else
+	fail btf-map-dump "bpftool does not print fields by name"
+fi
+
+expect usage-bad-proto 2 fp flow add -i r0 -o r1 -p icmp -s 10.0.1.2:1 -d 10.0.2.2:2
+expect usage-bad-endpoint 2 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2 -d 10.0.2.2:2
+expect usage-bad-port 2 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:70000 -d 10.0.2.2:2
+expect usage-mixed-family 2 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d '[fd00:2::2]:2'
+expect usage-bad-mac 2 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2 --dmac zz
+expect usage-missing-out 2 fp flow add -i r0 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2
+expect flow-no-neighbour 1 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d 10.0.2.99:2
+expect flow-add 0 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2 --snat 10.0.2.1
+expect flow-add-v6 0 fp flow add -i r0 -o r1 -p udp -s '[fd00:1::2]:1' -d '[fd00:2::2]:2' --dmac 02:00:00:00:00:01
+expect flow-exists 1 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2
+expect flow-replace 0 fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2 --replace
+
+expect flows-json 0 fp flows --json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and {f["proto"] for f in d}=={"tcp","udp"}' "$TMP/out"; then
+	pass flows-json-valid
+else
+	fail flows-json-valid "$(cat "$TMP/out")"
+fi
+expect status-json 0 fp status --json
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["entries"]==2 and d["capacity"]==65536 and [i["mode"] for i in d["interfaces"]]==["native","native"] and d["lease"]["state"]=="off"' "$TMP/out"; then
+	pass status-json-valid
+else
+	fail status-json-valid "$(cat "$TMP/out")"
+fi
+
+# A second attach re-adopts the pinned table instead of replacing it.
+expect re-adopt 0 fp attach r0 r1
+[ "$(fp flows --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] &&
+	pass re-adopt-keeps-flows || fail re-adopt-keeps-flows "table changed on re-attach"
+
+expect usage-lease 2 fp lease forever
+expect lease-set 0 fp lease 30
+fp status --json | grep -q '"state":"valid"' && pass lease-valid || fail lease-valid "lease not shown"
+expect lease-off 0 fp lease off
+
+expect flow-del 0 fp flow del -i r0 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2
+expect flow-del-missing 1 fp flow del -i r0 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2
+expect detach-one 0 fp detach r1
+fp status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [i["name"] for i in d["interfaces"]]==["r0"]' &&
+	pass detach-one-left-r0 || fail detach-one-left-r0 "$(fp status)"
+expect detach-all 0 fp detach
+[ ! -e /sys/fs/bpf/fastpath ] && pass detach-removes-pins || fail detach-removes-pins "pins remain"
+if in_r ip link show r0 | grep -q xdp; then
+	fail detach-removes-xdp "r0 still has an XDP program"
+else
+	pass detach-removes-xdp
+fi
+exit $E2E_FAILED
