@@ -42,6 +42,7 @@ struct pkt {
 	__be16 *ports;			/* source, destination: same in TCP and UDP */
 	__sum16 *l4check;		/* taken where the L4 bounds are known */
 	__u32 l3_len;			/* L3 length from the IP header */
+	__u32 l4_len;			/* what of it follows the IP header */
 	__u8 tcp_flags;			/* byte 13 of the TCP header, 0 for UDP */
 };
 
@@ -97,6 +98,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 	c->pos = ip + 1;
 	p->ip4 = ip;
 	p->l3_len = tot;
+	p->l4_len = tot - sizeof(*ip);
 	k->family = AF_INET;
 	k->proto = ip->protocol;
 	k->saddr[0] = ip->saddr;
@@ -141,6 +143,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
 	c->pos = ip6 + 1;
 	p->ip6 = ip6;
 	p->l3_len = plen + sizeof(*ip6);
+	p->l4_len = plen;
 	k->family = AF_INET6;
 	k->proto = ip6->nexthdr;
 	__builtin_memcpy(k->saddr, &ip6->saddr, 16);
@@ -148,20 +151,31 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
 	return ip6->nexthdr;
 }
 
+/*
+ * c->end is the end of the frame, which may hold Ethernet padding after
+ * the IP packet; the L4 header must fit in the IP packet itself, and its
+ * own length must agree, or conntrack would call the packet invalid and
+ * the slow path would drop it.
+ */
 static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 				    struct fp_flow_key *k, int proto)
 {
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = c->pos;
 
-		if ((void *)(th + 1) > c->end || th->doff < 5)
+		if ((void *)(th + 1) > c->end || th->doff < 5 ||
+		    th->doff * 4 > p->l4_len)
 			return -FP_R_MALFORMED;
 		p->tcp_flags = ((__u8 *)th)[13];
 		p->l4check = &th->check;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = c->pos;
+		__u32 ulen;
 
 		if ((void *)(uh + 1) > c->end)
+			return -FP_R_MALFORMED;
+		ulen = bpf_ntohs(uh->len);
+		if (ulen < sizeof(*uh) || ulen > p->l4_len)
 			return -FP_R_MALFORMED;
 		p->l4check = &uh->check;
 	} else {
