@@ -10,7 +10,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -DFP_VERSION=\"0.1\" -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuser
-LDLIBS   += -lbpf -lelf -lz -lmnl
+LDLIBS   += -lbpf -lelf -lz -lmnl -lnetfilter_conntrack -lnfnetlink
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -Iinclude -Ibpf -I$(ARCH_INC)
 

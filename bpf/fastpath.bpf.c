@@ -19,6 +19,7 @@
 #include "parse.h"
 #include "nat.h"
 #include "l2.h"
+#include "learn.h"
 
 static __always_inline void count(__u32 reason, __u64 bytes)
 {
@@ -144,6 +145,45 @@ int fastpath_xdp(struct xdp_md *ctx)
 	if (ret == bpf_htons(ETH_P_IP))
 		return forward(ctx, &c, &p, len, AF_INET);
 	return forward(ctx, &c, &p, len, AF_INET6);
+}
+
+/*
+ * TC egress, on every attached device: sees only what the kernel itself
+ * forwards (XDP redirects never pass here), after the firewall accepted it
+ * and routing, NAT and neighbour resolution were done. For a candidate
+ * direction it reports what the kernel did, then forgets the candidate.
+ * It never changes or drops the packet.
+ */
+SEC("tc")
+int fastpath_learn(struct __sk_buff *skb)
+{
+	struct fp_flow_key key = {};
+	struct fp_learn_event *ev;
+	struct fp_learn *cand;
+	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
+
+	if (!skb->ingress_ifindex)
+		return TC_ACT_OK;	/* locally generated */
+	if (learn_parse(skb, &key, dmac, smac))
+		return TC_ACT_OK;
+	cand = bpf_map_lookup_elem(&fp_learn, &key);
+	if (!cand)
+		return TC_ACT_OK;
+
+	/* Ring full: keep the candidate and learn from a later packet. */
+	ev = bpf_ringbuf_reserve(&fp_events, sizeof(*ev), 0);
+	if (!ev)
+		return TC_ACT_OK;
+	ev->key = key;
+	ev->cookie = cand->cookie;
+	ev->iif = skb->ingress_ifindex;
+	ev->oif = skb->ifindex;
+	__builtin_memcpy(ev->dmac, dmac, ETH_ALEN);
+	__builtin_memcpy(ev->smac, smac, ETH_ALEN);
+	ev->ts = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, 0);
+	bpf_map_delete_elem(&fp_learn, &key);
+	return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -47,4 +47,38 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_config SEC(".maps");
 
+/* Candidate directions by egress (post-NAT) tuple, written by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_DEFAULT_CAPACITY);
+	__type(key, struct fp_flow_key);
+	__type(value, struct fp_learn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_learn SEC(".maps");
+
+/* What the TC egress program learned, for the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_events SEC(".maps");
+
+/* The daemon's counters, for "fastpath status". */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_daemon_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_daemon SEC(".maps");
+
+/* Rates per flow-table key, measured by the daemon for "fastpath flows". */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_DEFAULT_CAPACITY);
+	__type(key, struct fp_flow_key);
+	__type(value, struct fp_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_rates SEC(".maps");
+
 #endif /* FP_MAPS_H */

@@ -123,6 +123,64 @@ struct fp_config {
 	__u64 lease_ns;		/* the daemon's lease length, for status */
 };
 
+/*
+ * Learning (DESIGN.md, "Offload: learn from the slow path"). The daemon puts
+ * the tuple a candidate direction has when it LEAVES the router (post-NAT,
+ * ifindex 0) into "fp_learn"; the TC egress program records what the kernel
+ * did with the next such packet and reports it on the "fp_events" ring.
+ */
+struct fp_learn {
+	__u64 cookie;		/* the daemon's reference to the connection */
+};
+
+struct fp_learn_event {
+	struct fp_flow_key key;	/* egress tuple, as in fp_learn */
+	__u64 cookie;
+	__u32 iif;		/* skb->ingress_ifindex */
+	__u32 oif;		/* skb->ifindex at egress */
+	__u8 dmac[6];		/* the L2 header the kernel wrote */
+	__u8 smac[6];
+	__u64 ts;		/* bpf_ktime_get_ns() */
+};
+
+/* Slow-path reasons of the daemon: why a connection is not offloaded. */
+enum fp_hold {
+	FP_H_NOT_READY = 0,	/* not ESTABLISHED / no UDP reply yet */
+	FP_H_POLICY,		/* the policy (ct mark) does not select it */
+	FP_H_HELPER,		/* has a conntrack helper, SEQ_ADJUST or NAT_CLASH */
+	FP_H_LEARNING,		/* candidate: waits for its next slow-path packet */
+	FP_H_NOT_ATTACHED,	/* ingress or egress device not attached */
+	FP_H_SQM,		/* egress device shapes: keep the qdisc in charge */
+	FP_H_TABLE_FULL,	/* --max-flows reached */
+	FP_H_MAX,
+};
+
+/*
+ * The daemon's counters, one slot of the "fp_daemon" array, so "fastpath
+ * status" shows them next to the datapath's. Written only by the daemon.
+ */
+struct fp_daemon_stats {
+	__u32 pid;		/* the running daemon, 0 when none */
+	__u32 conns;		/* connections tracked */
+	__u64 hold[FP_H_MAX];	/* connections currently kept slow, per reason */
+	__u64 offloaded;	/* directions in the table now */
+	__u64 learned;		/* directions learned, total */
+	__u64 torn_down;	/* connections taken off the fast path, total */
+	__u64 ct_events;	/* conntrack events handled */
+	__u64 events_lost;	/* ENOBUFS on the event socket */
+	__u64 resyncs;		/* full conntrack dumps after a loss or change */
+	__u64 refreshes;	/* conntrack timeouts refreshed */
+	__u64 table_full;	/* offloads refused for --max-flows */
+	__u64 latency_p50_ns;	/* ESTABLISHED event -> entry in the table */
+	__u64 latency_p99_ns;
+};
+
+/* Per-direction rates the daemon measures, in "fp_rates" by flow key. */
+struct fp_rate {
+	__u64 pps;
+	__u64 bps;
+};
+
 /* Layout is ABI between BPF, userspace and the kmod: pin it. */
 #define FP_OFF(t, m) __builtin_offsetof(struct t, m)
 _Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
@@ -133,6 +191,7 @@ _Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
 _Static_assert(FP_OFF(fp_flow, packets) == 64, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
+_Static_assert(sizeof(struct fp_learn_event) == 88, "fp_learn_event size");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

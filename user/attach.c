@@ -26,9 +26,15 @@
 #endif
 
 #define PIN_PROG	FP_PIN_DIR "/xdp"
+#define PIN_LEARN	FP_PIN_DIR "/learn"
+
+/* Our TC filter, told apart from others' on the same clsact hook. */
+#define FP_TC_HANDLE	0xfa57
+#define FP_TC_PRIO	0xfa57
 
 static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
-					   "fp_config" };
+					   "fp_config", "fp_learn", "fp_events",
+					   "fp_rates", "fp_daemon" };
 
 /* OpenWrt and minimal systems may not mount bpffs; pins need it. */
 static int ensure_bpffs(void)
@@ -53,15 +59,21 @@ static int map_fd_by_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
+#define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->flows, &(m)->tx_ports, \
+		 &(m)->stats, &(m)->config, &(m)->learn, &(m)->events, \
+		 &(m)->rates, &(m)->daemon }
+
 static void maps_init(struct fp_maps *m)
 {
-	m->prog = m->flows = m->tx_ports = m->stats = m->config = -1;
+	int *fds[] = FDS(m);
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		*fds[i] = -1;
 }
 
 void fp_close(struct fp_maps *m)
 {
-	int *fds[] = { &m->prog, &m->flows, &m->tx_ports, &m->stats,
-		       &m->config };
+	int *fds[] = FDS(m);
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -82,11 +94,18 @@ int fp_open_pinned(struct fp_maps *m)
 	m->prog = bpf_obj_get(PIN_PROG);
 	if (m->prog < 0)
 		return -errno;
+	m->learn_prog = bpf_obj_get(PIN_LEARN);
 	m->flows = map_fd_by_pin("flows");
 	m->tx_ports = map_fd_by_pin("tx_ports");
 	m->stats = map_fd_by_pin("fp_stats");
 	m->config = map_fd_by_pin("fp_config");
-	if (m->flows < 0 || m->tx_ports < 0 || m->stats < 0 || m->config < 0) {
+	m->learn = map_fd_by_pin("fp_learn");
+	m->events = map_fd_by_pin("fp_events");
+	m->rates = map_fd_by_pin("fp_rates");
+	m->daemon = map_fd_by_pin("fp_daemon");
+	if (m->learn_prog < 0 || m->flows < 0 || m->tx_ports < 0 || m->stats < 0 ||
+	    m->config < 0 || m->learn < 0 || m->events < 0 || m->rates < 0 ||
+	    m->daemon < 0) {
 		err = -errno;
 		pr_warn("pinned state in %s is incomplete; run 'fastpath detach' to reset it",
 			FP_PIN_DIR);
@@ -128,7 +147,12 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot open the BPF object: %s", strerror(errno));
 		return -errno;
 	}
+	/* The learning and rate maps never hold more than the table. */
 	err = bpf_map__set_max_entries(skel->maps.flows, capacity);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
 	if (!err)
 		err = fastpath_bpf__load(skel);
 	if (err) {
@@ -141,7 +165,12 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot pin %s: %s", PIN_PROG, strerror(-err));
 		goto out;
 	}
-	err = pin_private(PIN_PROG);
+	err = bpf_program__pin(skel->progs.fastpath_learn, PIN_LEARN);
+	if (err) {
+		pr_warn("cannot pin %s: %s", PIN_LEARN, strerror(-err));
+		goto out;
+	}
+	err = pin_private(PIN_PROG) ?: pin_private(PIN_LEARN);
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
 		err = pin_private(path);
@@ -239,6 +268,7 @@ int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 	const char *cur = fp_attach_mode(ifindex, id);
 	int err = 0;
 
+	fp_tc_detach(ifindex);
 	/* Leave the redirect map first, so no flow sends to it meanwhile. */
 	if (bpf_map_delete_elem(m->tx_ports, &ifindex) && errno != ENOENT)
 		pr_warn("%s: cannot remove from the redirect map: %s", ifname,
@@ -257,12 +287,47 @@ int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 	return err;
 }
 
+/* The learning program goes on clsact egress, next to anybody else's. */
+int fp_tc_attach(struct fp_maps *m, __u32 ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FP_TC_HANDLE,
+		    .priority = FP_TC_PRIO, .prog_fd = m->learn_prog,
+		    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_warn("%s: cannot attach the TC egress learner: %s", ifname,
+			strerror(-err));
+	return err;
+}
+
+/* Removes only our filter; the clsact qdisc may serve others. */
+void fp_tc_detach(__u32 ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FP_TC_HANDLE,
+		    .priority = FP_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
 int fp_unpin_all(void)
 {
 	char path[128];
 	int err = 0;
 
 	if (unlink(PIN_PROG) && errno != ENOENT)
+		err = -errno;
+	if (unlink(PIN_LEARN) && errno != ENOENT)
 		err = -errno;
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);

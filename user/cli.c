@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "fp.h"
+#include "daemon.h"
 
 struct subcommand {
 	const char *name;
@@ -221,6 +223,7 @@ static int cmd_status(int argc, char **argv)
 	char name[IF_NAMESIZE + 8];
 	__u32 key, next, *prev = NULL, zero = 0, id;
 	struct fp_config cfg = {};
+	struct fp_daemon_stats ds = {};
 	__u64 pass_pkts = 0;
 	struct fp_maps m;
 	const char *lease;
@@ -256,6 +259,10 @@ static int cmd_status(int argc, char **argv)
 	entries = flow_count(m.flows);
 	read_counters(m.stats, cnt);
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	bpf_map_lookup_elem(m.daemon, &zero, &ds);
+	/* A daemon killed with -9 cannot clear its pid. */
+	if (ds.pid && kill(ds.pid, 0) && errno == ESRCH)
+		ds.pid = 0;
 	lease = lease_state(&cfg, mono_ns(), &left);
 	for (int r = 1; r < FP_R_MAX; r++)
 		pass_pkts += cnt[r].packets;
@@ -306,6 +313,26 @@ static int cmd_status(int argc, char **argv)
 		json_num(&j, "remaining_s", left);
 		json_num(&j, "length_s", cfg.lease_ns / 1e9);
 		json_end(&j, '}');
+		json_obj_open(&j, "daemon");
+		json_bool(&j, "running", ds.pid);
+		json_u64(&j, "pid", ds.pid);
+		json_u64(&j, "connections", ds.conns);
+		json_u64(&j, "candidates", ds.hold[FP_H_LEARNING]);
+		json_u64(&j, "offloaded", ds.offloaded);
+		json_u64(&j, "learned", ds.learned);
+		json_u64(&j, "torn_down", ds.torn_down);
+		json_u64(&j, "ct_events", ds.ct_events);
+		json_u64(&j, "events_lost", ds.events_lost);
+		json_u64(&j, "resyncs", ds.resyncs);
+		json_u64(&j, "refreshes", ds.refreshes);
+		json_u64(&j, "table_full", ds.table_full);
+		json_num(&j, "latency_p50_us", ds.latency_p50_ns / 1e3);
+		json_num(&j, "latency_p99_us", ds.latency_p99_ns / 1e3);
+		json_obj_open(&j, "slow_path");
+		for (int h = 0; h < FP_H_MAX; h++)
+			json_u64(&j, fp_hold_names[h], ds.hold[h]);
+		json_end(&j, '}');
+		json_end(&j, '}');
 		json_end(&j, '}');
 	} else {
 		printf("\nflows:      %d of %u\n", entries, fp_map_capacity(m.flows));
@@ -324,6 +351,25 @@ static int cmd_status(int argc, char **argv)
 		else
 			printf("lease:      %s, %.1fs %s\n", lease, left < 0 ? -left : left,
 			       left < 0 ? "ago" : "left");
+		if (!ds.pid) {
+			printf("daemon:     not running\n");
+		} else {
+			printf("daemon:     pid %u, %u connections, %llu candidates, %llu directions offloaded\n",
+			       ds.pid, ds.conns, (unsigned long long)ds.hold[FP_H_LEARNING],
+			       (unsigned long long)ds.offloaded);
+			printf("            learned %llu, torn down %llu, conntrack events %llu (lost %llu, resyncs %llu), refreshes %llu\n",
+			       (unsigned long long)ds.learned, (unsigned long long)ds.torn_down,
+			       (unsigned long long)ds.ct_events, (unsigned long long)ds.events_lost,
+			       (unsigned long long)ds.resyncs, (unsigned long long)ds.refreshes);
+			printf("            offload latency p50 %.0f us, p99 %.0f us\n",
+			       ds.latency_p50_ns / 1e3, ds.latency_p99_ns / 1e3);
+			printf("slow path:  ");
+			for (int h = 0; h < FP_H_MAX; h++)
+				if (h != FP_H_LEARNING && ds.hold[h])
+					printf(" %s %llu", fp_hold_names[h],
+					       (unsigned long long)ds.hold[h]);
+			printf(" (connections kept off the fast path, by reason)\n");
+		}
 	}
 	fp_close(&m);
 	return EXIT_OK;
@@ -371,6 +417,7 @@ static int cmd_lease(int argc, char **argv)
 }
 
 static const struct subcommand commands[] = {
+	{ "run", cmd_run, "the daemon: offload what conntrack reports established" },
 	{ "attach", cmd_attach, "load and attach the fast path to interfaces" },
 	{ "detach", cmd_detach, "detach from interfaces, or remove everything" },
 	{ "flow", cmd_flow, "add or delete a static flow entry" },

@@ -26,6 +26,7 @@ void fp_setup_libbpf_log(void);
 
 extern const char *const fp_reason_names[FP_R_MAX];
 extern const char *const fp_state_names[FP_STATE_MAX];
+extern const char *const fp_hold_names[FP_H_MAX];
 
 __u64 mono_ns(void);
 int parse_u32(const char *s, __u32 max, __u32 *out);
@@ -61,11 +62,16 @@ void json_null(struct json *j, const char *key);
 
 /* attach.c: loading, pinning, re-adoption and XDP attachment. */
 struct fp_maps {
-	int prog;
+	int prog;		/* XDP forward */
+	int learn_prog;		/* TC egress learn */
 	int flows;
 	int tx_ports;
 	int stats;
 	int config;
+	int learn;
+	int events;
+	int rates;
+	int daemon;
 };
 
 enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
@@ -78,6 +84,8 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname);
 int fp_unpin_all(void);
 const char *fp_attach_mode(__u32 ifindex, __u32 our_prog_id);
+int fp_tc_attach(struct fp_maps *m, __u32 ifindex, const char *ifname);
+void fp_tc_detach(__u32 ifindex);
 __u32 fp_prog_id(int prog_fd);
 __u32 fp_map_capacity(int map_fd);
 

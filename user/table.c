@@ -307,13 +307,14 @@ static const char flows_usage[] =
 	"Usage: fastpath flows [--json]\n"
 	"\n"
 	"List the flow table, one line per direction: ingress device and tuple,\n"
-	"the NAT rewrite, egress device, state, packets, bytes and idle time.\n"
+	"the NAT rewrite, egress device, state, packets, bytes, idle time and,\n"
+	"for flows the daemon manages, the rate over the last second.\n"
 	"\n"
 	"  -j, --json    print a JSON array\n"
 	"  -h, --help    show this help\n";
 
 static void print_flow(const struct fp_flow_key *k, const struct fp_flow *f,
-		       __u64 now, struct json *j)
+		       const struct fp_rate *rate, __u64 now, struct json *j)
 {
 	char in[IF_NAMESIZE + 8], out[IF_NAMESIZE + 8], src[64], dst[64];
 	char nsrc[64], ndst[64], mac[18];
@@ -345,6 +346,8 @@ static void print_flow(const struct fp_flow_key *k, const struct fp_flow *f,
 		json_bool(j, "static", f->flags & FP_F_STATIC);
 		json_u64(j, "packets", f->packets);
 		json_u64(j, "bytes", f->bytes);
+		json_u64(j, "pps", rate->pps);
+		json_u64(j, "bps", rate->bps);
 		if (idle < 0)
 			json_null(j, "idle_s");
 		else
@@ -360,6 +363,9 @@ static void print_flow(const struct fp_flow_key *k, const struct fp_flow *f,
 		printf(" dnat %s", ndst);
 	printf(" => %s %s pkts %llu bytes %llu", out, state,
 	       (unsigned long long)f->packets, (unsigned long long)f->bytes);
+	if (!(f->flags & FP_F_STATIC))
+		printf(" rate %llu pps %.1f Mbit/s", (unsigned long long)rate->pps,
+		       rate->bps / 1e6);
 	if (idle < 0)
 		printf(" idle -\n");
 	else
@@ -375,6 +381,7 @@ int cmd_flows(int argc, char **argv)
 	};
 	struct fp_flow_key k, next;
 	struct fp_flow f;
+	struct fp_rate rate;
 	struct json j;
 	struct fp_maps m;
 	bool json = false;
@@ -411,7 +418,9 @@ int cmd_flows(int argc, char **argv)
 		/* An entry deleted since get_next_key is simply skipped. */
 		if (bpf_map_lookup_elem(m.flows, &k, &f))
 			continue;
-		print_flow(&k, &f, now, json ? &j : NULL);
+		if (bpf_map_lookup_elem(m.rates, &k, &rate))
+			rate = (struct fp_rate){};
+		print_flow(&k, &f, &rate, now, json ? &j : NULL);
 		n++;
 	}
 	if (json)

@@ -37,6 +37,16 @@ const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_LEASE] = "lease",
 };
 
+const char *const fp_hold_names[FP_H_MAX] = {
+	[FP_H_NOT_READY] = "not_established",
+	[FP_H_POLICY] = "policy",
+	[FP_H_HELPER] = "helper",
+	[FP_H_LEARNING] = "learning",
+	[FP_H_NOT_ATTACHED] = "not_attached",
+	[FP_H_SQM] = "sqm",
+	[FP_H_TABLE_FULL] = "table_full",
+};
+
 const char *const fp_state_names[FP_STATE_MAX] = {
 	[FP_STATE_XDP] = "xdp",
 	[FP_STATE_HW_PENDING] = "hw_pending",

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daemon.h - the conntrack-driven daemon ("fastpath run").
+ *
+ * The daemon mirrors conntrack in a table of connections. A connection the
+ * policy selects becomes a candidate: each of its two directions waits in
+ * fp_learn until the TC egress program reports the next slow-path packet,
+ * which yields the entry for the flow table. Anything that may change a
+ * verdict (firewall, routes, neighbours, links, qdiscs, marks) takes the
+ * affected directions out of the table again and back to learning.
+ */
+#ifndef FP_DAEMON_H
+#define FP_DAEMON_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "fp.h"
+
+/* One conntrack tuple, in the layout of the flow key's tuple part. */
+struct ct_tuple {
+	__u8 family;
+	__u8 proto;
+	__be16 sport;
+	__be16 dport;
+	__be32 src[4];
+	__be32 dst[4];
+};
+
+enum { DIR_ORIG = 0, DIR_REPLY = 1 };
+
+struct conn;
+
+/* A conn is hashed twice, by its original and by its reply tuple. */
+struct tnode {
+	struct tnode *next;
+	struct conn *conn;
+	int dir;
+};
+
+struct conn_dir {
+	bool learning;			/* key in fp_learn */
+	bool offloaded;			/* entry in the flow table */
+	struct fp_flow_key key;		/* flow-table key when offloaded */
+	__u64 last_seen;		/* from the entry, at the last tick */
+	__u64 packets, bytes;		/* from the entry, at the last tick */
+};
+
+struct conn {
+	struct tnode node[2];
+	struct ct_tuple tuple[2];	/* original, reply */
+	__u32 id;			/* conntrack id */
+	__u32 mark;
+	__u32 status;
+	__u8 tcp_state;
+	enum fp_hold hold;		/* why it is slow; FP_H_MAX when offloaded */
+	bool seen;			/* mark for a resync */
+	__u64 candidate_ns;		/* became a candidate, for the latency */
+	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
+	__u64 active_ns;		/* last fast-path packet, either direction */
+	struct conn_dir dir[2];
+};
+
+struct options {
+	bool policy_all;
+	__u32 mark_value, mark_mask;
+	__u32 idle_timeout_s;
+	__u32 lease_s;
+	__u32 max_flows;
+	bool sqm_guard;
+	bool keep_attached;
+	enum fp_mode mode;
+	__u32 capacity;
+};
+
+#define LAT_SAMPLES 4096
+
+struct daemon {
+	struct options opt;
+	struct fp_maps m;
+	int learn_fd, rates_fd, dstats_fd;
+	struct fp_daemon_stats st;
+	__u32 offloaded;		/* directions in the table */
+	bool resync_needed;
+	bool flush_needed;		/* firewall or routes changed */
+	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
+	__u32 lat_n;
+};
+
+/* conn.c */
+int conns_init(unsigned int buckets);
+void conns_free(void);
+struct conn *conn_find(const struct ct_tuple *t, int *dir);
+struct conn *conn_add(const struct ct_tuple *orig, const struct ct_tuple *reply);
+void conn_del(struct conn *c);
+void conn_foreach(void (*fn)(struct daemon *d, struct conn *c), struct daemon *d);
+__u32 conn_count(void);
+void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in);
+
+/* ct.c */
+int ct_open(struct daemon *d);
+void ct_close(void);
+int ct_event_fd(void);
+int ct_read_events(struct daemon *d);
+int ct_dump(struct daemon *d);
+int ct_set_liberal(const struct conn *c);
+int ct_refresh(const struct conn *c, __u32 timeout_s);
+__u32 ct_timeout_for(const struct conn *c);
+
+/* learn.c */
+void conn_evaluate(struct daemon *d, struct conn *c, bool mark_changed);
+void conn_unoffload(struct daemon *d, struct conn *c, bool relearn);
+int learn_event(struct daemon *d, const struct fp_learn_event *ev);
+void conn_tick(struct daemon *d, struct conn *c);
+
+/* events.c */
+int events_open(struct daemon *d);
+void events_close(void);
+int events_rtnl_fd(void);
+int events_nft_fd(void);
+int events_read_rtnl(struct daemon *d);
+int events_read_nft(struct daemon *d);
+bool sqm_shaped(__u32 ifindex);
+void teardown_oif_mac(struct daemon *d, __u32 ifindex, const __u8 *mac);
+void teardown_dev(struct daemon *d, __u32 ifindex);
+
+/* daemon.c */
+int cmd_run(int argc, char **argv);
+void daemon_latency(struct daemon *d, __u64 ns);
+
+#endif /* FP_DAEMON_H */

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * learn.c - a connection's way into the flow table and out of it.
+ *
+ * conn_evaluate() decides from conntrack whether a connection is a
+ * candidate. A candidate's directions wait in fp_learn; learn_event() turns
+ * the TC program's report into a flow-table entry; conn_tick() keeps
+ * conntrack alive for active flows and removes idle or closing ones.
+ */
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+
+#include "daemon.h"
+
+/* The kernel reuses the UNTRACKED bit for clashing NAT entries; the UAPI
+ * copy only names it under __KERNEL__.
+ */
+#define CT_NAT_CLASH	IPS_UNTRACKED
+
+static void key_from_tuple(struct fp_flow_key *k, __u32 ifindex,
+			   const struct ct_tuple *t)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	k->family = t->family;
+	k->proto = t->proto;
+	k->sport = t->sport;
+	k->dport = t->dport;
+	memcpy(k->saddr, t->src, 16);
+	memcpy(k->daddr, t->dst, 16);
+}
+
+static void tuple_from_key(struct ct_tuple *t, const struct fp_flow_key *k)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = k->family;
+	t->proto = k->proto;
+	t->sport = k->sport;
+	t->dport = k->dport;
+	memcpy(t->src, k->saddr, 16);
+	memcpy(t->dst, k->daddr, 16);
+}
+
+/* A direction leaves the router with the inverse of the other direction's
+ * tuple: that is what NAT made of it.
+ */
+static void egress_key(struct fp_flow_key *k, const struct conn *c, int dir)
+{
+	struct ct_tuple t;
+
+	tuple_invert(&t, &c->tuple[!dir]);
+	key_from_tuple(k, 0, &t);
+}
+
+static enum fp_hold conn_policy(const struct daemon *d, const struct conn *c)
+{
+	if (c->tuple[0].proto == IPPROTO_TCP) {
+		if (c->tcp_state != TCP_CONNTRACK_ESTABLISHED)
+			return FP_H_NOT_READY;
+	} else if (!(c->status & IPS_SEEN_REPLY)) {
+		return FP_H_NOT_READY;
+	}
+	if (c->status & (IPS_HELPER | IPS_SEQ_ADJUST | CT_NAT_CLASH))
+		return FP_H_HELPER;
+	if (!d->opt.policy_all &&
+	    (c->mark & d->opt.mark_mask) != d->opt.mark_value)
+		return FP_H_POLICY;
+	return FP_H_LEARNING;
+}
+
+static void learn_add(struct daemon *d, struct conn *c, int dir)
+{
+	struct fp_learn v = { .cookie = (__u64)c->id << 1 | dir };
+	struct fp_flow_key k;
+
+	egress_key(&k, c, dir);
+	if (bpf_map_update_elem(d->learn_fd, &k, &v, BPF_ANY)) {
+		pr_debug("cannot add a learning entry: %s", strerror(errno));
+		return;
+	}
+	c->dir[dir].learning = true;
+}
+
+static bool is_candidate(const struct conn *c)
+{
+	return c->dir[0].learning || c->dir[1].learning ||
+	       c->dir[0].offloaded || c->dir[1].offloaded;
+}
+
+void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
+{
+	bool was = false;
+	struct fp_flow_key k;
+
+	for (int dir = 0; dir < 2; dir++) {
+		struct conn_dir *cd = &c->dir[dir];
+
+		if (cd->offloaded) {
+			bpf_map_delete_elem(d->m.flows, &cd->key);
+			bpf_map_delete_elem(d->rates_fd, &cd->key);
+			cd->offloaded = false;
+			d->offloaded--;
+			was = true;
+		}
+		if (cd->learning) {
+			egress_key(&k, c, dir);
+			bpf_map_delete_elem(d->learn_fd, &k);
+			cd->learning = false;
+		}
+	}
+	if (was)
+		d->st.torn_down++;
+	if (relearn && conn_policy(d, c) == FP_H_LEARNING) {
+		learn_add(d, c, DIR_ORIG);
+		learn_add(d, c, DIR_REPLY);
+		c->hold = FP_H_LEARNING;
+		c->candidate_ns = mono_ns();
+	}
+}
+
+void conn_evaluate(struct daemon *d, struct conn *c, bool mark_changed)
+{
+	enum fp_hold hold = conn_policy(d, c);
+
+	if (hold != FP_H_LEARNING) {
+		conn_unoffload(d, c, false);
+		c->hold = hold;
+		return;
+	}
+	/* A new mark may mean a new verdict: learn it again through the
+	 * firewall (DESIGN.md, safety rule 3).
+	 */
+	if (mark_changed && is_candidate(c)) {
+		conn_unoffload(d, c, true);
+		return;
+	}
+	if (is_candidate(c) || c->hold == FP_H_TABLE_FULL ||
+	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
+		return;
+
+	if (c->tuple[0].proto == IPPROTO_TCP && ct_set_liberal(c))
+		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
+	c->candidate_ns = mono_ns();
+	c->hold = FP_H_LEARNING;
+	learn_add(d, c, DIR_ORIG);
+	learn_add(d, c, DIR_REPLY);
+}
+
+static bool attached(const struct daemon *d, __u32 ifindex)
+{
+	__u32 v;
+
+	return !bpf_map_lookup_elem(d->m.tx_ports, &ifindex, &v);
+}
+
+static __u16 dev_mtu(__u32 ifindex)
+{
+	char name[IF_NAMESIZE];
+	__u8 mac[6];
+	__u32 mtu;
+
+	if (!if_indextoname(ifindex, name) || link_info(name, mac, &mtu))
+		return 0;
+	return mtu > 65535 ? 65535 : mtu;
+}
+
+int learn_event(struct daemon *d, const struct fp_learn_event *ev)
+{
+	struct ct_tuple egress, inv;
+	struct conn_dir *cd;
+	struct fp_flow f = {};
+	struct conn *c;
+	int which, dir;
+
+	tuple_from_key(&egress, &ev->key);
+	tuple_invert(&inv, &egress);
+	c = conn_find(&inv, &which);
+	/* Matching the reply tuple means the packet went the original way. */
+	dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
+	if (!c || !c->dir[dir].learning || ev->cookie != ((__u64)c->id << 1 | dir))
+		return 0;	/* stale: the connection changed meanwhile */
+	cd = &c->dir[dir];
+	cd->learning = false;
+
+	if (!attached(d, ev->iif) || !attached(d, ev->oif)) {
+		c->hold = FP_H_NOT_ATTACHED;
+		return 0;
+	}
+	if (d->opt.sqm_guard && sqm_shaped(ev->oif)) {
+		c->hold = FP_H_SQM;
+		return 0;
+	}
+	if (d->offloaded >= d->opt.max_flows) {
+		c->hold = FP_H_TABLE_FULL;
+		d->st.table_full++;
+		return 0;
+	}
+
+	key_from_tuple(&cd->key, ev->iif, &c->tuple[dir]);
+	f.state = FP_STATE_XDP;
+	f.oif = ev->oif;
+	f.mtu = dev_mtu(ev->oif);
+	memcpy(f.dmac, ev->dmac, 6);
+	memcpy(f.smac, ev->smac, 6);
+	memcpy(f.nat_saddr, egress.src, 16);
+	memcpy(f.nat_daddr, egress.dst, 16);
+	f.nat_sport = egress.sport;
+	f.nat_dport = egress.dport;
+	if (memcmp(egress.src, c->tuple[dir].src, 16) || egress.sport != c->tuple[dir].sport)
+		f.flags |= FP_F_SNAT;
+	if (memcmp(egress.dst, c->tuple[dir].dst, 16) || egress.dport != c->tuple[dir].dport)
+		f.flags |= FP_F_DNAT;
+
+	if (bpf_map_update_elem(d->m.flows, &cd->key, &f, BPF_ANY)) {
+		if (errno == E2BIG || errno == ENOMEM) {
+			c->hold = FP_H_TABLE_FULL;
+			d->st.table_full++;
+			return 0;
+		}
+		pr_warn("cannot write a flow entry: %s", strerror(errno));
+		return -errno;
+	}
+	cd->offloaded = true;
+	cd->last_seen = 0;
+	cd->packets = cd->bytes = 0;
+	c->active_ns = mono_ns();
+	d->offloaded++;
+	d->st.learned++;
+	daemon_latency(d, c->active_ns - c->candidate_ns);
+	if (c->dir[!dir].offloaded)
+		c->hold = FP_H_MAX;
+	return 0;
+}
+
+/* Once a second per connection: counters, keep-alive, idle and teardown. */
+void conn_tick(struct daemon *d, struct conn *c)
+{
+	__u64 now = mono_ns();
+	bool active = false;
+	__u32 timeout;
+
+	/* Capacity or a device may be back: let these try again. */
+	if ((c->hold == FP_H_TABLE_FULL && d->offloaded < d->opt.max_flows) ||
+	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM) {
+		c->hold = FP_H_NOT_READY;
+		conn_evaluate(d, c, false);
+		return;
+	}
+
+	for (int dir = 0; dir < 2; dir++) {
+		struct conn_dir *cd = &c->dir[dir];
+		struct fp_rate r;
+		struct fp_flow f;
+
+		if (!cd->offloaded)
+			continue;
+		if (bpf_map_lookup_elem(d->m.flows, &cd->key, &f)) {
+			/* removed behind our back ("fastpath flow del") */
+			cd->offloaded = false;
+			d->offloaded--;
+			conn_unoffload(d, c, true);
+			return;
+		}
+		if (f.state == FP_STATE_TEARDOWN) {
+			/* FIN/RST went up: conntrack takes it from here. */
+			conn_unoffload(d, c, false);
+			c->hold = FP_H_NOT_READY;
+			return;
+		}
+		r.pps = f.packets - cd->packets;
+		r.bps = (f.bytes - cd->bytes) * 8;
+		bpf_map_update_elem(d->rates_fd, &cd->key, &r, BPF_ANY);
+		cd->packets = f.packets;
+		cd->bytes = f.bytes;
+		if (f.last_seen > cd->last_seen) {
+			cd->last_seen = f.last_seen;
+			active = true;
+		}
+	}
+	if (!c->dir[0].offloaded && !c->dir[1].offloaded)
+		return;
+
+	if (active) {
+		c->active_ns = now;
+		/* Refresh well before conntrack's own timer could fire. */
+		timeout = ct_timeout_for(c);
+		if (now - c->refreshed_ns >= (__u64)timeout * 1000000000ULL / 3) {
+			if (!ct_refresh(c, timeout))
+				d->st.refreshes++;
+			c->refreshed_ns = now;
+		}
+	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * 1000000000ULL) {
+		/* Idle: back to learning; conntrack expires it if it stays so. */
+		conn_unoffload(d, c, true);
+	}
+}
