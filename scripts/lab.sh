@@ -22,17 +22,18 @@ in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
 # The router uses nsenter, not "ip netns exec": the latter remounts /sys and
 # so hides the host's bpffs, where fastpath keeps its pins.
-in_r() { nsenter --net=/run/netns/"$NS_R" "$@"; }
+in_r() { nsenter --no-fork --net=/run/netns/"$NS_R" "$@"; }
 fp() { in_r "$FP" "$@"; }
 
 lab_ruleset() {
 	in_r nft -f - <<-'NFT'
 	table inet filter {
 		counter fwd_pkts { }
+		counter invalid_pkts { }
 		chain forward {
 			type filter hook forward priority filter; policy drop;
 			counter name fwd_pkts
-			ct state invalid counter drop
+			ct state invalid counter name invalid_pkts drop
 			tcp dport { 80, 443 } ct state established ct mark set ct mark or 0x1
 			ct state established,related accept
 			accept
@@ -94,8 +95,27 @@ lab_up() {
 		in_c ping -6 -c1 -W2 fd00:2::2 >/dev/null
 }
 
+# Every process still running in the lab's namespaces, by namespace.
+lab_pids() {
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		[ -e /run/netns/"$ns" ] && ip netns pids "$ns"
+	done
+}
+
 lab_down() {
-	# Detach first: the pins in the host's bpffs outlive the namespaces.
+	local pids tries=20
+	# Processes keep a namespace alive after "ip netns del"; end them first.
+	# SIGTERM lets a daemon detach itself; SIGKILL whatever lingers.
+	pids=$(lab_pids)
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	while [ -n "$(lab_pids)" ] && [ $tries -gt 0 ]; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	pids=$(lab_pids)
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	# Detach: the pins in the host's bpffs outlive the namespaces.
 	[ -e /run/netns/"$NS_R" ] && fp detach >/dev/null 2>&1
 	for ns in "$NS_C" "$NS_R" "$NS_S"; do
 		ip netns del "$ns" 2>/dev/null
@@ -103,11 +123,13 @@ lab_down() {
 	return 0
 }
 
-# The forward chain's packet counter (the "counter name fwd_pkts" rule).
-lab_fwd_packets() {
-	in_r nft -j list counter inet filter fwd_pkts |
+# A named counter of the router's filter table: fwd_pkts counts every
+# packet the forward chain sees, invalid_pkts those "ct state invalid" drops.
+lab_counter() {
+	in_r nft -j list counter inet filter "$1" |
 		python3 -c 'import json,sys; d=json.load(sys.stdin)["nftables"]; print([x["counter"]["packets"] for x in d if "counter" in x][0])'
 }
+lab_fwd_packets() { lab_counter fwd_pkts; }
 
 # rx+tx packets of a device in a namespace.
 lab_dev_packets() {

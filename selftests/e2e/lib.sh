@@ -25,9 +25,18 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Background a command and remember its pid for the cleanup.
+# Background a command and remember its pid for the cleanup. The in_*
+# helpers are expanded here, so $! is the process itself and not a
+# subshell around it (ip netns exec and nsenter --no-fork exec in place).
 spawn() {
-	"$@" &
+	local f=$1
+	shift
+	case $f in
+	in_c) ip netns exec "$NS_C" "$@" & ;;
+	in_s) ip netns exec "$NS_S" "$@" & ;;
+	in_r) nsenter --no-fork --net=/run/netns/"$NS_R" "$@" & ;;
+	*) "$f" "$@" & ;;
+	esac
 	E2E_PIDS+=($!)
 }
 
@@ -81,4 +90,84 @@ flow_packets() {
 import json, sys
 src = sys.argv[1]
 print(sum(f["packets"] for f in json.load(sys.stdin) if f["src"] == src))' "$1"
+}
+
+# start_daemon ARGS...: "fastpath run ARGS" on the router, logging to
+# $TMP/daemon.log; waits until it reports itself running.
+start_daemon() {
+	spawn in_r "$FP" run "$@" >>"$TMP/daemon.log" 2>&1
+	DAEMON_PID=$!
+	wait_for 100 daemon_running || { echo "  daemon did not start:"; tail -5 "$TMP/daemon.log"; return 1; }
+}
+
+daemon_running() {
+	kill -0 "$DAEMON_PID" 2>/dev/null &&
+		fp status --json | grep -q "\"pid\":$DAEMON_PID"
+}
+
+stop_daemon() {
+	kill "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+}
+
+# A field of "fastpath status --json", e.g. status_field daemon offloaded.
+status_field() {
+	fp status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[k]
+print(d)' "$@"
+}
+
+tcp_rsts() {
+	ip netns exec "$1" nstat -asz TcpOutRsts | awk '/TcpOutRsts/ { print $2 }'
+}
+
+# tcp_xfer NAME FAMILY SERVER DPORT MB: a socat transfer client -> server;
+# sets XFER_FWD (forward-chain packets), XFER_PKTS (server link packets),
+# XFER_INVALID and XFER_RSTS (both ends) during it. Returns 1 on bad data.
+tcp_xfer() {
+	local name=$1 fam=$2 srv=$3 dport=$4 mb=$5
+	local listen=TCP4-LISTEN connect=TCP4 f0 d0 i0 r0
+	[ "$fam" = ipv6 ] && listen=TCP6-LISTEN connect=TCP6
+	[ -e "$TMP/blob$mb" ] || head -c "${mb}M" /dev/urandom >"$TMP/blob$mb"
+
+	spawn in_s timeout 120 socat -u "$listen:$dport,reuseaddr" "OPEN:$TMP/$name.out,creat,trunc"
+	local srv_pid=$!
+	wait_for 30 in_s ss -Hltn "sport = :$dport" || { fail "$name" "server did not listen"; return 1; }
+	f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0) i0=$(lab_counter invalid_pkts)
+	r0=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S")))
+	if ! in_c timeout 120 socat -u "FILE:$TMP/blob$mb" "$connect:$(ep "$srv" "$dport")"; then
+		fail "$name" "client failed"
+		return 1
+	fi
+	wait "$srv_pid"
+	XFER_FWD=$(($(lab_fwd_packets) - f0))
+	XFER_PKTS=$(($(lab_dev_packets "$NS_S" s0) - d0))
+	XFER_INVALID=$(($(lab_counter invalid_pkts) - i0))
+	XFER_RSTS=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S") - r0))
+	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, invalid $XFER_INVALID, RSTs $XFER_RSTS"
+	if ! cmp -s "$TMP/blob$mb" "$TMP/$name.out"; then
+		fail "$name" "received data differs"
+		return 1
+	fi
+}
+
+# offloaded NAME: the last transfer put under 1% of its packets through
+# the forward chain.
+check_fast() {
+	if [ $((XFER_FWD * 100)) -lt "$XFER_PKTS" ]; then
+		pass "$1"
+	else
+		fail "$1" "forward chain saw $XFER_FWD of $XFER_PKTS packets"
+	fi
+}
+
+check_slow() {
+	if [ $((XFER_FWD * 10)) -ge $((XFER_PKTS * 9)) ]; then
+		pass "$1"
+	else
+		fail "$1" "only $XFER_FWD of $XFER_PKTS packets took the slow path"
+	fi
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# "fastpath run" offloads by itself: the reference ruleset marks TCP 80/443,
+# the daemon runs with --policy mark:1/1, and transfers to 80 and 443 must
+# leave the forward chain, while another port stays on the slow path.
+# Connections close cleanly through FIN with "ct state invalid drop" in
+# place. UDP is offloaded both ways under --policy all.
+source "$(dirname "$0")/lib.sh"
+
+MB=${MB:-50}
+
+if ! lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
+	fail daemon-offload-setup "lab or daemon failed to start"
+	exit 1
+fi
+
+for fam in ipv4 ipv6; do
+	srv=10.0.2.2
+	[ $fam = ipv6 ] && srv=fd00:2::2
+	for port in 80 443 8080; do
+		name=auto-tcp-$fam-$port
+		tcp_xfer "$name" $fam $srv $port "$MB" || continue
+		if [ $port = 8080 ]; then
+			check_slow "$name-stays-slow"
+		else
+			check_fast "$name-offloaded"
+			if [ "$XFER_INVALID" -eq 0 ] && [ "$XFER_RSTS" -eq 0 ]; then
+				pass "$name-clean-close"
+			else
+				fail "$name-clean-close" "invalid $XFER_INVALID, RSTs $XFER_RSTS"
+			fi
+		fi
+	done
+done
+
+# The closed connections leave the table once conntrack reports them.
+wait_for 50 test "$(status_field entries)" = 0 &&
+	pass auto-table-empty-after-close || fail auto-table-empty-after-close "$(fp flows)"
+
+stop_daemon
+start_daemon --policy all r0 r1 || { fail daemon-restart "policy all"; exit 1; }
+for fam in ipv4 ipv6; do
+	srv=10.0.2.2
+	[ $fam = ipv6 ] && srv=fd00:2::2
+	name=auto-udp-$fam
+	spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5300
+	[ -e "$TMP/blob" ] || head -c 24M /dev/urandom >"$TMP/blob"
+	f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0)
+	sum=$(in_c timeout 120 python3 "$E2E_DIR/udp_echo.py" client $srv 5300 "$TMP/blob")
+	XFER_FWD=$(($(lab_fwd_packets) - f0))
+	XFER_PKTS=$(($(lab_dev_packets "$NS_S" s0) - d0))
+	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD"
+	if [ "$sum" != "$(sha256sum <"$TMP/blob" | cut -d' ' -f1)" ]; then
+		fail "$name" "echoed data differs"
+	else
+		check_fast "$name-offloaded"
+	fi
+	kill "${E2E_PIDS[-1]}" 2>/dev/null
+done
+
+if grep -q 'status [^0]\|error' "$TMP/daemon.log"; then
+	echo "  daemon log:" && sed 's/^/    /' "$TMP/daemon.log"
+fi
+exit $E2E_FAILED
