@@ -377,6 +377,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (events_open(d) || ct_open(d))
 		goto out_events;
+	for (int i = 0; i < n; i++)
+		events_watch(ifindex[i], argv[optind + i]);
 	if (ct_dump(d))
 		goto out_events;
 	d->st.resyncs = 0;

@@ -115,6 +115,7 @@ void conn_tick(struct daemon *d, struct conn *c);
 
 /* events.c */
 int events_open(struct daemon *d);
+void events_watch(__u32 ifindex, const char *name);
 void events_close(void);
 int events_rtnl_fd(void);
 int events_nft_fd(void);

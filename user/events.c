@@ -55,6 +55,8 @@ struct dev {
 	__u32 mtu;
 	__u8 mac[6];
 	bool shaped;	/* root qdisc shapes traffic */
+	bool watched;	/* one of the daemon's interfaces */
+	char name[IF_NAMESIZE];
 };
 static struct dev devs[MAX_DEVS];
 
@@ -80,6 +82,19 @@ bool sqm_shaped(__u32 ifindex)
 	struct dev *dv = dev_get(ifindex, false);
 
 	return dv && dv->shaped;
+}
+
+/* The kernel drops a vanished device from the devmap itself, so whether it
+ * was ours is remembered here.
+ */
+void events_watch(__u32 ifindex, const char *name)
+{
+	struct dev *dv = dev_get(ifindex, true);
+
+	if (dv) {
+		dv->watched = true;
+		snprintf(dv->name, sizeof(dv->name), "%s", name);
+	}
 }
 
 static __u32 match_ifindex;
@@ -209,13 +224,13 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
 	if (nlh->nlmsg_type == RTM_DELLINK) {
 		dv = dev_get(ifindex, false);
-		if (dv)
-			dv->ifindex = 0;
-		if (!is_attached(d, ifindex))
+		if (!dv || !dv->watched) {
+			if (dv)
+				dv->ifindex = 0;
 			return;
-		snprintf(name, sizeof(name), "if%u", ifindex);
-		if (tb[IFLA_IFNAME])
-			snprintf(name, sizeof(name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+		}
+		snprintf(name, sizeof(name), "%s", dv->name);
+		dv->ifindex = 0;
 		pr_warn("%s: interface removed; its flows go back to the slow path", name);
 		bpf_map_delete_elem(d->m.tx_ports, &ifindex);
 		teardown_dev(d, ifindex);
@@ -225,6 +240,8 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 	if (!dv)
 		return;
 	old = *dv;
+	if (!old.flags && !old.mtu)
+		old.ifindex = 0;	/* watched before it was first seen */
 	dv->flags = ifi->ifi_flags;
 	if (tb[IFLA_MTU])
 		dv->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);

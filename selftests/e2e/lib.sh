@@ -171,3 +171,54 @@ check_slow() {
 		fail "$1" "only $XFER_FWD of $XFER_PKTS packets took the slow path"
 	fi
 }
+
+# paced_start NAME PORT SECONDS MB: a TCP transfer (IPv4) spread over
+# SECONDS; paced_wait NAME checks it arrived intact.
+paced_start() {
+	local name=$1 port=$2 secs=$3 mb=$4
+	[ -e "$TMP/blob$mb" ] || head -c "${mb}M" /dev/urandom >"$TMP/blob$mb"
+	spawn in_s timeout 120 socat -u "TCP4-LISTEN:$port,reuseaddr" "OPEN:$TMP/$name.out,creat,trunc"
+	PACED_SRV=$!
+	wait_for 30 in_s ss -Hltn "sport = :$port" || return 1
+	# The pipeline's pid would be a subshell: record the client by its own
+	# pid file instead, so cleanup can always reach it.
+	python3 "$E2E_DIR/pace.py" "$TMP/blob$mb" "$secs" |
+		ip netns exec "$NS_C" timeout 120 socat -u STDIN "TCP4:10.0.2.2:$port" &
+	PACED_CLI=$!
+	PACED_MB=$mb
+}
+
+paced_wait() {
+	local name=$1
+	if ! wait "$PACED_CLI"; then
+		fail "$name" "client failed"
+		return 1
+	fi
+	wait "$PACED_SRV"
+	if ! cmp -s "$TMP/blob$PACED_MB" "$TMP/$name.out"; then
+		fail "$name" "data differs ($(stat -c %s "$TMP/$name.out") bytes arrived)"
+		return 1
+	fi
+}
+
+# Daemon-made entries in the table (static ones excluded).
+auto_entries() {
+	fp flows --json | python3 -c 'import json,sys; print(sum(1 for f in json.load(sys.stdin) if not f["static"]))'
+}
+
+# The forward chain stays still for a second: the flow is on the fast path.
+fwd_quiet() {
+	local a b
+	a=$(lab_fwd_packets)
+	sleep 1
+	b=$(lab_fwd_packets)
+	[ $((b - a)) -le 3 ]
+}
+
+fwd_busy() {
+	local a b
+	a=$(lab_fwd_packets)
+	sleep 0.5
+	b=$(lab_fwd_packets)
+	[ $((b - a)) -gt 20 ]
+}
