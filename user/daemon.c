@@ -153,6 +153,14 @@ static void flush_one(struct daemon *d, struct conn *c)
 		conn_unoffload(d, c, true);
 }
 
+static void unhold_sqm(struct daemon *d, struct conn *c)
+{
+	if (c->hold == FP_H_SQM) {
+		c->hold = FP_H_NOT_READY;
+		conn_evaluate(d, c, false);
+	}
+}
+
 static void tick_one(struct daemon *d, struct conn *c)
 {
 	conn_tick(d, c);
@@ -240,6 +248,10 @@ static int run_loop(struct daemon *d, struct ring_buffer *rb)
 			d->resync_needed = false;
 			pr_info("conntrack events were lost: resynchronising");
 			ct_dump(d);
+		}
+		if (d->sqm_changed) {
+			d->sqm_changed = false;
+			conn_foreach(unhold_sqm, d);
 		}
 		if (d->flush_needed) {
 			d->flush_needed = false;

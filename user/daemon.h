@@ -81,8 +81,10 @@ struct daemon {
 	int learn_fd, rates_fd, dstats_fd;
 	struct fp_daemon_stats st;
 	__u32 offloaded;		/* directions in the table */
+	__u32 conns_offloaded;		/* connections with a direction in it */
 	bool resync_needed;
 	bool flush_needed;		/* firewall or routes changed */
+	bool sqm_changed;		/* a shaping qdisc went away */
 	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
 	__u32 lat_n;
 };

@@ -306,6 +306,8 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 		return;
 	if (shaped && !dv->shaped && d->opt.sqm_guard)
 		teardown_dev(d, tcm->tcm_ifindex);
+	if (!shaped && dv->shaped)
+		d->sqm_changed = true;
 	dv->shaped = shaped;
 }
 

@@ -111,8 +111,10 @@ void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
 			cd->learning = false;
 		}
 	}
-	if (was)
+	if (was) {
 		d->st.torn_down++;
+		d->conns_offloaded--;
+	}
 	if (relearn && conn_policy(d, c) == FP_H_LEARNING) {
 		learn_add(d, c, DIR_ORIG);
 		learn_add(d, c, DIR_REPLY);
@@ -189,11 +191,16 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 		c->hold = FP_H_NOT_ATTACHED;
 		return 0;
 	}
+	/* The whole connection stays with the qdisc, not just the direction
+	 * leaving through it; it is reconsidered when the qdisc goes.
+	 */
 	if (d->opt.sqm_guard && sqm_shaped(ev->oif)) {
+		conn_unoffload(d, c, false);
 		c->hold = FP_H_SQM;
 		return 0;
 	}
-	if (d->offloaded >= d->opt.max_flows) {
+	/* --max-flows counts connections; a second direction always fits. */
+	if (!c->dir[!dir].offloaded && d->conns_offloaded >= d->opt.max_flows) {
 		c->hold = FP_H_TABLE_FULL;
 		d->st.table_full++;
 		return 0;
@@ -223,6 +230,8 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 		pr_warn("cannot write a flow entry: %s", strerror(errno));
 		return -errno;
 	}
+	if (!c->dir[!dir].offloaded)
+		d->conns_offloaded++;
 	cd->offloaded = true;
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
@@ -242,9 +251,8 @@ void conn_tick(struct daemon *d, struct conn *c)
 	bool active = false;
 	__u32 timeout;
 
-	/* Capacity or a device may be back: let these try again. */
-	if ((c->hold == FP_H_TABLE_FULL && d->offloaded < d->opt.max_flows) ||
-	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM) {
+	/* Capacity may be back: let these try again. */
+	if (c->hold == FP_H_TABLE_FULL && d->conns_offloaded < d->opt.max_flows) {
 		c->hold = FP_H_NOT_READY;
 		conn_evaluate(d, c, false);
 		return;
@@ -259,8 +267,6 @@ void conn_tick(struct daemon *d, struct conn *c)
 			continue;
 		if (bpf_map_lookup_elem(d->m.flows, &cd->key, &f)) {
 			/* removed behind our back ("fastpath flow del") */
-			cd->offloaded = false;
-			d->offloaded--;
 			conn_unoffload(d, c, true);
 			return;
 		}

@@ -69,7 +69,7 @@ tcp_transfer() {
 
 	spawn in_s timeout 120 socat -u "$listen:$dport,reuseaddr" "OPEN:$TMP/$name.out,creat,trunc"
 	local srv_pid=$!
-	wait_for 30 in_s ss -Hltn "sport = :$dport" || { fail "$name" "server did not listen"; return; }
+	wait_for 30 listening $dport || { fail "$name" "server did not listen"; return; }
 	# 1000 bytes through the slow path, then hold until the flows are in.
 	{ head -c 1000 "$TMP/blob"; wait_for 600 test -e "$TMP/$name.go"; tail -c +1001 "$TMP/blob"; } |
 		in_c timeout 120 socat -u STDIN "$connect:$(ep "$srv" "$dport"),sourceport=$sport" &

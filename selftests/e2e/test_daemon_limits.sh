@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The daemon at its limits: a full table (--max-flows), the SQM guard,
+# idle removal, and bad command-line input.
+source "$(dirname "$0")/lib.sh"
+
+# expect_rc NAME STATUS CMD...
+expect_rc() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && [ "$(wc -l <"$TMP/err")" -le 1 ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc (want $want): $(head -c 200 "$TMP/err")"
+	fi
+}
+
+if ! lab_up; then
+	fail limits-setup "lab setup failed"
+	exit 1
+fi
+
+expect_rc run-no-interface 2 fp run
+expect_rc run-bad-policy 2 fp run --policy mark:2 r0
+expect_rc run-bad-policy-value 2 fp run --policy mark:3/1 r0
+expect_rc run-bad-lease 2 fp run --lease 0 r0
+expect_rc run-bad-max-flows 2 fp run --max-flows 0 r0
+expect_rc run-bad-idle 2 fp run --idle-timeout x r0
+expect_rc run-no-such-interface 1 fp run eth9
+expect_rc run-help 0 fp run --help
+
+# 64 connections, room for 16: all work, 16 are offloaded.
+start_daemon --policy all --max-flows 16 --idle-timeout 2 r0 r1 || { fail limits-daemon "did not start"; exit 1; }
+spawn in_s python3 "$E2E_DIR/tcp_echo.py" server 9000
+wait_for 30 listening 9000
+in_c timeout 60 python3 "$E2E_DIR/tcp_echo.py" client 10.0.2.2 9000 64 5 >"$TMP/multi" 2>&1 &
+multi=$!
+sleep 4
+offl=$(status_field daemon offloaded)
+full=$(status_field daemon table_full)
+held=$(status_field daemon slow_path table_full)
+echo "  max-flows: $offl directions offloaded, $held connections held for a full table, $full refusals"
+wait $multi
+if grep -qx 'ok 64' "$TMP/multi"; then
+	pass full-table-all-64-work
+else
+	fail full-table-all-64-work "$(cat "$TMP/multi")"
+fi
+[ "$offl" -eq 32 ] && pass full-table-16-offloaded || fail full-table-16-offloaded "$offl directions offloaded, want 32"
+[ "$full" -gt 0 ] && [ "$held" -gt 0 ] && pass full-table-counted || fail full-table-counted "refusals $full, held $held"
+
+# Idle flows leave the table after --idle-timeout (2 s here).
+wait_for 60 test "$(status_field entries)" = 0 &&
+	pass idle-flows-removed || fail idle-flows-removed "$(status_field entries) entries left"
+stop_daemon
+
+# A shaping root qdisc keeps flows through it on the slow path...
+in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
+start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
+if tcp_xfer sqm-guard ipv4 10.0.2.2 9100 20; then
+	check_slow sqm-guard-keeps-slow-path
+fi
+stop_daemon
+# ...unless the user says otherwise.
+start_daemon --policy all --no-sqm-guard r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
+if tcp_xfer sqm-override ipv4 10.0.2.2 9101 20; then
+	check_fast sqm-override-offloads
+fi
+stop_daemon
+exit $E2E_FAILED
