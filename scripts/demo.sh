@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
-# demo.sh - "sudo make demo": a NAT transfer carried by the XDP fast path.
+# demo.sh - "sudo make demo": connections offloaded automatically.
 #
-# Builds the client/router/server lab with the reference ruleset and
-# masquerade, attaches fastpath to the router, opens a TCP connection
-# through the slow path, installs its two directions from the conntrack
-# entry, moves 64 MB and shows what the fast path did. Everything it
-# creates is removed on exit.
+# Builds the client/router/server lab with the reference ruleset (policy
+# drop, "ct state invalid drop", ct mark 1 on TCP 80/443) and masquerade,
+# runs "fastpath run --policy mark:1/1" on the router, and moves 64 MB to
+# port 80 and 16 MB to port 22 through NAT. Port 80 is offloaded by
+# itself; port 22 is not selected and stays on the slow path. Everything
+# the demo creates is removed on exit.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 LAB_ID=demo$$
 source "$TOP/scripts/lab.sh"
 
 TMP=$(mktemp -d /tmp/fastpath-demo.XXXXXX)
-PIDS=()
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	lab_down
 	rm -rf "$TMP"
 	echo "== lab removed"
@@ -24,51 +22,47 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 say() { printf '\n== %s\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+show() { printf '$ fastpath %s\n' "$*"; fp "$@"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (sudo make demo)" >&2; exit 1; }
 
-say "lab: client 10.0.1.2 -> router (nft policy drop + masquerade) -> server 10.0.2.2"
+say "lab: client 10.0.1.2 -> router (nft policy drop, mark 80/443, masquerade) -> server 10.0.2.2"
 lab_up || exit 1
-in_r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
-show fp attach r0 r1
-
-say "a TCP connection to the server, port 80, first bytes through the slow path"
-head -c 64M /dev/urandom >"$TMP/blob"
-in_s socat -u TCP4-LISTEN:80,reuseaddr "OPEN:$TMP/out,creat,trunc" &
-PIDS+=($!)
-srv=$!
-sleep 0.5
-{ head -c 1000 "$TMP/blob"; while [ ! -e "$TMP/go" ]; do sleep 0.1; done; tail -c +1001 "$TMP/blob"; } |
-	in_c socat -u STDIN TCP4:10.0.2.2:80,sourceport=40080 &
-PIDS+=($!)
-cli=$!
+nsenter --no-fork --net=/run/netns/"$NS_R" "$FP" run --policy mark:1/1 r0 r1 2>"$TMP/daemon.log" &
 for _ in $(seq 50); do
-	ct=$(in_r conntrack -L -p tcp --orig-port-src 40080 2>/dev/null | grep ESTABLISHED) && break
+	fp status --json 2>/dev/null | grep -q '"running":true' && break
 	sleep 0.1
 done
-printf '$ conntrack -L\n%s\n' "$ct"
-read -r nat natport < <(awk '{ for (i = 1; i <= NF; i++) {
-	if ($i ~ /^dst=/ && ++d == 2) a = substr($i, 5)
-	if ($i ~ /^dport=/ && ++p == 2) b = substr($i, 7) } print a, b }' <<<"$ct")
+echo '$ fastpath run --policy mark:1/1 r0 r1 &'
+sed 's/^/  /' "$TMP/daemon.log"
 
-say "offload both directions with the tuple conntrack chose"
-show fp flow add -i r0 -o r1 -p tcp -s 10.0.1.2:40080 -d 10.0.2.2:80 --snat "$nat:$natport"
-show fp flow add -i r1 -o r0 -p tcp -s "10.0.2.2:80" -d "$nat:$natport" --dnat 10.0.1.2:40080
+# transfer NAME PORT MB SECONDS: a paced socat transfer; prints the result.
+transfer() {
+	local name=$1 port=$2 mb=$3 secs=$4 f0
+	head -c "${mb}M" /dev/urandom >"$TMP/$name.in"
+	ip netns exec "$NS_S" socat -u "TCP4-LISTEN:$port,reuseaddr" "OPEN:$TMP/$name.out,creat,trunc" &
+	local srv=$!
+	sleep 0.3
+	f0=$(lab_fwd_packets)
+	python3 "$TOP/selftests/e2e/pace.py" "$TMP/$name.in" "$secs" |
+		ip netns exec "$NS_C" socat -u STDIN "TCP4:10.0.2.2:$port" &
+	local cli=$!
+	sleep $((secs / 2))
+	show flows
+	wait "$cli"
+	wait "$srv"
+	if cmp -s "$TMP/$name.in" "$TMP/$name.out"; then
+		echo "$mb MB arrived intact; the router's forward chain saw $(($(lab_fwd_packets) - f0)) packets"
+	else
+		echo "DATA DIFFERS"
+	fi
+}
 
-fwd0=$(lab_fwd_packets)
-say "moving 64 MB"
-start=$(date +%s.%N)
-touch "$TMP/go"
-wait "$cli" && wait "$srv"
-end=$(date +%s.%N)
-if cmp -s "$TMP/blob" "$TMP/out"; then
-	echo "64 MB arrived intact in $(printf '%.2f' "$(echo "$end - $start" | bc 2>/dev/null || echo 0)") s"
-else
-	echo "DATA DIFFERS"
-fi
-echo "forward chain saw $(($(lab_fwd_packets) - fwd0)) packets of the transfer"
+say "64 MB to port 80: conntrack marks it, fastpath learns and offloads it"
+transfer http 80 64 4
+
+say "16 MB to port 22: not marked, so it stays on the slow path"
+transfer ssh 22 16 2
 
 say "what the fast path did"
-show fp flows
-show fp status
+show status
