@@ -32,7 +32,8 @@ BENCH_BPF := $(BUILD)/bench.bpf.o
 .SECONDARY:
 .PHONY: all check unit e2e demo bench deps install clean help
 
-all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF)
+all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
+     $(BUILD)/ct_gen $(BUILD)/udp_flood
 
 help:
 	@echo 'fastpath targets:'
@@ -75,6 +76,10 @@ $(BUILD)/test_vectors: $(UNIT_SRCS) $(wildcard selftests/unit/*.h) include/fastp
 
 $(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \
 		   $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(BUILD)/ct_gen $(BUILD)/udp_flood: $(BUILD)/%: selftests/bench/%.c Makefile | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

@@ -124,6 +124,7 @@ int events_nft_fd(void);
 int events_read_rtnl(struct daemon *d);
 int events_read_nft(struct daemon *d);
 bool sqm_shaped(__u32 ifindex);
+__u16 events_dev_mtu(__u32 ifindex);
 void teardown_oif_mac(struct daemon *d, __u32 ifindex, const __u8 *mac);
 void teardown_dev(struct daemon *d, __u32 ifindex);
 

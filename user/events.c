@@ -77,6 +77,16 @@ static struct dev *dev_get(__u32 ifindex, bool create)
 	return create ? free_slot : NULL;
 }
 
+/* From the link cache; 0 (every packet "too big") if the device is gone. */
+__u16 events_dev_mtu(__u32 ifindex)
+{
+	struct dev *dv = dev_get(ifindex, false);
+
+	if (!dv)
+		return 0;
+	return dv->mtu > 65535 ? 65535 : dv->mtu;
+}
+
 bool sqm_shaped(__u32 ifindex)
 {
 	struct dev *dv = dev_get(ifindex, false);

@@ -158,17 +158,6 @@ static bool attached(const struct daemon *d, __u32 ifindex)
 	return !bpf_map_lookup_elem(d->m.tx_ports, &ifindex, &v);
 }
 
-static __u16 dev_mtu(__u32 ifindex)
-{
-	char name[IF_NAMESIZE];
-	__u8 mac[6];
-	__u32 mtu;
-
-	if (!if_indextoname(ifindex, name) || link_info(name, mac, &mtu))
-		return 0;
-	return mtu > 65535 ? 65535 : mtu;
-}
-
 int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 {
 	struct ct_tuple egress, inv;
@@ -209,7 +198,7 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	key_from_tuple(&cd->key, ev->iif, &c->tuple[dir]);
 	f.state = FP_STATE_XDP;
 	f.oif = ev->oif;
-	f.mtu = dev_mtu(ev->oif);
+	f.mtu = events_dev_mtu(ev->oif);
 	memcpy(f.dmac, ev->dmac, 6);
 	memcpy(f.smac, ev->smac, 6);
 	memcpy(f.nat_saddr, egress.src, 16);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# daemon_bench.sh - the daemon's side of "make bench".
+#
+# 1. Event throughput: ct_gen creates many UDP conntrack entries (each a
+#    candidate, so the daemon adds two learning entries per connection),
+#    then "conntrack -F" destroys them. Events handled divided by the
+#    daemon's own CPU time gives events per second on one core.
+# 2. Offload latency: iperf3 UDP streams through the lab; the daemon times
+#    each direction from the conntrack event that made it a candidate to
+#    its entry in the flow table (p50, p99 over all streams and runs).
+#
+# Writes build/bench_daemon.json; bench.sh merges it into bench.json.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+LAB_ID=dbench$$
+source "$TOP/scripts/lab.sh"
+OUT=${1:-$TOP/build/bench_daemon.json}
+GEN=$TOP/build/ct_gen
+CONNS=${CONNS:-100000}
+RUNS=${RUNS:-10}
+
+TMP=$(mktemp -d /tmp/fastpath-dbench.XXXXXX)
+trap 'lab_down; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM
+
+status_field() {
+	fp status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[k]
+print(d)' "$@"
+}
+
+# utime + stime of a process, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' /proc/"$1"/stat
+}
+
+start_daemon() {
+	nsenter --no-fork --net=/run/netns/"$NS_R" "$FP" run "$@" 2>>"$TMP/daemon.log" &
+	DPID=$!
+	for _ in $(seq 100); do
+		fp status --json 2>/dev/null | grep -q "\"pid\":$DPID" && return 0
+		sleep 0.1
+	done
+	echo "daemon_bench: the daemon did not start" >&2
+	cat "$TMP/daemon.log" >&2
+	return 1
+}
+
+stop_daemon() {
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+}
+
+# Wait until the daemon's event counter stops moving.
+settle() {
+	local a b=-1
+	while :; do
+		a=$(status_field daemon ct_events)
+		[ "$a" = "$b" ] && return
+		b=$a
+		sleep 0.5
+	done
+}
+
+lab_up || exit 1
+# The router namespace shares the host conntrack table size.
+
+# 1. Event throughput.
+start_daemon --policy all --capacity $((CONNS * 2 + 1024)) r0 r1 || exit 1
+settle
+ev0=$(status_field daemon ct_events)
+c0=$(cpu_ticks "$DPID")
+t0=$(date +%s%N)
+read -r made gen_s < <(in_r "$GEN" "$CONNS")
+in_r conntrack -F >/dev/null 2>&1
+settle
+ev1=$(status_field daemon ct_events)
+c1=$(cpu_ticks "$DPID")
+t1=$(date +%s%N)
+lost=$(status_field daemon events_lost)
+hz=$(getconf CLK_TCK)
+events=$((ev1 - ev0))
+cpu_s=$(python3 -c "print(max(($c1 - $c0) / $hz, 1 / $hz))")
+eps=$(python3 -c "print(round($events / $cpu_s))")
+wall_eps=$(python3 -c "print(round($events / (($t1 - $t0) / 1e9)))")
+stop_daemon
+
+# 2. Offload latency: 8 UDP flows sending 2000 packets/s each from their
+# first packet on, echoed by the server; a flow becomes a candidate when
+# conntrack sees the first echo, and its next packet follows within
+# 0.5 ms. (Many more flows at once would measure the slow path's backlog
+# on this 2-core machine, since all of them start on it.)
+start_daemon --policy all r0 r1 || exit 1
+ip netns exec "$NS_S" "$TOP/build/udp_flood" -s 5300 &
+ECHO=$!
+sleep 0.5
+for _ in $(seq "$RUNS"); do
+	in_c "$TOP/build/udp_flood" 10.0.2.2 5300 8 2000 1 >/dev/null
+done
+p50=$(status_field daemon latency_p50_us)
+p99=$(status_field daemon latency_p99_us)
+learned=$(status_field daemon learned)
+kill "$ECHO" 2>/dev/null
+wait "$ECHO" 2>/dev/null
+stop_daemon
+
+printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed), %d lost\n' \
+	"$events" "$made" "$gen_s" "$lost"
+printf '  %-34s %12s\n' "events/s on one core (daemon CPU)" "$eps"
+printf '  %-34s %12s\n' "events/s wall clock" "$wall_eps"
+printf '  %-34s %12s\n' "offload latency p50 (us)" "$p50"
+printf '  %-34s %12s\n' "offload latency p99 (us)" "$p99"
+printf '  (%d directions learned over %d runs of 8 UDP flows at 2000 pps each)\n' "$learned" "$RUNS"
+
+cat >"$OUT" <<JSON
+{"ct_events_per_s": $eps, "ct_events_per_s_wall": $wall_eps, "ct_events": $events,
+ "ct_events_lost": $lost, "offload_latency_p50_us": $p50, "offload_latency_p99_us": $p99,
+ "offload_latency_samples": $learned}
+JSON
