@@ -6,8 +6,9 @@
 # Builds a client - router - server lab of network namespaces with the
 # reference firewall and masquerade in the router, then runs build/fp_bench
 # inside the router namespace. fp_bench prints the table and writes
-# build/bench.json. The namespaces carry this shell's PID, so concurrent
-# labs never collide, and they are deleted on every exit path.
+# build/bench.json, then selftests/bench/daemon_bench.sh adds the daemon's
+# numbers to it. The namespaces carry this shell's PID, so concurrent labs
+# never collide, and they are deleted on every exit path.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
@@ -127,3 +128,35 @@ ip netns exec "$R" "$BENCH" \
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=
+
+# Adds the keys of JSON file $2 to JSON file $1; one line on failure.
+merge_json() {
+	python3 - "$1" "$2" <<-'EOF'
+		import json, sys
+		try:
+		    with open(sys.argv[1]) as f:
+		        merged = json.load(f)
+		    with open(sys.argv[2]) as f:
+		        merged.update(json.load(f))
+		except (OSError, ValueError) as e:
+		    sys.exit("bench.sh: cannot merge %s: %s" % (sys.argv[2], e))
+		with open(sys.argv[1], "w") as f:
+		    json.dump(merged, f, indent=2)
+		    f.write("\n")
+	EOF
+}
+
+# The daemon's side of `make bench` builds its own lab; it adds its keys
+# to the same bench.json. Only after a full run (options select a partial
+# one, which writes no JSON), and never at the cost of the numbers above.
+DAEMON_BENCH=selftests/bench/daemon_bench.sh
+DAEMON_JSON=build/bench_daemon.json
+if [ $# -eq 0 ] && [ -f "$DAEMON_BENCH" ]; then
+	cleanup
+	rm -f "$DAEMON_JSON"
+	if bash "$DAEMON_BENCH" "$DAEMON_JSON" && merge_json "$JSON" "$DAEMON_JSON"; then
+		echo "merged $DAEMON_JSON into $JSON"
+	else
+		echo "bench.sh: warning: the daemon benchmark failed; $JSON has the datapath numbers only" >&2
+	fi
+fi
