@@ -118,11 +118,12 @@ void conn_foreach(void (*fn)(struct daemon *d, struct conn *c), struct daemon *d
 
 		for (; n; n = next) {
 			next = n->next;
+			if (n->dir != DIR_ORIG)
+				continue;
 			/* @fn may free the conn, and its reply node may be next. */
 			while (next && next->conn == n->conn)
 				next = next->next;
-			if (n->dir == DIR_ORIG)
-				fn(d, n->conn);
+			fn(d, n->conn);
 		}
 	}
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
@@ -181,11 +182,29 @@ static void clear_seen(struct daemon *d, struct conn *c)
 	c->seen = false;
 }
 
+/*
+ * After a loss, the events still queued are older than the dump about to
+ * be taken; applied after it they could resurrect a connection whose
+ * DESTROY was among the lost. So they are discarded first.
+ */
+static void ct_drain(void)
+{
+	static char buf[65536];
+
+	while (recv(nfct_fd(ev_h), buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	       errno == ENOBUFS)
+		;
+}
+
 /* Full dump: what it does not list any more is gone. */
 int ct_dump(struct daemon *d)
 {
 	__u32 family = AF_UNSPEC;
 
+	if (d->resync_needed) {
+		d->resync_needed = false;
+		ct_drain();
+	}
 	conn_foreach(clear_seen, d);
 	if (nfct_query(q_h, NFCT_Q_DUMP, &family) < 0) {
 		pr_warn("conntrack dump failed: %s", strerror(errno));

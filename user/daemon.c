@@ -245,8 +245,14 @@ static int run_loop(struct daemon *d, struct ring_buffer *rb)
 			}
 		}
 		if (d->resync_needed) {
-			d->resync_needed = false;
 			pr_info("conntrack events were lost: resynchronising");
+			ct_dump(d);
+			/* The burst that overran the socket may still be going
+			 * on while the dump ran; look again once it is over.
+			 */
+			d->resync_again_ns = mono_ns() + 2000000000ULL;
+		} else if (d->resync_again_ns && mono_ns() > d->resync_again_ns) {
+			d->resync_again_ns = 0;
 			ct_dump(d);
 		}
 		if (d->sqm_changed) {

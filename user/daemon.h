@@ -83,6 +83,7 @@ struct daemon {
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
 	bool resync_needed;
+	__u64 resync_again_ns;		/* a second dump once a burst is over */
 	bool flush_needed;		/* firewall or routes changed */
 	bool sqm_changed;		/* a shaping qdisc went away */
 	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
