@@ -126,6 +126,14 @@ for k in sys.argv[1:]:
 print(d)' "$@"
 }
 
+# status_is VALUE FIELD...: a field of "fastpath status --json" has VALUE
+# now (for wait_for, which must re-read it on every try).
+status_is() {
+	local want=$1
+	shift
+	[ "$(status_field "$@")" = "$want" ]
+}
+
 tcp_rsts() {
 	ip netns exec "$1" nstat -asz TcpOutRsts | awk '/TcpOutRsts/ { print $2 }'
 }

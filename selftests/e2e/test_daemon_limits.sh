@@ -51,7 +51,7 @@ fi
 [ "$full" -gt 0 ] && [ "$held" -gt 0 ] && pass full-table-counted || fail full-table-counted "refusals $full, held $held"
 
 # Idle flows leave the table after --idle-timeout (2 s here).
-wait_for 60 test "$(status_field entries)" = 0 &&
+wait_for 60 status_is 0 entries &&
 	pass idle-flows-removed || fail idle-flows-removed "$(status_field entries) entries left"
 stop_daemon
 
@@ -87,7 +87,7 @@ else
 	sed 's/^/    /' "$TMP/daemon.log"
 fi
 in_r conntrack -F >/dev/null 2>&1
-wait_for 300 test "$(status_field daemon connections)" -eq 0 &&
+wait_for 300 status_is 0 daemon connections &&
 	pass flush-after-resync || fail flush-after-resync "$(status_field daemon connections) connections left"
 daemon_running && pass daemon-alive-after-burst || fail daemon-alive-after-burst "$(tail -3 "$TMP/daemon.log")"
 stop_daemon

@@ -33,7 +33,7 @@ for fam in ipv4 ipv6; do
 done
 
 # The closed connections leave the table once conntrack reports them.
-wait_for 50 test "$(status_field entries)" = 0 &&
+wait_for 50 status_is 0 entries &&
 	pass auto-table-empty-after-close || fail auto-table-empty-after-close "$(fp flows)"
 
 stop_daemon
