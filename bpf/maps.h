@@ -47,6 +47,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_config SEC(".maps");
 
+/* The coarse clock (fastpath.h); never written from userspace, since an
+ * update would cancel its timer.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_clock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_clock SEC(".maps");
+
 /* Candidate directions by egress (post-NAT) tuple, written by the daemon. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -177,6 +177,11 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 		ulen = bpf_ntohs(uh->len);
 		if (ulen < sizeof(*uh) || ulen > p->l4_len)
 			return -FP_R_MALFORMED;
+		/* Zero means "no checksum" only in IPv4; the stack drops it
+		 * in IPv6, and NAT must not turn it into a valid-looking one.
+		 */
+		if (k->family == AF_INET6 && !uh->check)
+			return -FP_R_MALFORMED;
 		p->l4check = &uh->check;
 	} else {
 		return -FP_R_L4_PROTO;

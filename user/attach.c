@@ -27,6 +27,7 @@
 
 #define PIN_PROG	FP_PIN_DIR "/xdp"
 #define PIN_LEARN	FP_PIN_DIR "/learn"
+#define PIN_CLOCK	FP_PIN_DIR "/clock"
 
 /* Our TC filter, told apart from others' on the same clsact hook. */
 #define FP_TC_HANDLE	0xfa57
@@ -34,7 +35,7 @@
 
 static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
 					   "fp_config", "fp_learn", "fp_events",
-					   "fp_rates", "fp_daemon" };
+					   "fp_rates", "fp_daemon", "fp_clock" };
 
 /* OpenWrt and minimal systems may not mount bpffs; pins need it. */
 static int ensure_bpffs(void)
@@ -59,9 +60,9 @@ static int map_fd_by_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
-#define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->flows, &(m)->tx_ports, \
-		 &(m)->stats, &(m)->config, &(m)->learn, &(m)->events, \
-		 &(m)->rates, &(m)->daemon }
+#define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->clock_prog, &(m)->flows, \
+		 &(m)->tx_ports, &(m)->stats, &(m)->config, &(m)->learn, \
+		 &(m)->events, &(m)->rates, &(m)->daemon, &(m)->clock }
 
 static void maps_init(struct fp_maps *m)
 {
@@ -95,6 +96,7 @@ int fp_open_pinned(struct fp_maps *m)
 	if (m->prog < 0)
 		return -errno;
 	m->learn_prog = bpf_obj_get(PIN_LEARN);
+	m->clock_prog = bpf_obj_get(PIN_CLOCK);
 	m->flows = map_fd_by_pin("flows");
 	m->tx_ports = map_fd_by_pin("tx_ports");
 	m->stats = map_fd_by_pin("fp_stats");
@@ -103,9 +105,10 @@ int fp_open_pinned(struct fp_maps *m)
 	m->events = map_fd_by_pin("fp_events");
 	m->rates = map_fd_by_pin("fp_rates");
 	m->daemon = map_fd_by_pin("fp_daemon");
-	if (m->learn_prog < 0 || m->flows < 0 || m->tx_ports < 0 || m->stats < 0 ||
-	    m->config < 0 || m->learn < 0 || m->events < 0 || m->rates < 0 ||
-	    m->daemon < 0) {
+	m->clock = map_fd_by_pin("fp_clock");
+	if (m->learn_prog < 0 || m->clock_prog < 0 || m->flows < 0 ||
+	    m->tx_ports < 0 || m->stats < 0 || m->config < 0 || m->learn < 0 ||
+	    m->events < 0 || m->rates < 0 || m->daemon < 0 || m->clock < 0) {
 		err = -errno;
 		pr_warn("pinned state in %s is incomplete; run 'fastpath detach' to reset it",
 			FP_PIN_DIR);
@@ -133,8 +136,10 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 
 	err = fp_open_pinned(m);
 	if (err != -ENOENT) {
-		if (!err)
+		if (!err) {
 			pr_debug("re-adopted pinned datapath in %s", FP_PIN_DIR);
+			err = fp_clock_ensure(m);
+		}
 		return err;
 	}
 
@@ -170,16 +175,51 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot pin %s: %s", PIN_LEARN, strerror(-err));
 		goto out;
 	}
-	err = pin_private(PIN_PROG) ?: pin_private(PIN_LEARN);
+	err = bpf_program__pin(skel->progs.fastpath_clock, PIN_CLOCK);
+	if (err) {
+		pr_warn("cannot pin %s: %s", PIN_CLOCK, strerror(-err));
+		goto out;
+	}
+	err = pin_private(PIN_PROG) ?: pin_private(PIN_LEARN) ?: pin_private(PIN_CLOCK);
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
 		err = pin_private(path);
 	}
 	if (!err)
 		err = fp_open_pinned(m);
+	if (!err)
+		err = fp_clock_ensure(m);
 out:
 	fastpath_bpf__destroy(skel);
 	return err;
+}
+
+/*
+ * The datapath's clock runs on a BPF timer (fastpath.h). It is started at
+ * load and keeps going while the maps are pinned; this restarts it if it
+ * is not ticking, since without it last_seen stands still and the lease
+ * could never expire.
+ */
+int fp_clock_ensure(struct fp_maps *m)
+{
+	__u8 frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1);
+	struct fp_clock c = {};
+	__u32 zero = 0;
+	__u64 now = mono_ns();
+	int err;
+
+	if (!bpf_map_lookup_elem(m->clock, &zero, &c) && c.now &&
+	    now - c.now < 3 * FP_CLOCK_PERIOD_NS)
+		return 0;
+	err = bpf_prog_test_run_opts(m->clock_prog, &run);
+	if (err || run.retval != XDP_PASS) {
+		pr_warn("cannot start the datapath clock (BPF timers need Linux 5.15): %s",
+			err ? strerror(-err) : "the program failed");
+		return err ?: -EINVAL;
+	}
+	return 0;
 }
 
 __u32 fp_prog_id(int prog_fd)
@@ -328,6 +368,8 @@ int fp_unpin_all(void)
 	if (unlink(PIN_PROG) && errno != ENOENT)
 		err = -errno;
 	if (unlink(PIN_LEARN) && errno != ENOENT)
+		err = -errno;
+	if (unlink(PIN_CLOCK) && errno != ENOENT)
 		err = -errno;
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);

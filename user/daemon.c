@@ -233,6 +233,7 @@ static int run_loop(struct daemon *d, struct ring_buffer *rb)
 			case T_TIMER:
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					break;
+				fp_clock_ensure(&d->m);
 				renew_lease(d, false);
 				conn_foreach(tick_one, d);
 				publish(d, true);

@@ -64,6 +64,7 @@ void json_null(struct json *j, const char *key);
 struct fp_maps {
 	int prog;		/* XDP forward */
 	int learn_prog;		/* TC egress learn */
+	int clock_prog;		/* starts the coarse clock */
 	int flows;
 	int tx_ports;
 	int stats;
@@ -72,6 +73,7 @@ struct fp_maps {
 	int events;
 	int rates;
 	int daemon;
+	int clock;
 };
 
 enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
@@ -87,6 +89,7 @@ const char *fp_attach_mode(__u32 ifindex, __u32 our_prog_id);
 int fp_tc_attach(struct fp_maps *m, __u32 ifindex, const char *ifname);
 void fp_tc_detach(__u32 ifindex);
 __u32 fp_prog_id(int prog_fd);
+int fp_clock_ensure(struct fp_maps *m);
 __u32 fp_map_capacity(int map_fd);
 
 /* netlink.c: rtnetlink queries. */
