@@ -81,7 +81,7 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 		return FP_R_TCP_SYN;
 	if (family == AF_INET ? p->ip4->ttl <= 1 : p->ip6->hop_limit <= 1)
 		return FP_R_TTL;
-	if (p->l3_len > f->mtu)
+	if (l2_mtu_exceeded(p, f))
 		return FP_R_MTU;
 	/* Chooses the egress now, before the first write to the packet: an
 	 * egress missing from tx_ports returns XDP_PASS and the packet goes
@@ -94,28 +94,31 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 }
 
 /*
- * Everything after the Ethernet header, for one address family. @family is
- * a constant in each of the two inlined copies (see nat_rewrite()).
+ * Everything after the L2 header, for one address family. @family is a
+ * constant in each of the two inlined copies (see nat_rewrite()). @key
+ * holds the ingress ifindex and encapsulation already.
  */
 static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
-				   struct pkt *p, __u64 len, const int family)
+				   struct pkt *p, struct fp_flow_key *key,
+				   __u64 len, const int family)
 {
-	struct fp_flow_key key = { .ifindex = ctx->ingress_ifindex };
 	struct fp_flow *f;
 	__u64 now;
 	int ret;
 
 	if (family == AF_INET)
-		ret = parse_ipv4(c, p, &key);
+		ret = parse_ipv4(c, p, key);
 	else
-		ret = parse_ipv6(c, p, &key);
+		ret = parse_ipv6(c, p, key);
 	if (ret < 0)
 		return pass(-ret, len);
-	ret = parse_l4(c, p, &key, ret);
+	if (!l2_len_ok(p, key))
+		return pass(FP_R_MALFORMED, len);
+	ret = parse_l4(c, p, key, ret);
 	if (ret < 0)
 		return pass(-ret, len);
 
-	f = bpf_map_lookup_elem(&flows, &key);
+	f = bpf_map_lookup_elem(&flows, key);
 	if (!f)
 		return pass(FP_R_NO_ENTRY, len);
 
@@ -123,9 +126,14 @@ static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
 	ret = flow_check(f, p, now, family);
 	if (ret != FP_R_REDIRECT)
 		return pass(ret, len);
+	/* The last check, as it may move the head: it moves it back if it
+	 * has to pass the packet after all.
+	 */
+	ret = l2_push(ctx, p, f, key->proto, family);
+	if (ret != FP_R_REDIRECT)
+		return pass(ret, len);
 
-	nat_rewrite(p, f, key.proto, family);
-	l2_rewrite(p->eth, f);
+	nat_rewrite(p, f, key->proto, family);
 
 	/* One direction is normally steered to one RX queue, so these
 	 * atomics are uncontended; they stay correct when RSS spreads it.
@@ -144,16 +152,17 @@ int fastpath_xdp(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
+	struct fp_flow_key key = { .ifindex = ctx->ingress_ifindex };
 	__u64 len = c.end - c.pos;
 	struct pkt p = {};
 	int ret;
 
-	ret = parse_eth(&c, &p);
+	ret = l2_parse(&c, &p, &key);
 	if (ret < 0)
 		return pass(-ret, len);
 	if (ret == bpf_htons(ETH_P_IP))
-		return forward(ctx, &c, &p, len, AF_INET);
-	return forward(ctx, &c, &p, len, AF_INET6);
+		return forward(ctx, &c, &p, &key, len, AF_INET);
+	return forward(ctx, &c, &p, &key, len, AF_INET6);
 }
 
 /*
@@ -168,12 +177,12 @@ int fastpath_learn(struct __sk_buff *skb)
 {
 	struct fp_flow_key key = {};
 	struct fp_learn_event *ev;
+	struct learn_l2 l2 = {};
 	struct fp_learn *cand;
-	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
 
 	if (!skb->ingress_ifindex)
 		return TC_ACT_OK;	/* locally generated */
-	if (learn_parse(skb, &key, dmac, smac))
+	if (learn_parse(skb, &key, &l2))
 		return TC_ACT_OK;
 	cand = bpf_map_lookup_elem(&fp_learn, &key);
 	if (!cand)
@@ -187,8 +196,12 @@ int fastpath_learn(struct __sk_buff *skb)
 	ev->cookie = cand->cookie;
 	ev->iif = skb->ingress_ifindex;
 	ev->oif = skb->ifindex;
-	__builtin_memcpy(ev->dmac, dmac, ETH_ALEN);
-	__builtin_memcpy(ev->smac, smac, ETH_ALEN);
+	__builtin_memcpy(ev->dmac, l2.dmac, ETH_ALEN);
+	__builtin_memcpy(ev->smac, l2.smac, ETH_ALEN);
+	ev->out_vlan[0] = l2.vlan[0];
+	ev->out_vlan[1] = l2.vlan[1];
+	ev->out_pppoe_sid = l2.pppoe_sid;
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 	ev->ts = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
 	bpf_map_delete_elem(&fp_learn, &key);

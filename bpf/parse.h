@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * parse.h - header cursor and the L3/L4 parsers of the datapath.
+ * parse.h - header cursor and the L3/L4 parsers of the datapath (the L2
+ * header, tags and PPPoE included, is l2.h's).
  *
  * Every parser takes the cursor, checks bounds against data_end, advances
  * past its header and fills the flow key. A negative return is a pass
@@ -43,36 +44,14 @@ struct pkt {
 	__sum16 *l4check;		/* taken where the L4 bounds are known */
 	__u32 l3_len;			/* L3 length from the IP header */
 	__u32 l4_len;			/* what of it follows the IP header */
+	__u16 l2_len;			/* ingress L2 header: Ethernet, tags, PPPoE */
+	__u16 pppoe_len;		/* ingress PPPoE length field, 0 = none */
 	__u8 tcp_flags;			/* byte 13 of the TCP header, 0 for UDP */
 };
 
 #define TCP_FLAG_FIN	0x01
 #define TCP_FLAG_SYN	0x02
 #define TCP_FLAG_RST	0x04
-
-static __always_inline int parse_eth(struct hdr_cursor *c, struct pkt *p)
-{
-	struct ethhdr *eth = c->pos;
-
-	if ((void *)(eth + 1) > c->end)
-		return -FP_R_MALFORMED;
-	c->pos = eth + 1;
-	p->eth = eth;
-
-	switch (eth->h_proto) {
-	case bpf_htons(ETH_P_IP):
-	case bpf_htons(ETH_P_IPV6):
-		return eth->h_proto;
-	/* Encapsulated frames are the subject of a later datapath stage. */
-	case bpf_htons(ETH_P_8021Q):
-	case bpf_htons(ETH_P_8021AD):
-		return -FP_R_VLAN;
-	case bpf_htons(ETH_P_PPP_SES):
-		return -FP_R_PPPOE;
-	default:
-		return -FP_R_L2_PROTO;
-	}
-}
 
 static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 				      struct fp_flow_key *k)

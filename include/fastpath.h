@@ -21,7 +21,13 @@
 
 /* VLAN ids in the key and value are host-order VIDs, 0 meaning "no tag".
  * The outer tag of an 802.1ad (QinQ) frame carries FP_VLAN_8021AD, so a
- * 0x88a8 and a 0x8100 outer tag never alias.
+ * 0x88a8 and a 0x8100 outer tag never alias. Only the outer tag ([0]) may
+ * carry the flag: an inner tag is always 802.1Q. A second tag ([1]) is
+ * only valid under a first one. PCP and DEI are not part of either: the
+ * datapath ignores them on ingress and writes them as 0 on egress.
+ *
+ * PPPoE session ids are host order too, 0 meaning "no PPPoE" (a session
+ * never uses 0 or 0xffff, RFC 2516).
  */
 #define FP_VLAN_VID_MASK	0x0fff
 #define FP_VLAN_8021AD		0x8000
@@ -35,7 +41,7 @@ struct fp_flow_key {
 	__u32 ifindex;		/* ingress device */
 	__u8 family;		/* AF_INET or AF_INET6 */
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	__u16 pppoe_sid;	/* ingress PPPoE session, 0 = none */
+	__u16 pppoe_sid;	/* ingress PPPoE session (host order), 0 = none */
 	__be16 sport;
 	__be16 dport;
 	__u16 vlan[2];		/* ingress VLAN ids, outer first, 0 = none */
@@ -60,11 +66,22 @@ enum fp_state {
  * What to do with a matching packet. The first 64 bytes are read on every
  * packet and written only by userspace; the counters sit after them, so
  * the per-packet writes dirty a different cache line of the value.
+ *
+ * @mtu is the MTU of the device the frame leaves on (@oif, the lowest
+ * device: eth0, not eth0.7 or ppp0), as `ip link` shows it. The datapath
+ * derives the L3 limit from it: VLAN tags do not count against the MTU,
+ * a PPPoE session takes 8 bytes of it (6 header + 2 PPP protocol), so a
+ * PPPoE flow on a 1500-byte link forwards IP packets up to 1492 bytes.
+ *
+ * The egress L2 header is written whole from @dmac, @smac, @out_vlan and
+ * @out_pppoe_sid: Ethernet, then the tags outer first (TPID 0x88a8 for
+ * an outer tag with FP_VLAN_8021AD, else 0x8100), then a PPPoE session
+ * header when @out_pppoe_sid is set, then the IP packet.
  */
 struct fp_flow {
 	__u8 state;		/* enum fp_state */
 	__u8 flags;		/* FP_F_* */
-	__u16 mtu;		/* egress MTU: longer L3 packets go to the slow path */
+	__u16 mtu;		/* egress link MTU (see above) */
 	__u32 oif;		/* egress ifindex, must be in the devmap */
 	__be32 nat_saddr[4];	/* new source address when FP_F_SNAT */
 	__be32 nat_daddr[4];	/* new destination address when FP_F_DNAT */
@@ -73,7 +90,7 @@ struct fp_flow {
 	__u8 dmac[6];		/* next hop */
 	__u8 smac[6];		/* egress device */
 	__u16 out_vlan[2];	/* egress VLAN ids, outer first, 0 = none */
-	__u16 out_pppoe_sid;	/* egress PPPoE session, 0 = none */
+	__u16 out_pppoe_sid;	/* egress PPPoE session (host order), 0 = none */
 	__u16 pad;
 	__u64 packets;		/* updated by the datapath (and from the PPE) */
 	__u64 bytes;		/* L3 bytes, as conntrack counts them */
@@ -92,8 +109,10 @@ enum fp_reason {
 	FP_R_HW_PENDING,	/* entry waits for the PPE to bind it */
 	FP_R_HW,		/* entry is bound in the PPE */
 	FP_R_L2_PROTO,		/* ethertype not IPv4/IPv6 */
-	FP_R_VLAN,		/* 802.1Q/802.1ad tagged */
-	FP_R_PPPOE,		/* PPPoE session frame */
+	FP_R_VLAN,		/* VLAN tags we do not parse: a third tag, an
+				 * 802.1ad inner tag, VID 0 (priority) or 4095 */
+	FP_R_PPPOE,		/* PPPoE session header we do not parse: bad
+				 * version/type/code, session id 0 or 0xffff */
 	FP_R_MALFORMED,		/* truncated or inconsistent header */
 	FP_R_FRAGMENT,		/* IPv4 fragment */
 	FP_R_IP_OPTIONS,	/* IPv4 header with options */
@@ -105,6 +124,9 @@ enum fp_reason {
 	FP_R_TCP_FIN_RST,	/* FIN or RST: entry marked teardown */
 	FP_R_NO_EGRESS,		/* egress device not in the devmap */
 	FP_R_LEASE,		/* daemon lease expired */
+	FP_R_PPP_PROTO,		/* PPPoE session frame carrying neither IPv4
+				 * nor IPv6: LCP, IPCP, ... (the PPP daemon's) */
+	FP_R_HEADROOM,		/* no headroom to push the egress L2 header */
 	FP_R_MAX,
 };
 
@@ -143,6 +165,12 @@ struct fp_clock {
  * the tuple a candidate direction has when it LEAVES the router (post-NAT,
  * ifindex 0) into "fp_learn"; the TC egress program records what the kernel
  * did with the next such packet and reports it on the "fp_events" ring.
+ *
+ * The program runs on the lowest device, where the frame leaves: the
+ * event's @oif is that device and its L2 fields are the header there,
+ * VLAN tags (from skb metadata or the bytes) and PPPoE session included,
+ * ready to be copied into fp_flow. The key never carries encapsulation:
+ * it is the inner IP tuple, with ifindex 0, as the daemon wrote it.
  */
 struct fp_learn {
 	__u64 cookie;		/* the daemon's reference to the connection */
@@ -155,6 +183,9 @@ struct fp_learn_event {
 	__u32 oif;		/* skb->ifindex at egress */
 	__u8 dmac[6];		/* the L2 header the kernel wrote */
 	__u8 smac[6];
+	__u16 out_vlan[2];	/* its tags, as fp_flow.out_vlan */
+	__u16 out_pppoe_sid;	/* its PPPoE session, as fp_flow.out_pppoe_sid */
+	__u16 pad[3];
 	__u64 ts;		/* bpf_ktime_get_ns() */
 };
 
@@ -206,7 +237,8 @@ _Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
 _Static_assert(FP_OFF(fp_flow, packets) == 64, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
-_Static_assert(sizeof(struct fp_learn_event) == 88, "fp_learn_event size");
+_Static_assert(sizeof(struct fp_learn_event) == 96, "fp_learn_event size");
+_Static_assert(FP_OFF(fp_learn_event, out_vlan) == 76, "fp_learn_event.out_vlan");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

@@ -201,6 +201,8 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	f.mtu = events_dev_mtu(ev->oif);
 	memcpy(f.dmac, ev->dmac, 6);
 	memcpy(f.smac, ev->smac, 6);
+	memcpy(f.out_vlan, ev->out_vlan, sizeof(f.out_vlan));
+	f.out_pppoe_sid = ev->out_pppoe_sid;
 	memcpy(f.nat_saddr, egress.src, 16);
 	memcpy(f.nat_daddr, egress.dst, 16);
 	f.nat_sport = egress.sport;

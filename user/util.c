@@ -35,6 +35,8 @@ const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_TCP_FIN_RST] = "tcp_fin_rst",
 	[FP_R_NO_EGRESS] = "no_egress",
 	[FP_R_LEASE] = "lease",
+	[FP_R_PPP_PROTO] = "ppp_proto",
+	[FP_R_HEADROOM] = "headroom",
 };
 
 const char *const fp_hold_names[FP_H_MAX] = {

@@ -51,8 +51,13 @@ struct pkt_desc {
 
 	/* Encapsulation and deliberate malformations. */
 	uint16_t ethertype;	/* replaces the L3 ethertype / PPP proto */
-	struct pkt_tag tag[2];	/* outer first */
+	struct pkt_tag tag[3];	/* outer first; the datapath takes two */
 	uint16_t pppoe_sid;	/* nonzero: PPPoE session frame */
+	uint8_t pppoe_sid0;	/* a PPPoE header with session id 0 */
+	uint16_t pppoe_type;	/* replaces the PPPoE ethertype 0x8864 */
+	uint8_t pppoe_ver_type;	/* replaces 0x11 */
+	uint8_t pppoe_code;	/* replaces 0 (session data) */
+	int pppoe_len_delta;	/* added to the PPPoE length */
 	uint8_t ip_version;	/* replaces 4 / 6 in the version nibble */
 	uint8_t ihl;		/* IPv4 IHL; > 5 adds NOP options */
 	uint16_t frag_off;	/* IPv4 flags + offset, host order */
@@ -69,6 +74,7 @@ struct pkt_desc {
 /* Offsets of a built packet, for the runner and for diagnostics. */
 struct pkt_layout {
 	size_t len;		/* frame length */
+	size_t l2;		/* L2 header length: MACs, tags, PPPoE */
 	size_t l3;		/* offset of the IP header */
 	size_t l4;		/* offset of the L4 header */
 	size_t l4_len;		/* L4 bytes actually built */
@@ -201,7 +207,7 @@ static inline size_t pkt_build(const struct pkt_desc *d, uint8_t *buf,
 	memset(l4, 0, sizeof(l4));
 	memcpy(buf, d->dmac, 6);
 	memcpy(buf + 6, d->smac, 6);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (!d->tag[i].tpid)
 			continue;
 		put16(buf + off, d->tag[i].tpid);
@@ -277,13 +283,19 @@ static inline size_t pkt_build(const struct pkt_desc *d, uint8_t *buf,
 	if (d->l4_trunc && d->l4_trunc < l4_len)
 		l4_len = d->l4_trunc;
 
-	if (d->pppoe_sid) {
-		put16(buf + off, 0x8864);
-		buf[off + 2] = 0x11;	/* version 1, type 1 */
-		buf[off + 3] = 0;	/* session data */
+	if (d->pppoe_sid || d->pppoe_sid0) {
+		put16(buf + off, d->pppoe_type ? d->pppoe_type : 0x8864);
+		/* version 1, type 1; session data */
+		buf[off + 2] = d->pppoe_ver_type ? d->pppoe_ver_type : 0x11;
+		buf[off + 3] = d->pppoe_code;
 		put16(buf + off + 4, d->pppoe_sid);
-		l3_hdr = d->family == 4 ? (size_t)ihl * 4 : 40 + ext;
-		put16(buf + off + 6, 2 + l3_hdr + l4_len);
+		l3_hdr = d->family == 4 ? (ihl < 5 ? 20 : (size_t)ihl * 4) :
+					  40 + ext;
+		/* The PPP protocol field and the IP packet as its header
+		 * says, so an IP length malformation shows here as well.
+		 */
+		put16(buf + off + 6, 2 + l3_hdr + l4_len + d->ip_len_delta +
+				     d->pppoe_len_delta);
 		put16(buf + off + 8, d->ethertype ? d->ethertype :
 				     d->family == 4 ? 0x0021 : 0x0057);
 		off += 10;
@@ -328,6 +340,7 @@ static inline size_t pkt_build(const struct pkt_desc *d, uint8_t *buf,
 		return 0;
 	memcpy(buf + off, l4, l4_len);
 	if (lo) {
+		lo->l2 = l3;
 		lo->l3 = l3;
 		lo->l4 = off;
 		lo->l4_len = l4_len;
@@ -345,23 +358,88 @@ static inline size_t pkt_build(const struct pkt_desc *d, uint8_t *buf,
 }
 
 /*
- * Check every checksum of a plain Ethernet IPv4/IPv6 TCP/UDP frame by
- * summing it again from the bytes alone. Returns 0 or -1 with @why set.
+ * Walk the L2 header of a frame the datapath may send: MACs, up to two
+ * VLAN tags, then IPv4/IPv6 directly or in a PPPoE session. Returns the
+ * offset of the IP header and sets @type to 0x0800 or 0x86dd and @ppp_len
+ * to the PPPoE length field (-1 without PPPoE); -1 with @why set when the
+ * header is not one of those shapes.
+ */
+static inline long pkt_l2_walk(const uint8_t *p, size_t len, uint16_t *type,
+			       long *ppp_len, char *why, size_t whylen)
+{
+	size_t off = 12;
+	int tags = 0;
+	uint16_t t;
+
+	*ppp_len = -1;
+	for (;;) {
+		if (off + 2 > len) {
+			snprintf(why, whylen, "verify: frame ends in the L2 header");
+			return -1;
+		}
+		t = get16(p + off);
+		if (t != 0x8100 && t != 0x88a8)
+			break;
+		/* An inner tag is always 802.1Q. */
+		if (++tags > 2 || (tags == 2 && t != 0x8100) || off + 4 > len) {
+			snprintf(why, whylen, "verify: bad VLAN tag %d (%#06x)",
+				 tags, t);
+			return -1;
+		}
+		off += 4;
+	}
+	off += 2;
+	if (t == 0x8864) {
+		uint16_t proto;
+
+		if (off + 8 > len || p[off] != 0x11 || p[off + 1] ||
+		    !get16(p + off + 2) || get16(p + off + 2) == 0xffff) {
+			snprintf(why, whylen, "verify: bad PPPoE session header");
+			return -1;
+		}
+		*ppp_len = get16(p + off + 4);
+		proto = get16(p + off + 6);
+		t = proto == 0x0021 ? 0x0800 : proto == 0x0057 ? 0x86dd : 0;
+		if (!t) {
+			snprintf(why, whylen, "verify: PPP protocol %#06x", proto);
+			return -1;
+		}
+		off += 8;
+	}
+	if (t != 0x0800 && t != 0x86dd) {
+		snprintf(why, whylen, "verify: ethertype %#06x", t);
+		return -1;
+	}
+	*type = t;
+	return off;
+}
+
+/*
+ * Check every checksum and length of an IPv4/IPv6 TCP/UDP frame by
+ * summing and counting it again from the bytes alone: the IP header
+ * checksum, the L4 checksum over the pseudo-header, and a PPPoE length
+ * that must be the IP length + 2. Returns 0 or -1 with @why set.
  */
 static inline int pkt_verify(const uint8_t *p, size_t len, char *why,
 			     size_t whylen)
 {
-	const uint8_t *ip = p + 14, *l4, *sa, *da;
+	const uint8_t *ip, *l4, *sa, *da;
 	size_t l3_len, l4_len;
+	long l3, ppp_len;
+	uint16_t type;
 	int family;
 	uint8_t proto;
 	uint16_t c;
 
-	if (len < 14 + 20) {
+	l3 = pkt_l2_walk(p, len, &type, &ppp_len, why, whylen);
+	if (l3 < 0)
+		return -1;
+	if ((size_t)l3 + 20 > len) {
 		snprintf(why, whylen, "frame too short to verify (%zu)", len);
 		return -1;
 	}
-	switch (get16(p + 12)) {
+	ip = p + l3;
+	switch (type) {
 	case 0x0800:
 		family = 4;
 		if ((ip[0] & 0x0f) != 5) {
@@ -382,8 +460,12 @@ static inline int pkt_verify(const uint8_t *p, size_t len, char *why,
 		sa = ip + 12;
 		da = ip + 16;
 		break;
-	case 0x86dd:
+	default:
 		family = 6;
+		if ((size_t)l3 + 40 > len) {
+			snprintf(why, whylen, "frame too short to verify (%zu)", len);
+			return -1;
+		}
 		l3_len = 40 + get16(ip + 4);
 		l4 = ip + 40;
 		l4_len = l3_len - 40;
@@ -391,13 +473,20 @@ static inline int pkt_verify(const uint8_t *p, size_t len, char *why,
 		sa = ip + 8;
 		da = ip + 24;
 		break;
-	default:
-		snprintf(why, whylen, "verify: ethertype %#06x", get16(p + 12));
+	}
+	if ((ip[0] >> 4) != family) {
+		snprintf(why, whylen, "verify: IP version %u behind %#06x",
+			 ip[0] >> 4, type);
 		return -1;
 	}
-	if (14 + l3_len > len || l4_len < 8) {
+	if (l3 + l3_len > len || l4_len < 8) {
 		snprintf(why, whylen, "verify: L3 length %zu, frame %zu",
 			 l3_len, len);
+		return -1;
+	}
+	if (ppp_len >= 0 && (size_t)ppp_len != l3_len + 2) {
+		snprintf(why, whylen, "PPPoE length %ld, want the IP length "
+			 "%zu + 2", ppp_len, l3_len);
 		return -1;
 	}
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {

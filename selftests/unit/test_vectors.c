@@ -74,6 +74,8 @@ struct flow_desc {
 	const char *nat_src, *nat_dst;
 	uint16_t nat_sport, nat_dport;
 	uint8_t dmac[6], smac[6];
+	uint16_t vlan[2], pppoe_sid;		/* key: ingress encapsulation */
+	uint16_t out_vlan[2], out_pppoe_sid;	/* value: egress encapsulation */
 };
 
 struct tcase {
@@ -165,7 +167,56 @@ struct tcase {
 	  PASS_AS(r) }
 
 #define V6EXT(type)	.has_v6_ext = 1, .v6_ext = (type)
-#define VLAN(t, vid)	{ .tpid = (t), .tci = (vid) }
+#define VLAN(t, tci_)	{ .tpid = (t), .tci = (tci_) }
+
+/*
+ * The encapsulation matrix. Each kind has its frame fields (IN_ on
+ * ingress, EG_ on egress) and its entry fields (KEY_ in the key, VAL_ in
+ * the value). Ingress and egress use different VLAN ids and sessions, so
+ * a datapath that copied the ingress header would show in the bytes. The
+ * untagged kind names its zero fields, as an empty macro argument would
+ * leave an empty initializer.
+ */
+#define IN_untagged	.pppoe_sid = 0
+#define IN_vlan		.tag = { VLAN(0x8100, 10) }
+#define IN_qinq		.tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }
+#define IN_pppoe	.pppoe_sid = 0x1234
+#define IN_pppoe_vlan	.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234
+#define KEY_untagged	.pppoe_sid = 0
+#define KEY_vlan	.vlan = { 10 }
+#define KEY_qinq	.vlan = { 100 | FP_VLAN_8021AD, 10 }
+#define KEY_pppoe	.pppoe_sid = 0x1234
+#define KEY_pppoe_vlan	.vlan = { 7 }, .pppoe_sid = 0x1234
+#define EG_untagged	.pppoe_sid = 0
+#define EG_vlan		.tag = { VLAN(0x8100, 20) }
+#define EG_qinq		.tag = { VLAN(0x88a8, 200), VLAN(0x8100, 20) }
+#define EG_pppoe	.pppoe_sid = 0xbeef
+#define EG_pppoe_vlan	.tag = { VLAN(0x8100, 35) }, .pppoe_sid = 0xbeef
+#define VAL_untagged	.out_pppoe_sid = 0
+#define VAL_vlan	.out_vlan = { 20 }
+#define VAL_qinq	.out_vlan = { 200 | FP_VLAN_8021AD, 20 }
+#define VAL_pppoe	.out_pppoe_sid = 0xbeef
+#define VAL_pppoe_vlan	.out_vlan = { 35 }, .out_pppoe_sid = 0xbeef
+
+/* One ingress kind to one egress kind: v4 and v6, with and without NAT,
+ * TCP and UDP spread over them.
+ */
+#define ENC(I, E)							\
+	{ .name = "enc-" #I "-to-" #E "-v4-tcp-nat", .in = V4_TCP(IN_##I), \
+	  .flow = { FLOW4_TCP(NAT4, .flags = BOTH, KEY_##I, VAL_##E) },	\
+	  FORWARD, .out = OUT4_TCP(SNATTED4, DNATTED4, EG_##E) },	\
+	{ .name = "enc-" #I "-to-" #E "-v4-udp", .in = V4_UDP(IN_##I),	\
+	  .flow = { FLOW4_UDP(KEY_##I, VAL_##E) },			\
+	  FORWARD, .out = OUT4_UDP(EG_##E) },				\
+	{ .name = "enc-" #I "-to-" #E "-v6-udp-nat", .in = V6_UDP(IN_##I), \
+	  .flow = { FLOW6_UDP(NAT6, .flags = BOTH, KEY_##I, VAL_##E) },	\
+	  FORWARD, .out = OUT6_UDP(SNATTED6, DNATTED6, EG_##E) },	\
+	{ .name = "enc-" #I "-to-" #E "-v6-tcp", .in = V6_TCP(IN_##I),	\
+	  .flow = { FLOW6_TCP(KEY_##I, VAL_##E) },			\
+	  FORWARD, .out = OUT6_TCP(EG_##E) }
+#define ENC_ROW(I)							\
+	ENC(I, untagged), ENC(I, vlan), ENC(I, qinq), ENC(I, pppoe),	\
+	ENC(I, pppoe_vlan)
 
 static const struct tcase cases[] = {
 	/* NAT for v4/v6 x TCP/UDP. */
@@ -308,18 +359,248 @@ static const struct tcase cases[] = {
 			      .nat_dst = C4, .nat_dport = CPORT) },
 	  FORWARD, .out = OUT4_UDP(SNATTED4, DNATTED4) },
 
-	/* L2: only untagged IPv4/IPv6 is ours. */
+	/* L2: IPv4/IPv6, plain or in tags and PPPoE; nothing else. */
 	PUNT4("arp", FP_R_L2_PROTO, .ethertype = 0x0806),
 	PUNT4("unknown-ethertype", FP_R_L2_PROTO, .ethertype = 0x88b5),
 	PUNT4("pppoe-discovery", FP_R_L2_PROTO, .ethertype = 0x8863),
-	PUNT4("vlan-8021q", FP_R_VLAN, .tag = { VLAN(0x8100, 10) }),
-	PUNT6_UDP("vlan-8021q-v6", FP_R_VLAN, .tag = { VLAN(0x8100, 4094) }),
-	PUNT4("vlan-8021ad-qinq", FP_R_VLAN,
-	      .tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }),
-	PUNT4_UDP("vlan-8021ad-single", FP_R_VLAN,
-		  .tag = { VLAN(0x88a8, 100) }),
-	PUNT4("pppoe-session-v4", FP_R_PPPOE, .pppoe_sid = 0x1234),
-	PUNT6_UDP("pppoe-session-v6", FP_R_PPPOE, .pppoe_sid = 0x0001),
+	/* Encapsulated frames forward when the key carries the encapsulation. */
+	{ .name = "vlan-8021q", .in = V4_TCP(.tag = { VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 10 }) }, FORWARD, .out = OUT4_TCP() },
+	{ .name = "vlan-8021q-v6", .in = V6_UDP(.tag = { VLAN(0x8100, 4094) }),
+	  .flow = { FLOW6_UDP(.vlan = { 4094 }) }, FORWARD,
+	  .out = OUT6_UDP() },
+	{ .name = "vlan-8021ad-qinq",
+	  .in = V4_TCP(.tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 100 | FP_VLAN_8021AD, 10 }) },
+	  FORWARD, .out = OUT4_TCP() },
+	{ .name = "vlan-8021ad-single", .in = V4_UDP(.tag = { VLAN(0x88a8, 100) }),
+	  .flow = { FLOW4_UDP(.vlan = { 100 | FP_VLAN_8021AD }) }, FORWARD,
+	  .out = OUT4_UDP() },
+	{ .name = "pppoe-session-v4", .in = V4_TCP(.pppoe_sid = 0x1234),
+	  .flow = { FLOW4_TCP(.pppoe_sid = 0x1234) }, FORWARD,
+	  .out = OUT4_TCP() },
+	{ .name = "pppoe-session-v6", .in = V6_UDP(.pppoe_sid = 0x0001),
+	  .flow = { FLOW6_UDP(.pppoe_sid = 0x0001) }, FORWARD,
+	  .out = OUT6_UDP() },
+
+	/* Every ingress encapsulation to every egress one (ENC_ROW). */
+	ENC_ROW(untagged),
+	ENC_ROW(vlan),
+	ENC_ROW(qinq),
+	ENC_ROW(pppoe),
+	ENC_ROW(pppoe_vlan),
+
+	/*
+	 * A home router: the LAN is a bridge, whose member port XDP sees as
+	 * a plain untagged port, and the WAN is PPPoE over VLAN 7.
+	 */
+	{ .name = "bridge-port-to-pppoe-vlan-wan-snat", .in = V4_TCP(),
+	  .flow = { FLOW4_TCP(NAT4, .flags = FP_F_SNAT,
+			      .out_vlan = { 7 }, .out_pppoe_sid = 0x0042) },
+	  FORWARD, .out = OUT4_TCP(SNATTED4, .tag = { VLAN(0x8100, 7) },
+				   .pppoe_sid = 0x0042) },
+	{ .name = "pppoe-vlan-wan-to-bridge-port-dnat",
+	  .in = V4_UDP(.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x0042),
+	  .flow = { FLOW4_UDP(NAT4, .flags = FP_F_DNAT, .vlan = { 7 },
+			      .pppoe_sid = 0x0042) },
+	  FORWARD, .out = OUT4_UDP(DNATTED4) },
+	{ .name = "bridge-port-to-pppoe-vlan-wan-v6",
+	  .in = V6_TCP(.payload = 1300),
+	  .flow = { FLOW6_TCP(.out_vlan = { 7 }, .out_pppoe_sid = 0x0042) },
+	  FORWARD, .out = OUT6_TCP(.payload = 1300, .tag = { VLAN(0x8100, 7) },
+				   .pppoe_sid = 0x0042) },
+
+	/* Tag fields the key ignores and the egress writes as 0. */
+	{ .name = "vlan-pcp-dei-ignored-and-cleared",
+	  .in = V4_UDP(.tag = { VLAN(0x8100, 0xb000 | 10) }),
+	  .flow = { FLOW4_UDP(.vlan = { 10 }, .out_vlan = { 20 }) }, FORWARD,
+	  .out = OUT4_UDP(.tag = { VLAN(0x8100, 20) }) },
+	{ .name = "qinq-pcp-on-both-tags-ignored",
+	  .in = V6_TCP(.tag = { VLAN(0x88a8, 0xe000 | 100),
+				VLAN(0x8100, 0x2000 | 10) }),
+	  .flow = { FLOW6_TCP(.vlan = { 100 | FP_VLAN_8021AD, 10 }) }, FORWARD,
+	  .out = OUT6_TCP() },
+	{ .name = "vlan-8021q-outer-of-two",
+	  .in = V4_TCP(.tag = { VLAN(0x8100, 100), VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 100, 10 },
+			      .out_vlan = { 300, 30 }) }, FORWARD,
+	  .out = OUT4_TCP(.tag = { VLAN(0x8100, 300), VLAN(0x8100, 30) }) },
+	/* Only an outer egress tag can be 802.1ad; an inner one needs an
+	 * outer one. Entries the daemon should never write still give a
+	 * well-formed frame.
+	 */
+	{ .name = "egress-inner-8021ad-flag-ignored", .in = V4_UDP(),
+	  .flow = { FLOW4_UDP(.out_vlan = { 200, 20 | FP_VLAN_8021AD }) },
+	  FORWARD, .out = OUT4_UDP(.tag = { VLAN(0x8100, 200),
+					    VLAN(0x8100, 20) }) },
+	{ .name = "egress-inner-tag-without-outer-ignored", .in = V4_UDP(),
+	  .flow = { FLOW4_UDP(.out_vlan = { 0, 20 }) }, FORWARD,
+	  .out = OUT4_UDP() },
+	{ .name = "pppoe-eth-padding-forwards",
+	  .in = V4_UDP(.payload = 6, .pppoe_sid = 0x1234, .pad_to = 60),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .pppoe_sid = 0x1234) },
+	  FORWARD, .out = OUT4_UDP(SNATTED4, DNATTED4, .payload = 6,
+				   .pad_to = 52) },
+	{ .name = "pppoe-vlan-udp-csum0-stays-0",
+	  .in = V4_UDP(.udp_csum_zero = 1, .tag = { VLAN(0x8100, 7) },
+		       .pppoe_sid = 0x1234),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .vlan = { 7 },
+			      .pppoe_sid = 0x1234, .out_vlan = { 20 }) },
+	  FORWARD, .out = OUT4_UDP(SNATTED4, DNATTED4, .udp_csum_zero = 1,
+				   .tag = { VLAN(0x8100, 20) }) },
+
+	/* Encapsulations we do not take. */
+	PUNT4("vlan-three-tags", FP_R_VLAN,
+	      .tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10), VLAN(0x8100, 5) }),
+	PUNT4("vlan-inner-8021ad", FP_R_VLAN,
+	      .tag = { VLAN(0x8100, 100), VLAN(0x88a8, 10) }),
+	PUNT6_UDP("vlan-vid0-priority-tag", FP_R_VLAN,
+		  .tag = { VLAN(0x8100, 0xa000) }),
+	PUNT4("vlan-vid4095-reserved", FP_R_VLAN, .tag = { VLAN(0x8100, 4095) }),
+	PUNT4("vlan-inner-vid0", FP_R_VLAN,
+	      .tag = { VLAN(0x88a8, 100), VLAN(0x8100, 0) }),
+	PUNT4("vlan-tag-truncated", FP_R_MALFORMED,
+	      .tag = { VLAN(0x8100, 10) }, .trunc = 16),
+	PUNT4("vlan-arp", FP_R_L2_PROTO, .tag = { VLAN(0x8100, 10) },
+	      .ethertype = 0x0806),
+	PUNT4("pppoe-discovery-padi", FP_R_L2_PROTO, .pppoe_sid0 = 1,
+	      .pppoe_type = 0x8863, .pppoe_code = 0x09),
+	PUNT6_UDP("pppoe-discovery-padt-over-vlan", FP_R_L2_PROTO,
+		  .tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234,
+		  .pppoe_type = 0x8863, .pppoe_code = 0xa7),
+	PUNT4("pppoe-lcp", FP_R_PPP_PROTO, .pppoe_sid = 0x1234,
+	      .ethertype = 0xc021),
+	PUNT4_UDP("pppoe-ipcp", FP_R_PPP_PROTO, .pppoe_sid = 0x1234,
+		  .ethertype = 0x8021),
+	PUNT6("pppoe-ipv6cp-over-vlan", FP_R_PPP_PROTO,
+	      .tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234,
+	      .ethertype = 0x8057),
+	/* Protocol-field compression would put 0x21 in the first byte. */
+	PUNT4("pppoe-ppp-pfc", FP_R_PPP_PROTO, .pppoe_sid = 0x1234,
+	      .ethertype = 0x2145),
+	PUNT4("pppoe-bad-version", FP_R_PPPOE, .pppoe_sid = 0x1234,
+	      .pppoe_ver_type = 0x21),
+	PUNT4("pppoe-bad-type", FP_R_PPPOE, .pppoe_sid = 0x1234,
+	      .pppoe_ver_type = 0x12),
+	PUNT6_UDP("pppoe-code-not-session", FP_R_PPPOE, .pppoe_sid = 0x1234,
+		  .pppoe_code = 0xa7),
+	PUNT4("pppoe-sid-0", FP_R_PPPOE, .pppoe_sid0 = 1),
+	PUNT4("pppoe-sid-ffff-reserved", FP_R_PPPOE, .pppoe_sid = 0xffff),
+	PUNT4("pppoe-header-truncated", FP_R_MALFORMED, .pppoe_sid = 0x1234,
+	      .trunc = 14 + 6),
+	PUNT4("pppoe-ppp-ipv6-carries-ipv4", FP_R_MALFORMED, .pppoe_sid = 0x1234,
+	      .ethertype = 0x0057),
+	PUNT6("pppoe-ppp-ipv4-carries-ipv6", FP_R_MALFORMED, .pppoe_sid = 0x1234,
+	      .ethertype = 0x0021),
+	/* The PPPoE length must be the IP length + 2, not more, not less. */
+	{ .name = "pppoe-len-over-ip", .in = V4_TCP(.pppoe_sid = 0x1234,
+						    .pppoe_len_delta = 1),
+	  .flow = { FLOW4_TCP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_MALFORMED) },
+	{ .name = "pppoe-len-under-ip", .in = V4_UDP(.pppoe_sid = 0x1234,
+						     .pppoe_len_delta = -1),
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_MALFORMED) },
+	{ .name = "pppoe-len-ip-only-v6-vlan",
+	  .in = V6_UDP(.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234,
+		       .pppoe_len_delta = -2),
+	  .flow = { FLOW6_UDP(.vlan = { 7 }, .pppoe_sid = 0x1234) },
+	  PASS_AS(FP_R_MALFORMED) },
+	{ .name = "pppoe-len-padding-included",
+	  .in = V4_UDP(.payload = 6, .pppoe_sid = 0x1234, .pad_to = 60,
+		       .pppoe_len_delta = 4),
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_MALFORMED) },
+
+	/* Exact match on the encapsulation. */
+	{ .name = "vlan-id-differs", .in = V4_TCP(.tag = { VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 11 }) }, PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "vlan-tagged-frame-untagged-entry",
+	  .in = V4_TCP(.tag = { VLAN(0x8100, 10) }), .flow = { FLOW4_TCP() },
+	  PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "vlan-untagged-frame-tagged-entry", .in = V6_UDP(),
+	  .flow = { FLOW6_UDP(.vlan = { 10 }) }, PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "vlan-8021q-frame-8021ad-entry",
+	  .in = V4_UDP(.tag = { VLAN(0x8100, 100) }),
+	  .flow = { FLOW4_UDP(.vlan = { 100 | FP_VLAN_8021AD }) },
+	  PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "qinq-inner-id-differs",
+	  .in = V4_TCP(.tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 100 | FP_VLAN_8021AD, 11 }) },
+	  PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "qinq-frame-single-tag-entry",
+	  .in = V4_TCP(.tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }),
+	  .flow = { FLOW4_TCP(.vlan = { 100 | FP_VLAN_8021AD }) },
+	  PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "pppoe-sid-differs", .in = V4_TCP(.pppoe_sid = 0x1234),
+	  .flow = { FLOW4_TCP(.pppoe_sid = 0x1235) }, PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "pppoe-frame-plain-entry", .in = V6_TCP(.pppoe_sid = 0x1234),
+	  .flow = { FLOW6_TCP() }, PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "plain-frame-pppoe-entry", .in = V4_UDP(),
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "pppoe-vlan-id-differs",
+	  .in = V4_UDP(.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234),
+	  .flow = { FLOW4_UDP(.vlan = { 8 }, .pppoe_sid = 0x1234) },
+	  PASS_AS(FP_R_NO_ENTRY) },
+	{ .name = "pppoe-vlan-frame-pppoe-entry",
+	  .in = V4_UDP(.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234),
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_NO_ENTRY) },
+
+	/*
+	 * The entry's MTU is the egress link's: PPPoE takes 8 bytes of it,
+	 * tags take none, and the ingress encapsulation does not matter.
+	 */
+	{ .name = "pppoe-mtu-1493-passes",
+	  .in = V4_TCP(.payload = 1453),
+	  .flow = { FLOW4_TCP(.out_pppoe_sid = 0x0042) }, PASS_AS(FP_R_MTU) },
+	{ .name = "pppoe-mtu-1492-forwards",
+	  .in = V4_TCP(.payload = 1452),
+	  .flow = { FLOW4_TCP(NAT4, .flags = FP_F_SNAT, .out_pppoe_sid = 0x0042) },
+	  FORWARD, .out = OUT4_TCP(SNATTED4, .payload = 1452,
+				   .pppoe_sid = 0x0042) },
+	{ .name = "pppoe-vlan-mtu-v6-1493-passes",
+	  .in = V6_UDP(.payload = 1445),
+	  .flow = { FLOW6_UDP(.out_vlan = { 7 }, .out_pppoe_sid = 0x0042) },
+	  PASS_AS(FP_R_MTU) },
+	{ .name = "pppoe-vlan-mtu-v6-1492-forwards",
+	  .in = V6_UDP(.payload = 1444),
+	  .flow = { FLOW6_UDP(.out_vlan = { 7 }, .out_pppoe_sid = 0x0042) },
+	  FORWARD, .out = OUT6_UDP(.payload = 1444, .tag = { VLAN(0x8100, 7) },
+				   .pppoe_sid = 0x0042) },
+	{ .name = "qinq-mtu-1500-forwards", .in = V4_UDP(.payload = 1472),
+	  .flow = { FLOW4_UDP(.out_vlan = { 200 | FP_VLAN_8021AD, 20 }) },
+	  FORWARD, .out = OUT4_UDP(.payload = 1472,
+				   .tag = { VLAN(0x88a8, 200), VLAN(0x8100, 20) }) },
+	{ .name = "qinq-mtu-1501-passes", .in = V4_UDP(.payload = 1473),
+	  .flow = { FLOW4_UDP(.out_vlan = { 200 | FP_VLAN_8021AD, 20 }) },
+	  PASS_AS(FP_R_MTU) },
+	{ .name = "pppoe-ingress-mtu-1500-forwards",
+	  .in = V4_TCP(.payload = 1460, .pppoe_sid = 0x1234),
+	  .flow = { FLOW4_TCP(.pppoe_sid = 0x1234) }, FORWARD,
+	  .out = OUT4_TCP(.payload = 1460) },
+
+	/* Pass rules still hold inside an encapsulation, before any push
+	 * or pop: the packet goes up as it came.
+	 */
+	{ .name = "pppoe-vlan-ttl1-passes-untouched",
+	  .in = V4_TCP(.ttl = 1, .tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234),
+	  .flow = { FLOW4_TCP(.vlan = { 7 }, .pppoe_sid = 0x1234) },
+	  PASS_AS(FP_R_TTL) },
+	{ .name = "qinq-fin-marks-teardown",
+	  .in = V6_TCP(.tcp_flags = TH_FIN | TH_ACK,
+		       .tag = { VLAN(0x88a8, 100), VLAN(0x8100, 10) }),
+	  .flow = { FLOW6_TCP(.vlan = { 100 | FP_VLAN_8021AD, 10 },
+			      .out_pppoe_sid = 0x0042) },
+	  PASS_AS(FP_R_TCP_FIN_RST) },
+	{ .name = "pppoe-egress-not-in-devmap-untouched", .in = V4_UDP(),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .oif = IF_LO,
+			      .out_vlan = { 7 }, .out_pppoe_sid = 0x0042) },
+	  PASS_AS(FP_R_NO_EGRESS) },
+	{ .name = "pppoe-ingress-not-in-devmap-untouched",
+	  .in = V4_UDP(.pppoe_sid = 0x1234),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .oif = IF_LO,
+			      .pppoe_sid = 0x1234) },
+	  PASS_AS(FP_R_NO_EGRESS) },
+	{ .name = "pppoe-lease-expired-untouched",
+	  .in = V4_UDP(.pppoe_sid = 0x1234), .lease = LEASE_PAST,
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_LEASE) },
 
 	/* Truncated headers. */
 	PUNT4("eth-truncated", FP_R_MALFORMED, .trunc = 10),
@@ -449,6 +730,8 @@ static const char *const reason_name[FP_R_MAX] = {
 	[FP_R_TCP_FIN_RST] = "tcp_fin_rst",
 	[FP_R_NO_EGRESS] = "no_egress",
 	[FP_R_LEASE] = "lease",
+	[FP_R_PPP_PROTO] = "ppp_proto",
+	[FP_R_HEADROOM] = "headroom",
 };
 
 static const char *rname(int r)
@@ -510,6 +793,9 @@ static int flow_key(struct env *e, const struct flow_desc *f,
 	k->proto = f->proto;
 	k->sport = htons(f->sport);
 	k->dport = htons(f->dport);
+	k->vlan[0] = f->vlan[0];
+	k->vlan[1] = f->vlan[1];
+	k->pppoe_sid = f->pppoe_sid;
 	if (pkt_addr(f->family, f->src, (uint8_t *)k->saddr) ||
 	    pkt_addr(f->family, f->dst, (uint8_t *)k->daddr))
 		return -1;
@@ -534,6 +820,9 @@ static int flow_value(struct env *e, const struct flow_desc *f,
 	v->nat_dport = htons(f->nat_dport);
 	memcpy(v->dmac, f->dmac, 6);
 	memcpy(v->smac, f->smac, 6);
+	v->out_vlan[0] = f->out_vlan[0];
+	v->out_vlan[1] = f->out_vlan[1];
+	v->out_pppoe_sid = f->out_pppoe_sid;
 	return 0;
 }
 
