@@ -14,6 +14,8 @@
  * it also checks the fp_stats slot of that reason, the flow entries'
  * counters and state, and every checksum of a forwarded frame by full
  * recomputation (pkt.h). One line per case: "PASS name" or "FAIL name: why".
+ * The TC learning program's cases (learn_vectors.c) run after these, on the
+ * same loaded object.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -29,6 +31,7 @@
 #include "fastpath.h"
 #include "fastpath.skel.h"
 #include "pkt.h"
+#include "learn_vectors.h"
 
 /*
  * The tables start every packet and flow from the defaults in PKT() and
@@ -1224,6 +1227,7 @@ int main(int argc, char **argv)
 			printf("PASS %s\n", cases[i].name);
 		}
 	}
+	failed += learn_vectors_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
 	ret = failed ? 1 : 0;
 cleanup:
 	fastpath_bpf__destroy(e.skel);
