@@ -97,6 +97,8 @@ int bench_prelude(struct xdp_md *ctx)
 	/* Constant offsets in each branch keep the verifier's bounds simple. */
 	if (cfg->l4_off == BENCH_L4_OFF_V6)
 		uh = data + BENCH_L4_OFF_V6;
+	else if (cfg->l4_off == BENCH_L4_OFF_PPPOE_VLAN)
+		uh = data + BENCH_L4_OFF_PPPOE_VLAN;
 	else
 		uh = data + BENCH_L4_OFF_V4;
 

@@ -7,10 +7,19 @@
 
 #include <linux/types.h>
 
-/* 64-byte frames without FCS: 14 + 20 + 8 + 22 for IPv4, 14 + 40 + 8 + 2 for IPv6. */
+/*
+ * 64-byte frames without FCS: 14 + 20 + 8 + 22 for IPv4, 14 + 40 + 8 + 2
+ * for IPv6, and 14 + 4 + 8 + 20 + 8 + 10 for IPv4 in PPPoE over a VLAN
+ * (Ethernet, tag, PPPoE session header with the PPP protocol, IP, UDP).
+ */
 #define BENCH_FRAME_LEN		64
 #define BENCH_L4_OFF_V4		34
 #define BENCH_L4_OFF_V6		54
+#define BENCH_L4_OFF_PPPOE_VLAN	46
+
+/* The encapsulation of the fast_pppoe_vlan frames: an ISP's WAN. */
+#define BENCH_VLAN		7
+#define BENCH_PPPOE_SID		0x1234
 
 /*
  * One slot of "bench_cfg", rewritten by fp_bench before every run. The
@@ -23,7 +32,7 @@ struct bench_cfg {
 	 */
 	__u64 frame[BENCH_FRAME_LEN / 8];
 	__u32 flow_mask;		/* nflows - 1; nflows is a power of two */
-	__u32 l4_off;			/* BENCH_L4_OFF_V4 or BENCH_L4_OFF_V6 */
+	__u32 l4_off;			/* BENCH_L4_OFF_* */
 	__u32 oif;			/* egress of bench_redirect */
 	__u8 dmac[6];			/* MACs bench_redirect writes */
 	__u8 smac[6];

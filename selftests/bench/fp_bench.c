@@ -96,6 +96,7 @@ enum path_id {
 	P_FAST6,
 	P_REDIRECT,
 	P_FAST1M,
+	P_FASTPV,
 	P_VAR,
 	P_VAR1M,
 	P_MAX,
@@ -114,6 +115,7 @@ struct path {
 	int family;
 	__u32 nflows;
 	int checks;
+	bool pppoe_vlan;		/* frames in PPPoE over VLAN BENCH_VLAN */
 	int prog_fd;			/* tail-call target */
 	struct fp_inst *fp;		/* whose fp_stats to read, for CK_FP */
 	bool off;			/* not measured in this invocation */
@@ -140,6 +142,9 @@ static struct path paths[P_MAX] = {
 	[P_FAST1M]   = { "fast_1m",  "fastpath_xdp, large table (--fill), traffic over --flows",
 			 AF_INET, 0,
 			 CK_SERVER | CK_NAT | CK_FP },
+	[P_FASTPV]   = { "fast_pppoe_vlan",
+			 "fastpath_xdp, IPv4 in PPPoE over VLAN 7 in, untagged out, SNAT",
+			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP, .pppoe_vlan = true },
 	[P_VAR]      = { "var",      "--variant, 1 IPv4 flow", AF_INET, 1,
 			 CK_SERVER | CK_NAT | CK_FP },
 	[P_VAR1M]    = { "var_1m",   "--variant, large table", AF_INET, 0,
@@ -399,13 +404,17 @@ static __u16 csum_finish(__u32 sum)
 /*
  * The template: client MAC -> router's client-facing MAC, so the stack
  * takes it as addressed to the router, with checksums a receiver accepts
- * (conntrack verifies the UDP checksum on the slow path).
+ * (conntrack verifies the UDP checksum on the slow path). A PPPoE-over-VLAN
+ * frame carries the same IPv4 packet, shortened by the 12 bytes the tag
+ * and the PPPoE header take, behind VLAN BENCH_VLAN and BENCH_PPPOE_SID.
  */
-static void build_frame(const struct bench *b, int family, __u64 *frame64)
+static void build_frame(const struct bench *b, const struct path *p,
+			__u64 *frame64)
 {
 	const struct opts *o = &b->o;
 	__u8 *f = (__u8 *)frame64;
 	struct ethhdr *eth = (void *)f;
+	size_t l3 = p->pppoe_vlan ? BENCH_L4_OFF_PPPOE_VLAN - 20 : sizeof(*eth);
 	struct udphdr *uh;
 	__u32 sum;
 	__u16 ulen;
@@ -414,15 +423,15 @@ static void build_frame(const struct bench *b, int family, __u64 *frame64)
 	memcpy(eth->h_dest, b->in_mac, ETH_ALEN);
 	memcpy(eth->h_source, o->src_mac, ETH_ALEN);
 
-	if (family == AF_INET) {
-		struct iphdr *ip = (void *)(eth + 1);
+	if (p->family == AF_INET) {
+		struct iphdr *ip = (void *)(f + l3);
 
 		eth->h_proto = htons(ETH_P_IP);
 		uh = (void *)(ip + 1);
-		ulen = BENCH_FRAME_LEN - BENCH_L4_OFF_V4;
+		ulen = BENCH_FRAME_LEN - l3 - sizeof(*ip);
 		ip->version = 4;
 		ip->ihl = 5;
-		ip->tot_len = htons(BENCH_FRAME_LEN - sizeof(*eth));
+		ip->tot_len = htons(BENCH_FRAME_LEN - l3);
 		ip->id = htons(1);
 		ip->ttl = 64;
 		ip->protocol = IPPROTO_UDP;
@@ -443,6 +452,19 @@ static void build_frame(const struct bench *b, int family, __u64 *frame64)
 		memcpy(&ip6->saddr, &o->src6, 16);
 		memcpy(&ip6->daddr, &o->dst6, 16);
 		sum = csum_add(0, &ip6->saddr, 32);
+	}
+	if (p->pppoe_vlan) {
+		__u8 *tag = f + 2 * ETH_ALEN, *ppp = tag + 6;
+
+		/* TPID, TCI, then the PPPoE ethertype and session header. */
+		*(__be16 *)tag = htons(ETH_P_8021Q);
+		*(__be16 *)(tag + 2) = htons(BENCH_VLAN);
+		*(__be16 *)(tag + 4) = htons(ETH_P_PPP_SES);
+		ppp[0] = 0x11;		/* version 1, type 1 */
+		ppp[1] = 0;		/* session data */
+		*(__be16 *)(ppp + 2) = htons(BENCH_PPPOE_SID);
+		*(__be16 *)(ppp + 4) = htons(BENCH_FRAME_LEN - l3 + 2);
+		*(__be16 *)(ppp + 6) = htons(0x0021);	/* PPP: IPv4 */
 	}
 	uh->source = htons(o->sport);
 	uh->dest = htons(o->dport);
@@ -689,9 +711,10 @@ static int run_once(struct bench *b, struct path *p, int run)
 		.batch_size = b->o.batch,
 	);
 
-	build_frame(b, p->family, cfg.frame);
+	build_frame(b, p, cfg.frame);
 	cfg.flow_mask = p->nflows - 1;
-	cfg.l4_off = p->family == AF_INET ? BENCH_L4_OFF_V4 : BENCH_L4_OFF_V6;
+	cfg.l4_off = p->pppoe_vlan ? BENCH_L4_OFF_PPPOE_VLAN :
+		     p->family == AF_INET ? BENCH_L4_OFF_V4 : BENCH_L4_OFF_V6;
 	cfg.oif = b->out_ifindex;
 	memcpy(cfg.dmac, b->peer_mac, ETH_ALEN);
 	memcpy(cfg.smac, b->out_mac, ETH_ALEN);
@@ -844,6 +867,11 @@ static int write_json(const struct bench *b, int warnings)
 		paired_ratio(&P[P_SLOW], &P[P_FAST], b->o.runs));
 	fprintf(f, "  \"paired_1m_over_1\": %.3f,\n",
 		paired_ratio(&P[P_FAST1M], &P[P_FAST], b->o.runs));
+	fprintf(f, "  \"fast_pppoe_vlan_ns\": %.1f,\n", P[P_FASTPV].med_ns);
+	fprintf(f, "  \"ratio_pppoe_vlan_over_fast\": %.3f,\n",
+		P[P_FASTPV].med_ns / P[P_FAST].med_ns);
+	fprintf(f, "  \"paired_pppoe_vlan_over_fast\": %.3f,\n",
+		paired_ratio(&P[P_FASTPV], &P[P_FAST], b->o.runs));
 	if (b->o.variant) {
 		fprintf(f, "  \"var_ns\": %.1f,\n", P[P_VAR].med_ns);
 		fprintf(f, "  \"var_1m_ns\": %.1f,\n", P[P_VAR1M].med_ns);
@@ -875,7 +903,7 @@ static int report(const struct bench *b)
 	int i, warnings = 0;
 	char verdict[128];
 
-	printf("\n%-9s %9s %7s %9s %8s  %s\n", "path", "ns/pkt", "Mpps",
+	printf("\n%-15s %9s %7s %9s %8s  %s\n", "path", "ns/pkt", "Mpps",
 	       "wall ns", "vs fast", "check");
 	for (i = 0; i < P_MAX; i++) {
 		const struct path *p = &P[i];
@@ -883,7 +911,7 @@ static int report(const struct bench *b)
 		if (p->off)
 			continue;
 		warnings += check_path(p, verdict, sizeof(verdict));
-		printf("%-9s %9.1f %7.2f %9.2f %7.2fx  %s\n", p->name, p->med_ns,
+		printf("%-15s %9.1f %7.2f %9.2f %7.2fx  %s\n", p->name, p->med_ns,
 		       p->med_ns > 0 ? 1e3 / p->med_ns : 0, p->med_wall,
 		       p->med_ns / P[P_FAST].med_ns, verdict);
 	}
@@ -892,7 +920,7 @@ static int report(const struct bench *b)
 	       b->o.runs, b->o.run_ms, BENCH_FRAME_LEN);
 	for (i = 0; i < P_MAX; i++) {
 		if (!P[i].off)
-			printf("  %-9s %s\n", P[i].name, P[i].what);
+			printf("  %-15s %s\n", P[i].name, P[i].what);
 	}
 	printf("\n");
 
@@ -906,6 +934,9 @@ static int report(const struct bench *b)
 	report_target(stdout, "ratio_1m_over_1",
 		      P[P_FAST1M].med_ns / P[P_FAST].med_ns,
 		      paired_ratio(&P[P_FAST1M], &P[P_FAST], b->o.runs), 1.5, true);
+	report_target(stdout, "ratio_pppoe_vlan_over_fast",
+		      P[P_FASTPV].med_ns / P[P_FAST].med_ns,
+		      paired_ratio(&P[P_FASTPV], &P[P_FAST], b->o.runs), 1.2, true);
 	printf("  %-27s %6.2f %8.2f\n", "ratio_slow_v6_over_fast_v6",
 	       P[P_SLOW6].med_ns / P[P_FAST6].med_ns,
 	       paired_ratio(&P[P_SLOW6], &P[P_FAST6], b->o.runs));
@@ -939,8 +970,9 @@ static int report(const struct bench *b)
 }
 
 /*
- * A datapath twice: with one flow per family in the default-size table,
- * and with the large table. Both get the same flow entries.
+ * A datapath twice: with one flow per family in the default-size table
+ * (and the IPv4 one again behind PPPoE over a VLAN), and with the large
+ * table.
  */
 static int fp_pair_load(const struct bench *b, struct fp_inst *small,
 			struct fp_inst *large, const char *file)
@@ -954,6 +986,14 @@ static int fp_pair_load(const struct bench *b, struct fp_inst *small,
 	if (flow_add(small, &k, &v))
 		return -1;
 	flow_entry(b, AF_INET6, b->o.sport, &k, &v);
+	if (flow_add(small, &k, &v))
+		return -1;
+	/* The same connection seen on a PPPoE-over-VLAN WAN: the key adds
+	 * the ingress encapsulation, and the entry sends it out untagged.
+	 */
+	flow_entry(b, AF_INET, b->o.sport, &k, &v);
+	k.vlan[0] = BENCH_VLAN;
+	k.pppoe_sid = BENCH_PPPOE_SID;
 	if (flow_add(small, &k, &v))
 		return -1;
 
@@ -1041,6 +1081,7 @@ static int setup(struct bench *b)
 	path_fp(&paths[P_FAST], &b->fp, 1);
 	path_fp(&paths[P_FAST6], &b->fp, 1);
 	path_fp(&paths[P_FAST1M], &b->fp1m, b->o.flows_1m);
+	path_fp(&paths[P_FASTPV], &b->fp, 1);
 	path_fp(&paths[P_VAR], &b->var, 1);
 	path_fp(&paths[P_VAR1M], &b->var1m, b->o.flows_1m);
 	paths[P_VAR].off = paths[P_VAR1M].off = !b->o.variant;
@@ -1134,13 +1175,13 @@ int main(int argc, char **argv)
 		p->med_ns = median(ns, b.o.runs);
 		p->med_wall = median(p->wall, b.o.runs);
 		if (b.o.verbose) {
-			fprintf(stderr, "fp_bench: %-9s ns/pkt:", p->name);
+			fprintf(stderr, "fp_bench: %-15s ns/pkt:", p->name);
 			for (r = 0; r < b.o.runs; r++)
 				fprintf(stderr, " %u", p->ns[r]);
 			fprintf(stderr, "\n");
 		}
 		if (b.o.only)
-			printf("%-9s %7.1f ns/pkt (wall %.2f)\n", p->name,
+			printf("%-15s %7.1f ns/pkt (wall %.2f)\n", p->name,
 			       p->med_ns, p->med_wall);
 	}
 	if (b.o.only && !paths[P_FAST].off && !paths[P_VAR].off)
