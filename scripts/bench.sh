@@ -43,7 +43,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The router sees the client on rc0 (10.0.1.0/24, fd00:1::/64) and the
-# server on rs0 (10.0.2.0/24, fd00:2::/64).
+# server on rs0 (10.0.2.0/24, fd00:2::/64). The fast_pppoe_vlan frames
+# (PPPoE over VLAN 7) need no VLAN or PPPoE device here: they are injected
+# into XDP, which parses the bytes, and leave untagged.
 lab() {
 	ip netns add "$C"
 	ip netns add "$R"
