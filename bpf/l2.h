@@ -125,7 +125,7 @@ static __always_inline int l2_parse_encap(struct hdr_cursor *c, struct pkt *p,
 		else
 			return -FP_R_PPP_PROTO;
 		k->pppoe_sid = bpf_ntohs(ph->sid);
-		p->pppoe_len = bpf_ntohs(ph->len);
+		p->pppoe_len = len16(ph->len);
 		c->pos = ph + 1;
 		l2_len += PPPOE_SES_HLEN;
 	}

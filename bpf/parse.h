@@ -30,6 +30,20 @@
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 
+/*
+ * Verifier workaround: before 6.x the verifier tracks no bounds through a
+ * byte swap, so a swapped length added to a packet pointer is "unbounded"
+ * and rejected (seen on 6.1). Masking again restores the bound; the empty
+ * asm keeps clang from deleting a mask it knows to be redundant.
+ */
+static __always_inline __u32 len16(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	asm volatile("" : "+r"(x));
+	return x & 0xffff;
+}
+
 struct hdr_cursor {
 	void *pos;
 	void *end;
@@ -65,7 +79,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 		return -FP_R_MALFORMED;
 	if (ip->ihl != 5)
 		return -FP_R_IP_OPTIONS;
-	tot = bpf_ntohs(ip->tot_len);
+	tot = len16(ip->tot_len);
 	/* Ethernet may pad short frames, so only a frame shorter than the
 	 * IP length is inconsistent.
 	 */
@@ -112,7 +126,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
 		return -FP_R_MALFORMED;
 	if (ip6->version != 6)
 		return -FP_R_MALFORMED;
-	plen = bpf_ntohs(ip6->payload_len);
+	plen = len16(ip6->payload_len);
 	/* payload_len 0 is a jumbogram, which needs a hop-by-hop header. */
 	if ((void *)(ip6 + 1) + plen > c->end)
 		return -FP_R_MALFORMED;
@@ -153,7 +167,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 
 		if ((void *)(uh + 1) > c->end)
 			return -FP_R_MALFORMED;
-		ulen = bpf_ntohs(uh->len);
+		ulen = len16(uh->len);
 		if (ulen < sizeof(*uh) || ulen > p->l4_len)
 			return -FP_R_MALFORMED;
 		/* Zero means "no checksum" only in IPv4; the stack drops it

@@ -149,7 +149,17 @@ qemu-system-x86_64 -cpu max -accel tcg,thread=multi -smp 2 -m "$MEM" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-display none -monitor none -serial "file:$LOG" -nic none -no-reboot &
 QPID=$!
-( sleep "$TIMEOUT"; echo "vm.sh: timed out after ${TIMEOUT}s" >&2; kill "$QPID" 2>/dev/null ) &
+# The watchdog must not hold our stdout open, or a caller reading it
+# would wait for the sleep; on TERM it takes its sleep along.
+(
+	exec >/dev/null 2>&1
+	sleep "$TIMEOUT" &
+	s=$!
+	trap 'kill $s; exit 0' TERM
+	wait $s
+	touch "$RUN/timedout"
+	kill "$QPID"
+) &
 WD=$!
 
 # Stream the console while qemu runs; the marker line carries the status.
@@ -157,8 +167,12 @@ tail -n +1 -f --pid="$QPID" "$LOG" | tr -d "\r" | grep -v -e "^@@VMEXIT@@" -e "^
 wait "$QPID" 2>/dev/null
 QPID=
 status=$(tr -d '\r' <"$LOG" | sed -n 's/^@@VMEXIT@@ \([0-9]*\).*/\1/p' | tail -1)
+if [ -e "$RUN/timedout" ]; then
+	echo "vm.sh: timed out after ${TIMEOUT}s" >&2
+	exit 124
+fi
 if [ -z "$status" ]; then
-	echo "vm.sh: the VM stopped without reporting a status (crash or timeout)" >&2
+	echo "vm.sh: the VM stopped without reporting a status (crash?)" >&2
 	exit 125
 fi
 exit "$status"
