@@ -43,6 +43,7 @@ help:
 	@echo '  e2e        run only the network-namespace end-to-end tests (root)'
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
+	@echo '  kmod       build the hardware tier modules (kmod/, KDIR=kernel tree) into build/'
 	@echo '  install    install fastpath and its man page under $$(PREFIX) (default /usr/local)'
 	@echo '  clean      remove build/'
 	@echo 'Set V=1 to print full commands.'
@@ -103,6 +104,13 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
+
+# The hardware tier modules, with kbuild (kmod/Makefile picks KDIR).
+.PHONY: kmod
+kmod: | $(BUILD)
+	$(call msg,KBUILD,kmod/)
+	$(Q)$(MAKE) --no-print-directory -C kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
+	$(Q)cp kmod/fastpath_ppe.ko kmod/ppe_sim.ko $(BUILD)/
 
 PREFIX ?= /usr/local
 install: $(BUILD)/fastpath

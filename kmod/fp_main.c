@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fp_main.c - fastpath_ppe: fastpath's flow table entries handed to the
+ * packet processing engines of SoCs through the kernel's flow offload API
+ * (DESIGN.md, "Hardware tier (kmod)").
+ *
+ * Each ingress device is bound the way nf_flowtable binds one: a flow
+ * block at CLSACT ingress through ndo_setup_tc(TC_SETUP_FT), or through
+ * the indirect block drivers for a device without ndo_setup_tc. Each
+ * direction becomes one flow_cls_offload REPLACE on its ingress device's
+ * block (cookie = the direction), withdrawn with DESTROY and polled with
+ * STATS. Driver callbacks may sleep, so all three run from a workqueue.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/netns/hash.h>
+#include <net/pkt_cls.h>
+
+#include "fp_kmod.h"
+
+#define FPK_HASH_BITS	12
+
+static unsigned int stats_interval_ms = 1000;
+module_param(stats_interval_ms, uint, 0644);
+MODULE_PARM_DESC(stats_interval_ms, "how often hardware counters are read (ms)");
+
+DEFINE_MUTEX(fpk_lock);
+static LIST_HEAD(fpk_devs);
+static DEFINE_HASHTABLE(fpk_flows, FPK_HASH_BITS);
+
+/* REPLACE and DESTROY waiting for the workqueue, in order. */
+struct fpk_op {
+	struct list_head list;
+	struct fpk_flow *flow;
+	enum flow_cls_command cmd;
+};
+static LIST_HEAD(fpk_ops);
+
+static struct workqueue_struct *fpk_wq;
+static void fpk_op_work_fn(struct work_struct *work);
+static DECLARE_WORK(fpk_op_work, fpk_op_work_fn);
+static void fpk_stats_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(fpk_stats_work, fpk_stats_work_fn);
+
+static void fpk_indr_cleanup(struct flow_block_cb *block_cb);
+
+/* Devices */
+
+static struct fpk_dev *fpk_dev_find(struct net *net, int ifindex)
+{
+	struct fpk_dev *fd;
+
+	list_for_each_entry(fd, &fpk_devs, list)
+		if (fd->ifindex == ifindex && net_eq(read_pnet(&fd->net), net))
+			return fd;
+	return NULL;
+}
+
+static void fpk_bo_init(struct flow_block_offload *bo, struct fpk_dev *fd,
+			struct net_device *dev, enum flow_block_command cmd,
+			struct netlink_ext_ack *extack)
+{
+	memset(bo, 0, sizeof(*bo));
+	bo->net = dev_net(dev);
+	bo->block = &fd->block;
+	bo->command = cmd;
+	bo->binder_type = FLOW_BLOCK_BINDER_TYPE_CLSACT_INGRESS;
+	bo->extack = extack;
+	/* where a later indirect driver's replay adds its callbacks */
+	bo->cb_list_head = &fd->block.cb_list;
+	INIT_LIST_HEAD(&bo->cb_list);
+}
+
+static int fpk_indr_cmd(struct fpk_dev *fd, struct net_device *dev,
+			enum flow_block_command cmd, struct netlink_ext_ack *extack,
+			struct flow_block_offload *bo)
+{
+	fpk_bo_init(bo, fd, dev, cmd, extack);
+	return flow_indr_dev_setup_offload(dev, NULL, TC_SETUP_FT, fd, bo,
+					   fpk_indr_cleanup);
+}
+
+static void fpk_free_cbs(struct list_head *cbs)
+{
+	struct flow_block_cb *block_cb, *next;
+
+	list_for_each_entry_safe(block_cb, next, cbs, list) {
+		list_del(&block_cb->list);
+		flow_block_cb_free(block_cb);
+	}
+}
+
+static int fpk_dev_bind(struct fpk_dev *fd, struct net_device *dev,
+			struct netlink_ext_ack *extack)
+{
+	struct flow_block_offload bo;
+	u8 how;
+	int err;
+
+	flow_block_init(&fd->block);
+	if (dev->netdev_ops->ndo_setup_tc) {
+		how = FP_BIND_DIRECT;
+		fpk_bo_init(&bo, fd, dev, FLOW_BLOCK_BIND, extack);
+		err = dev->netdev_ops->ndo_setup_tc(dev, TC_SETUP_FT, &bo);
+	} else {
+		how = FP_BIND_INDIRECT;
+		err = fpk_indr_cmd(fd, dev, FLOW_BLOCK_BIND, extack, &bo);
+	}
+	if (err >= 0 && list_empty(&bo.cb_list))
+		err = -EOPNOTSUPP;
+	if (err < 0) {
+		fpk_free_cbs(&bo.cb_list);
+		/* The core remembers every indirect bind until its unbind. */
+		if (how == FP_BIND_INDIRECT) {
+			fpk_indr_cmd(fd, dev, FLOW_BLOCK_UNBIND, NULL, &bo);
+			fpk_free_cbs(&bo.cb_list);
+		}
+		return err;
+	}
+	list_splice(&bo.cb_list, &fd->block.cb_list);
+	fd->bind = how;
+	return 0;
+}
+
+static void fpk_dev_unbind(struct fpk_dev *fd)
+{
+	struct net_device *dev = fd->dev;
+	struct flow_block_offload bo;
+
+	if (!fd->bind)
+		return;
+	if (fd->bind == FP_BIND_DIRECT) {
+		fpk_bo_init(&bo, fd, dev, FLOW_BLOCK_UNBIND, NULL);
+		dev->netdev_ops->ndo_setup_tc(dev, TC_SETUP_FT, &bo);
+	} else {
+		fpk_indr_cmd(fd, dev, FLOW_BLOCK_UNBIND, NULL, &bo);
+	}
+	fpk_free_cbs(&bo.cb_list);
+	if (!list_empty(&fd->block.cb_list))
+		pr_warn("%s: driver kept callbacks in an unbound block\n",
+			dev->name);
+	fd->bind = FP_BIND_NONE;
+	fd->dev = NULL;
+	fp_dev_put(dev, &fd->tracker);
+}
+
+static void fpk_dev_describe(struct fpk_dev *fd, struct net_device *dev)
+{
+	const struct device_driver *drv;
+
+	strscpy(fd->name, dev->name, sizeof(fd->name));
+	drv = dev->dev.parent ? dev->dev.parent->driver : NULL;
+	if (drv)
+		strscpy(fd->driver, drv->name, sizeof(fd->driver));
+	else if (dev->rtnl_link_ops)
+		strscpy(fd->driver, dev->rtnl_link_ops->kind, sizeof(fd->driver));
+	else
+		fd->driver[0] = '\0';
+}
+
+/*
+ * The entry of device @ifindex, bound to our block if @bind and the driver
+ * lets us. When it cannot be bound, fd->bind is FP_BIND_NONE and fd->err
+ * says why. NULL when the device was never seen and does not exist now.
+ */
+struct fpk_dev *fpk_dev_probe(struct net *net, int ifindex, bool bind,
+			      struct netlink_ext_ack *extack)
+{
+	struct net_device *dev;
+	struct fpk_dev *fd;
+	int err;
+
+	lockdep_assert_held(&fpk_lock);
+	fd = fpk_dev_find(net, ifindex);
+	if (fd && (fd->bind || !bind))
+		return fd;
+	dev = dev_get_by_index(net, ifindex);
+	if (!dev) {
+		if (fd)
+			fd->err = -ENODEV;
+		return fd;
+	}
+	if (!fd) {
+		fd = kzalloc(sizeof(*fd), GFP_KERNEL);
+		if (!fd)
+			goto out;
+		write_pnet(&fd->net, net);
+		fd->ifindex = ifindex;
+		fd->err = -EAGAIN;
+		flow_block_init(&fd->block);
+		list_add_tail(&fd->list, &fpk_devs);
+	}
+	fpk_dev_describe(fd, dev);
+	if (!bind)
+		goto out;
+	/*
+	 * A device past its NETDEV_UNREGISTER (or DOWN) notification must not
+	 * be bound: nothing would unbind it, and its unregistration would wait
+	 * for our reference forever. The notifier takes fpk_lock, which we
+	 * hold, so the state cannot change under us.
+	 */
+	if (dev->reg_state != NETREG_REGISTERED)
+		err = -ENODEV;
+	else if (!netif_running(dev))
+		err = -ENETDOWN;
+	else
+		err = fpk_dev_bind(fd, dev, extack);
+	fd->err = err;
+	if (!err) {
+		fd->dev = dev;
+		fp_dev_hold(dev, &fd->tracker, GFP_KERNEL);
+	}
+out:
+	dev_put(dev);
+	return fd;
+}
+
+struct fpk_dev *fpk_dev_at(struct net *net, long idx)
+{
+	struct fpk_dev *fd;
+
+	lockdep_assert_held(&fpk_lock);
+	list_for_each_entry(fd, &fpk_devs, list) {
+		if (!net_eq(read_pnet(&fd->net), net))
+			continue;
+		if (idx-- == 0)
+			return fd;
+	}
+	return NULL;
+}
+
+/* Flows */
+
+static u32 fpk_key_hash(struct net *net, const struct fp_flow_key *k)
+{
+	return jhash2((const u32 *)k, sizeof(*k) / sizeof(u32), net_hash_mix(net));
+}
+
+static struct fpk_flow *fpk_flow_find(struct net *net, const struct fp_flow_key *k)
+{
+	struct fpk_flow *fl;
+
+	hash_for_each_possible(fpk_flows, fl, node, fpk_key_hash(net, k))
+		if (net_eq(read_pnet(&fl->net), net) &&
+		    !memcmp(&fl->key, k, sizeof(*k)))
+			return fl;
+	return NULL;
+}
+
+struct fpk_flow *fpk_flow_at(struct net *net, long *bkt, long *idx)
+{
+	struct fpk_flow *fl;
+	long i;
+
+	lockdep_assert_held(&fpk_lock);
+	for (; *bkt < HASH_SIZE(fpk_flows); (*bkt)++, *idx = 0) {
+		i = 0;
+		hlist_for_each_entry(fl, &fpk_flows[*bkt], node) {
+			if (!net_eq(read_pnet(&fl->net), net))
+				continue;
+			if (i++ == *idx) {
+				(*idx)++;
+				return fl;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void fpk_flow_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct fpk_flow, ref));
+}
+
+/* Calls every driver callback of the flow's ingress block with @cmd. */
+static int fpk_flow_cls(struct fpk_flow *fl, enum flow_cls_command cmd,
+			struct flow_rule *rule, struct flow_stats *stats,
+			struct netlink_ext_ack *extack)
+{
+	struct flow_cls_offload cls = {};
+	struct flow_block_cb *block_cb;
+	int err, first_err = 0, ok = 0;
+
+	/* As nf_flowtable: every protocol, the cookie names the direction. */
+	cls.common.protocol = htons(ETH_P_ALL);
+	cls.common.extack = extack;
+	cls.command = cmd;
+	cls.cookie = (unsigned long)fl;
+	cls.rule = rule;
+	list_for_each_entry(block_cb, &fl->idev->block.cb_list, list) {
+		err = block_cb->cb(TC_SETUP_CLSFLOWER, &cls, block_cb->cb_priv);
+		if (err < 0) {
+			if (!first_err)
+				first_err = err;
+			continue;
+		}
+		ok++;
+	}
+	if (stats)
+		*stats = cls.stats;
+	if (ok)
+		return 0;
+	return first_err ?: -EOPNOTSUPP;
+}
+
+static void fpk_flow_hw_destroy(struct fpk_flow *fl)
+{
+	if (!fl->in_hw)
+		return;
+	fpk_flow_cls(fl, FLOW_CLS_DESTROY, NULL, NULL, NULL);
+	fl->in_hw = false;
+}
+
+static void fpk_flow_unlink(struct fpk_flow *fl)
+{
+	if (!fl->linked)
+		return;
+	hash_del(&fl->node);
+	fl->linked = false;
+	fl->idev->flows--;
+	kref_put(&fl->ref, fpk_flow_release);
+}
+
+static int fpk_queue_op(struct fpk_flow *fl, enum flow_cls_command cmd)
+{
+	struct fpk_op *op = kmalloc(sizeof(*op), GFP_KERNEL);
+
+	if (!op)
+		return -ENOMEM;
+	op->flow = fl;
+	op->cmd = cmd;
+	kref_get(&fl->ref);
+	list_add_tail(&op->list, &fpk_ops);
+	queue_work(fpk_wq, &fpk_op_work);
+	return 0;
+}
+
+static void fpk_op_replace(struct fpk_flow *fl)
+{
+	struct netlink_ext_ack extack = {};
+	struct fpk_rule *r;
+	int err;
+
+	if (!fl->linked)
+		return;		/* withdrawn before its turn */
+	r = fpk_rule_build(read_pnet(&fl->net), fl, &err);
+	if (r) {
+		err = fpk_flow_cls(fl, FLOW_CLS_REPLACE, fpk_rule_get(r), NULL,
+				   &extack);
+		fpk_rule_free(r);
+	}
+	if (err) {
+		fl->state = FP_HW_FAILED;
+		fl->err = err;
+		strscpy(fl->msg, extack._msg ?: "", sizeof(fl->msg));
+		return;
+	}
+	fl->state = FP_HW_OFFLOADED;
+	fl->in_hw = true;
+}
+
+static void fpk_op_work_fn(struct work_struct *work)
+{
+	struct fpk_op *op;
+
+	mutex_lock(&fpk_lock);
+	while ((op = list_first_entry_or_null(&fpk_ops, struct fpk_op, list))) {
+		list_del(&op->list);
+		if (op->cmd == FLOW_CLS_REPLACE)
+			fpk_op_replace(op->flow);
+		else
+			fpk_flow_hw_destroy(op->flow);
+		kref_put(&op->flow->ref, fpk_flow_release);
+		kfree(op);
+	}
+	mutex_unlock(&fpk_lock);
+}
+
+/*
+ * Drivers report counters since their last report (MediaTek's MIB reads
+ * clear), so they add up here. A direction the hardware has forwarded
+ * packets of is bound.
+ */
+static void fpk_stats_work_fn(struct work_struct *work)
+{
+	struct flow_stats st;
+	struct fpk_flow *fl;
+	int bkt;
+
+	mutex_lock(&fpk_lock);
+	hash_for_each(fpk_flows, bkt, fl, node) {
+		if (!fl->in_hw)
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (fpk_flow_cls(fl, FLOW_CLS_STATS, NULL, &st, NULL))
+			continue;
+		fl->packets += st.pkts;
+		fl->bytes += st.bytes;
+		if (st.lastused && time_after((unsigned long)st.lastused, fl->lastused))
+			fl->lastused = st.lastused;
+		if (fl->packets && fl->state == FP_HW_OFFLOADED)
+			fl->state = FP_HW_BOUND;
+	}
+	mutex_unlock(&fpk_lock);
+	queue_delayed_work(fpk_wq, &fpk_stats_work,
+			   msecs_to_jiffies(max(stats_interval_ms, 10U)));
+}
+
+int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
+		 const struct fp_flow *v, struct netlink_ext_ack *extack)
+{
+	struct fpk_flow *fl;
+	struct fpk_dev *fd;
+	int err;
+
+	if (k->pppoe_sid) {
+		NL_SET_ERR_MSG(extack, "an ingress PPPoE session cannot be matched in a flow_rule");
+		return -EOPNOTSUPP;
+	}
+
+	mutex_lock(&fpk_lock);
+	if (fpk_flow_find(net, k)) {
+		NL_SET_ERR_MSG(extack, "the direction is already offloaded");
+		err = -EEXIST;
+		goto out;
+	}
+	fd = fpk_dev_probe(net, k->ifindex, true, extack);
+	if (!fd || !fd->bind) {
+		if (!fd)
+			NL_SET_ERR_MSG(extack, "no such ingress device");
+		else if (!extack || !extack->_msg)
+			NL_SET_ERR_MSG(extack, "the ingress device offers no flow offload");
+		err = fd ? fd->err : -ENODEV;
+		goto out;
+	}
+	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
+	if (!fl) {
+		err = -ENOMEM;
+		goto out;
+	}
+	kref_init(&fl->ref);
+	write_pnet(&fl->net, net);
+	fl->key = *k;
+	fl->val = *v;
+	fl->idev = fd;
+	fl->state = FP_HW_QUEUED;
+	fl->linked = true;
+	fd->flows++;
+	hash_add(fpk_flows, &fl->node, fpk_key_hash(net, k));
+	err = fpk_queue_op(fl, FLOW_CLS_REPLACE);
+	if (err)
+		fpk_flow_unlink(fl);
+out:
+	mutex_unlock(&fpk_lock);
+	return err;
+}
+
+int fpk_flow_del(struct net *net, const struct fp_flow_key *k)
+{
+	struct fpk_flow *fl;
+	int err = 0;
+
+	mutex_lock(&fpk_lock);
+	fl = fpk_flow_find(net, k);
+	if (!fl) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* Out of memory for the op: withdraw it right here instead. */
+	if (fpk_queue_op(fl, FLOW_CLS_DESTROY))
+		fpk_flow_hw_destroy(fl);
+	fpk_flow_unlink(fl);
+out:
+	mutex_unlock(&fpk_lock);
+	return err;
+}
+
+/* Withdraws every flow through @dev (as ingress or egress) at once. */
+static void fpk_flows_drop(struct net *net, int ifindex, struct fpk_dev *fd)
+{
+	struct hlist_node *tmp;
+	struct fpk_flow *fl;
+	int bkt;
+
+	hash_for_each_safe(fpk_flows, bkt, tmp, fl, node) {
+		if (!net_eq(read_pnet(&fl->net), net))
+			continue;
+		if (ifindex && fl->idev != fd && (int)fl->val.oif != ifindex)
+			continue;
+		fpk_flow_hw_destroy(fl);
+		fpk_flow_unlink(fl);
+	}
+}
+
+void fpk_flush(struct net *net)
+{
+	struct fpk_dev *fd, *tmp;
+
+	mutex_lock(&fpk_lock);
+	fpk_flows_drop(net, 0, NULL);
+	list_for_each_entry_safe(fd, tmp, &fpk_devs, list) {
+		if (!net_eq(read_pnet(&fd->net), net))
+			continue;
+		fpk_dev_unbind(fd);
+		list_del(&fd->list);
+		kfree(fd);
+	}
+	mutex_unlock(&fpk_lock);
+}
+
+static void fpk_dev_gone(struct net_device *dev, bool unregister)
+{
+	struct net *net = dev_net(dev);
+	struct fpk_dev *fd;
+
+	lockdep_assert_held(&fpk_lock);
+	fd = fpk_dev_find(net, dev->ifindex);
+	fpk_flows_drop(net, dev->ifindex, fd);
+	if (!fd)
+		return;
+	fpk_dev_unbind(fd);
+	fd->err = unregister ? -ENODEV : -ENETDOWN;
+	if (unregister) {
+		list_del(&fd->list);
+		kfree(fd);
+	}
+}
+
+/*
+ * An indirect driver is going away (flow_indr_dev_unregister): its
+ * callback leaves our block, after the flows it holds are withdrawn.
+ */
+static void fpk_indr_cleanup(struct flow_block_cb *block_cb)
+{
+	struct fpk_dev *fd = block_cb->indr.data;
+	struct flow_block_offload bo;
+	struct net_device *dev;
+
+	mutex_lock(&fpk_lock);
+	fpk_flows_drop(read_pnet(&fd->net), fd->ifindex, fd);
+	list_del(&block_cb->list);
+	list_del(&block_cb->driver_list);
+	flow_block_cb_free(block_cb);
+	if (list_empty(&fd->block.cb_list) && fd->bind) {
+		dev = fd->dev;
+		/* forget the bind record the core keeps for replays */
+		fpk_indr_cmd(fd, dev, FLOW_BLOCK_UNBIND, NULL, &bo);
+		fpk_free_cbs(&bo.cb_list);
+		fd->bind = FP_BIND_NONE;
+		fd->err = -EOPNOTSUPP;
+		fd->dev = NULL;
+		fp_dev_put(dev, &fd->tracker);
+	}
+	mutex_unlock(&fpk_lock);
+}
+
+static int fpk_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event != NETDEV_DOWN && event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	mutex_lock(&fpk_lock);
+	fpk_dev_gone(dev, event == NETDEV_UNREGISTER);
+	mutex_unlock(&fpk_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fpk_netdev_nb = {
+	.notifier_call = fpk_netdev_event,
+};
+
+static void fpk_cleanup_all(void)
+{
+	struct fpk_dev *fd, *tmp;
+	struct hlist_node *htmp;
+	struct fpk_flow *fl;
+	int bkt;
+
+	mutex_lock(&fpk_lock);
+	hash_for_each_safe(fpk_flows, bkt, htmp, fl, node) {
+		fpk_flow_hw_destroy(fl);
+		fpk_flow_unlink(fl);
+	}
+	list_for_each_entry_safe(fd, tmp, &fpk_devs, list) {
+		fpk_dev_unbind(fd);
+		list_del(&fd->list);
+		kfree(fd);
+	}
+	mutex_unlock(&fpk_lock);
+}
+
+static int __init fpk_init(void)
+{
+	int err;
+
+	fpk_wq = alloc_ordered_workqueue("fastpath_ppe", 0);
+	if (!fpk_wq)
+		return -ENOMEM;
+	err = register_netdevice_notifier(&fpk_netdev_nb);
+	if (err)
+		goto err_wq;
+	err = fpk_genl_init();
+	if (err)
+		goto err_notifier;
+	queue_delayed_work(fpk_wq, &fpk_stats_work,
+			   msecs_to_jiffies(stats_interval_ms));
+	pr_info("generic netlink family \"%s\" ready\n", FP_GENL_NAME);
+	return 0;
+
+err_notifier:
+	unregister_netdevice_notifier(&fpk_netdev_nb);
+err_wq:
+	destroy_workqueue(fpk_wq);
+	return err;
+}
+
+static void __exit fpk_exit(void)
+{
+	fpk_genl_exit();
+	cancel_delayed_work_sync(&fpk_stats_work);
+	flush_workqueue(fpk_wq);
+	/* The ops are done: what is left is linked or bound. */
+	fpk_cleanup_all();
+	unregister_netdevice_notifier(&fpk_netdev_nb);
+	destroy_workqueue(fpk_wq);
+}
+
+module_init(fpk_init);
+module_exit(fpk_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("fastpath hardware tier: flow offload to SoC packet engines (TC_SETUP_FT)");
