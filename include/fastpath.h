@@ -4,7 +4,7 @@
  *
  * Users: bpf/fastpath.bpf.c (datapath), user/ (the fastpath command),
  * selftests/unit (packet vectors), selftests/bench (benchmark loader),
- * and later kmod/ (genetlink attributes mirror these fields).
+ * and kmod/ (the genetlink attributes of fastpath_genl.h mirror these fields).
  *
  * Only fixed-width UAPI types are used, so the same header compiles for
  * the BPF target, for userspace and for the kernel module unchanged.
@@ -219,6 +219,19 @@ struct fp_daemon_stats {
 	__u64 table_full;	/* offloads refused for --max-flows */
 	__u64 latency_p50_ns;	/* ESTABLISHED event -> entry in the table */
 	__u64 latency_p99_ns;
+	__u32 hw_mode;		/* enum fp_hw_mode */
+	__u32 hw_dirs;		/* directions bound in the PPE now */
+	__u32 hw_pending;	/* directions waiting for the PPE to bind them */
+	__u32 hw_pad;
+	__u64 hw_offered;	/* directions handed to the kmod, total */
+	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
+};
+
+/* The daemon's hardware tier (kmod/fastpath_ppe.ko, user/ppe.c). */
+enum fp_hw_mode {
+	FP_HWM_OFF = 0,		/* "fastpath run --no-hw", or no daemon */
+	FP_HWM_NO_KMOD,		/* fastpath_ppe is not loaded */
+	FP_HWM_ON,		/* PPE-capable devices get their flows offloaded */
 };
 
 /* Per-direction rates the daemon measures, in "fp_rates" by flow key. */

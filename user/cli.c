@@ -212,6 +212,39 @@ static const char *lease_state(const struct fp_config *cfg, __u64 now,
 	return cfg->lease_expires >= now ? "valid" : "expired";
 }
 
+static const char *const hw_mode_names[] = {
+	[FP_HWM_OFF] = "off", [FP_HWM_NO_KMOD] = "no_kmod", [FP_HWM_ON] = "on",
+};
+
+/*
+ * A device's tier: "hw" when the daemon offloads to the PPE behind it,
+ * else "xdp", with the reason in @why.
+ */
+static const char *device_tier(__u32 ifindex, int ppe_err,
+			       const struct fp_daemon_stats *ds, char *why,
+			       size_t len)
+{
+	struct ppe_dev pd = {};
+	int err = ppe_err;
+
+	if (!err)
+		err = ppe_dev_get(ifindex, true, &pd);
+	ppe_dev_reason(err, &pd, why, len);
+	if (err || pd.bind == FP_BIND_NONE)
+		return "xdp";
+	if (!ds->pid) {
+		snprintf(why, len, "PPE-capable (%s), but only \"fastpath run\" offloads to it",
+			 pd.driver);
+		return "xdp";
+	}
+	if (ds->hw_mode == FP_HWM_OFF) {
+		snprintf(why, len, "PPE-capable (%s), but the daemon runs with --no-hw",
+			 pd.driver);
+		return "xdp";
+	}
+	return "hw";
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -230,7 +263,9 @@ static int cmd_status(int argc, char **argv)
 	bool json = false;
 	double left;
 	struct json j;
-	int c, entries;
+	int c, entries, ppe_err;
+	char why[160];
+	const char *tier;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -256,6 +291,7 @@ static int cmd_status(int argc, char **argv)
 	}
 
 	id = fp_prog_id(m.prog);
+	ppe_err = ppe_open();
 	entries = flow_count(m.flows);
 	read_counters(m.stats, cnt);
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
@@ -291,9 +327,13 @@ static int cmd_status(int argc, char **argv)
 			json_str(&j, "name", name);
 			json_u64(&j, "ifindex", key);
 			json_str(&j, "mode", mode);
+			tier = device_tier(key, ppe_err, &ds, why, sizeof(why));
+			json_str(&j, "tier", tier);
+			json_str(&j, "tier_reason", why);
 			json_end(&j, '}');
 		} else {
-			printf(" %s (%s)", name, mode);
+			tier = device_tier(key, ppe_err, &ds, why, sizeof(why));
+			printf("\n  %-10s tier %s: %s; xdp %s", name, tier, why, mode);
 		}
 	}
 	if (json) {
@@ -328,6 +368,14 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "table_full", ds.table_full);
 		json_num(&j, "latency_p50_us", ds.latency_p50_ns / 1e3);
 		json_num(&j, "latency_p99_us", ds.latency_p99_ns / 1e3);
+		json_obj_open(&j, "hw");
+		json_str(&j, "mode", ds.hw_mode < sizeof(hw_mode_names) / sizeof(hw_mode_names[0]) ?
+				      hw_mode_names[ds.hw_mode] : "?");
+		json_u64(&j, "bound", ds.hw_dirs);
+		json_u64(&j, "pending", ds.hw_pending);
+		json_u64(&j, "offered", ds.hw_offered);
+		json_u64(&j, "fallbacks", ds.hw_fallbacks);
+		json_end(&j, '}');
 		json_obj_open(&j, "slow_path");
 		for (int h = 0; h < FP_H_MAX; h++)
 			json_u64(&j, fp_hold_names[h], ds.hold[h]);
@@ -363,6 +411,14 @@ static int cmd_status(int argc, char **argv)
 			       (unsigned long long)ds.resyncs, (unsigned long long)ds.refreshes);
 			printf("            offload latency p50 %.0f us, p99 %.0f us\n",
 			       ds.latency_p50_ns / 1e3, ds.latency_p99_ns / 1e3);
+			if (ds.hw_mode == FP_HWM_ON)
+				printf("hardware:   %u directions bound in the PPE, %u pending; offered %llu, back to XDP %llu\n",
+				       ds.hw_dirs, ds.hw_pending,
+				       (unsigned long long)ds.hw_offered,
+				       (unsigned long long)ds.hw_fallbacks);
+			else
+				printf("hardware:   %s\n", ds.hw_mode == FP_HWM_OFF ?
+				       "off (--no-hw)" : "fastpath_ppe is not loaded");
 			printf("slow path:  ");
 			for (int h = 0; h < FP_H_MAX; h++)
 				if (h != FP_H_LEARNING && ds.hold[h])
@@ -371,6 +427,7 @@ static int cmd_status(int argc, char **argv)
 			printf(" (connections kept off the fast path, by reason)\n");
 		}
 	}
+	ppe_close();
 	fp_close(&m);
 	return EXIT_OK;
 }

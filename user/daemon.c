@@ -39,6 +39,9 @@ static const char run_usage[] =
 	"      --keep-attached    on exit, leave XDP attached and the table pinned\n"
 	"  -m, --mode M           XDP mode: auto, native or generic (as in attach)\n"
 	"  -c, --capacity N       flow-table size when loading afresh (default 65536)\n"
+	"      --no-hw            never offload to a PPE (kmod fastpath_ppe)\n"
+	"      --hw-deadline S    a flow the PPE has not bound after S s goes back\n"
+	"                         to XDP (default 10)\n"
 	"  -h, --help             show this help\n";
 
 static int parse_policy(const char *s, struct options *o)
@@ -235,6 +238,7 @@ static int run_loop(struct daemon *d, struct ring_buffer *rb)
 					break;
 				fp_clock_ensure(&d->m);
 				renew_lease(d, false);
+				ppe_poll(d);
 				conn_foreach(tick_one, d);
 				publish(d, true);
 				break;
@@ -287,6 +291,8 @@ int cmd_run(int argc, char **argv)
 		{ "keep-attached", no_argument, NULL, 'k' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "capacity", required_argument, NULL, 'c' },
+		{ "no-hw", no_argument, NULL, 'H' },
+		{ "hw-deadline", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -301,7 +307,7 @@ int cmd_run(int argc, char **argv)
 	d->opt = (struct options){
 		.policy_all = true, .idle_timeout_s = 30, .lease_s = 5,
 		.sqm_guard = true, .mode = FP_MODE_AUTO,
-		.capacity = FP_DEFAULT_CAPACITY,
+		.capacity = FP_DEFAULT_CAPACITY, .hw_deadline_s = 10,
 	};
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "p:i:l:n:m:c:h", opts, NULL)) != -1) {
@@ -346,6 +352,14 @@ int cmd_run(int argc, char **argv)
 		case 'c':
 			if (parse_u32(optarg, 1U << 26, &d->opt.capacity) || d->opt.capacity < 2)
 				return usage_error("run", "invalid capacity '%s'", optarg);
+			break;
+		case 'H':
+			d->opt.no_hw = true;
+			break;
+		case 'D':
+			if (parse_u32(optarg, 3600, &d->opt.hw_deadline_s) ||
+			    !d->opt.hw_deadline_s)
+				return usage_error("run", "invalid --hw-deadline '%s'", optarg);
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -398,6 +412,7 @@ int cmd_run(int argc, char **argv)
 		goto out_events;
 	for (int i = 0; i < n; i++)
 		events_watch(ifindex[i], argv[optind + i]);
+	ppe_start(d, ifindex, n);
 	if (ct_dump(d))
 		goto out_events;
 	d->st.resyncs = 0;
@@ -410,8 +425,10 @@ int cmd_run(int argc, char **argv)
 	ret = run_loop(d, rb) ? EXIT_FAIL : EXIT_OK;
 
 	conn_foreach(flush_one, d);
+	ppe_stop(d);
 	publish(d, false);
 out_events:
+	ppe_stop(d);
 	ct_close();
 	events_close();
 	ring_buffer__free(rb);

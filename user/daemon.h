@@ -44,7 +44,13 @@ struct conn_dir {
 	struct fp_flow_key key;		/* flow-table key when offloaded */
 	__u64 last_seen;		/* from the entry, at the last tick */
 	__u64 packets, bytes;		/* from the entry, at the last tick */
+	__u8 hw;			/* enum ppe_dir, the hardware tier (ppe.c) */
+	bool hw_refused;		/* stays on XDP until learned again */
+	__u64 hw_since;			/* handed to the kmod (mono ns) */
+	__u64 hw_base_packets, hw_base_bytes;	/* the entry's counts then */
 };
+
+enum ppe_dir { PPE_DIR_NONE = 0, PPE_DIR_PENDING, PPE_DIR_ON };
 
 struct conn {
 	struct tnode node[2];
@@ -71,6 +77,8 @@ struct options {
 	bool keep_attached;
 	enum fp_mode mode;
 	__u32 capacity;
+	bool no_hw;			/* never use the hardware tier */
+	__u32 hw_deadline_s;		/* hw_pending longer: back to XDP */
 };
 
 #define LAT_SAMPLES 4096
@@ -128,6 +136,14 @@ bool sqm_shaped(__u32 ifindex);
 __u16 events_dev_mtu(__u32 ifindex);
 void teardown_oif_mac(struct daemon *d, __u32 ifindex, const __u8 *mac);
 void teardown_dev(struct daemon *d, __u32 ifindex);
+
+/* ppe.c */
+int ppe_start(struct daemon *d, const __u32 *ifindex, int n);
+void ppe_stop(struct daemon *d);
+void ppe_poll(struct daemon *d);
+void ppe_dir_start(struct daemon *d, struct conn *c, int dir);
+void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f);
+void ppe_dir_stop(struct daemon *d, struct conn_dir *cd);
 
 /* daemon.c */
 int cmd_run(int argc, char **argv);

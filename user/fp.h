@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "fastpath.h"
+#include "fastpath_genl.h"
 
 /* Exit statuses: ok, failed, bad usage. */
 #define EXIT_OK		0
@@ -101,6 +102,35 @@ int link_info(const char *ifname, __u8 mac[6], __u32 *mtu);
 int cmd_flow(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int flow_count(int flows_fd);
+
+/* ppe.c: the client of fastpath_ppe.ko's genetlink family. */
+struct ppe_dev {
+	__u8 bind;		/* enum fp_dev_bind */
+	int err;		/* why not bound */
+	__u32 flows;
+	char driver[32];
+};
+
+struct ppe_flow_stat {
+	struct fp_flow_key key;	/* first: the poll sorts and searches by it */
+	__u8 state;		/* enum fp_hw_state */
+	int err;
+	char msg[80];
+	__u64 packets, bytes;
+	__u64 idle_ms;
+	bool has_idle;
+};
+
+int ppe_open(void);
+void ppe_close(void);
+int ppe_dev_get(__u32 ifindex, bool probe, struct ppe_dev *pd);
+int ppe_flow_add(const struct fp_flow_key *k, const struct fp_flow *f,
+		 char *msg, size_t msglen);
+int ppe_flow_del(const struct fp_flow_key *k);
+int ppe_flush(void);
+int ppe_flow_dump(int (*fn)(const struct ppe_flow_stat *s, void *arg), void *arg);
+const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
+			   char *buf, size_t len);
 
 /* cli.c */
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -99,6 +99,7 @@ void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
 		struct conn_dir *cd = &c->dir[dir];
 
 		if (cd->offloaded) {
+			ppe_dir_stop(d, cd);
 			bpf_map_delete_elem(d->m.flows, &cd->key);
 			bpf_map_delete_elem(d->rates_fd, &cd->key);
 			cd->offloaded = false;
@@ -232,6 +233,7 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	daemon_latency(d, c->active_ns - c->candidate_ns);
 	if (c->dir[!dir].offloaded)
 		c->hold = FP_H_MAX;
+	ppe_dir_start(d, c, dir);
 	return 0;
 }
 
@@ -267,6 +269,7 @@ void conn_tick(struct daemon *d, struct conn *c)
 			c->hold = FP_H_NOT_READY;
 			return;
 		}
+		ppe_dir_tick(d, c, dir, &f);
 		r.pps = f.packets - cd->packets;
 		r.bps = (f.bytes - cd->bytes) * 8;
 		bpf_map_update_elem(d->rates_fd, &cd->key, &r, BPF_ANY);
