@@ -54,10 +54,22 @@ lab_ruleset() {
 	NFT
 }
 
+# lab_link NS_A DEV_A NS_B DEV_B: the wire between two namespaces, a veth
+# pair, or with LAB_LINK=ppesim a pair of simulated PPE ports (kmod/ppe_sim.ko).
+lab_link() {
+	if [ "${LAB_LINK:-veth}" = ppesim ]; then
+		ip link add "$2" netns "$1" type ppesim &&
+			ip -n "$1" link add "$4" link "$2" type ppesim &&
+			ip -n "$1" link set "$4" netns "$3"
+	else
+		ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	fi
+}
+
 lab_up() {
 	ip netns add "$NS_C" && ip netns add "$NS_R" && ip netns add "$NS_S" || return 1
-	ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R" || return 1
-	ip link add s0 netns "$NS_S" type veth peer name r1 netns "$NS_R" || return 1
+	lab_link "$NS_C" c0 "$NS_R" r0 || return 1
+	lab_link "$NS_S" s0 "$NS_R" r1 || return 1
 
 	in_c ip addr add 10.0.1.2/24 dev c0
 	in_c ip addr add fd00:1::2/64 dev c0 nodad
