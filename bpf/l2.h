@@ -7,6 +7,13 @@
  * Ingress shapes (anything else goes to the slow path):
  *   eth [tag] [tag] [PPPoE session + PPP protocol 0x0021/0x0057] IP
  * with the outer tag 802.1Q or 802.1ad and an inner tag always 802.1Q.
+ *
+ * XDP sees only the bytes. A tag that a NIC's RX VLAN offload, or a veth
+ * whose peer sends with tx-vlan-offload, keeps in skb metadata is not in
+ * them, and such a frame reads as untagged here (reading the metadata
+ * takes a kfunc, 6.8+). Whoever attaches the program must turn those
+ * offloads off: such a frame misses its tagged entry, and would match an
+ * untagged entry of the same tuple on the same port.
  */
 #ifndef FP_L2_H
 #define FP_L2_H
