@@ -17,6 +17,9 @@ NS_C=fpc-$LAB_ID
 NS_R=fpr-$LAB_ID
 NS_S=fps-$LAB_ID
 FP=${FP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/fastpath}
+# Each lab keeps its own pins, so labs (and a real router's fastpath on the
+# same host) never share a table.
+export FASTPATH_PIN_DIR=/sys/fs/bpf/fastpath-$LAB_ID
 
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
@@ -135,11 +138,13 @@ lab_down() {
 	return 0
 }
 
+# JSON is read with jq, not python: under the VM's emulation every python
+# start costs seconds.
 # A named counter of the router's filter table: fwd_pkts counts every
 # packet the forward chain sees, invalid_pkts those "ct state invalid" drops.
 lab_counter() {
 	in_r nft -j list counter inet filter "$1" |
-		python3 -c 'import json,sys; d=json.load(sys.stdin)["nftables"]; print([x["counter"]["packets"] for x in d if "counter" in x][0])'
+		jq '[.nftables[] | select(.counter) | .counter.packets][0]'
 }
 lab_fwd_packets() { lab_counter fwd_pkts; }
 
@@ -147,5 +152,5 @@ lab_fwd_packets() { lab_counter fwd_pkts; }
 lab_dev_packets() {
 	local ns=$1 dev=$2
 	ip -n "$ns" -s -j link show "$dev" |
-		python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["rx"]["packets"]+s["tx"]["packets"])'
+		jq '.[0].stats64 | .rx.packets + .tx.packets'
 }

@@ -92,12 +92,18 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	mount -t sysfs sys /root/sys
 	mount -t devtmpfs dev /root/dev
 	mount -t devpts devpts /root/dev/pts 2>/dev/null
+	# devtmpfs has no /dev/fd; bash's process substitution needs it.
+	ln -sf /proc/self/fd /root/dev/fd
+	ln -sf /proc/self/fd/0 /root/dev/stdin
+	ln -sf /proc/self/fd/1 /root/dev/stdout
+	ln -sf /proc/self/fd/2 /root/dev/stderr
 	mount -t tmpfs tmp /root/tmp
 	mount -t tmpfs run /root/run
 	mount -t tmpfs vartmp /root/var/tmp
 	mount -t bpf bpf /root/sys/fs/bpf
 	mount -t debugfs debugfs /root/sys/kernel/debug
 	mount -t tracefs tracefs /root/sys/kernel/tracing 2>/dev/null
+	echo /bin/vm-modprobe >/proc/sys/kernel/modprobe
 	stty -F /dev/ttyS0 raw -echo 2>/dev/null
 	chroot /root /usr/bin/env -i HOME=/tmp TERM=dumb FP_IN_VM=1 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -110,13 +116,22 @@ echo "@@VMEXIT@@ $status" >/dev/ttyS0
 sync
 poweroff -f
 INIT
+	# The kernel's module autoloader (nft expressions, ctnetlink...) runs
+	# /proc/sys/kernel/modprobe in the initramfs root, not in the chroot;
+	# this forwards it to the distribution's modprobe in the share.
+	cat >"$stage/bin/vm-modprobe" <<'MODPROBE'
+#!/bin/busybox sh
+exec /bin/chroot /root /sbin/modprobe "$@"
+MODPROBE
+	chmod +x "$stage/bin/vm-modprobe"
 	chmod +x "$stage/init"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp" &&
 		mv "$INITRD.tmp" "$INITRD"
 	rm -rf "$stage"
 }
 
-[ -s "$INITRD" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
+# Rebuilt when this script changes, since the init script lives in it.
+[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
 
 RUN=$(mktemp -d "$VMDIR/run.XXXXXX")
 LOG=$RUN/console

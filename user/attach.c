@@ -2,7 +2,7 @@
 /*
  * attach.c - load or re-adopt the pinned datapath, attach it to devices.
  *
- * All state lives in bpffs under FP_PIN_DIR: the program ("xdp") and the
+ * All state lives in bpffs under fp_pin_dir(): the program ("xdp") and the
  * maps, pinned by name. A second invocation, or a restarted daemon, finds
  * them there and works on the same table; "detach" with no device removes
  * everything.
@@ -25,9 +25,10 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-#define PIN_PROG	FP_PIN_DIR "/xdp"
-#define PIN_LEARN	FP_PIN_DIR "/learn"
-#define PIN_CLOCK	FP_PIN_DIR "/clock"
+/* Pinned programs, by file name in the pin directory. */
+#define PIN_PROG	"xdp"
+#define PIN_LEARN	"learn"
+#define PIN_CLOCK	"clock"
 
 /* Our TC filter, told apart from others' on the same clsact hook. */
 #define FP_TC_HANDLE	0xfa57
@@ -52,12 +53,40 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
+/*
+ * The pin directory: FP_PIN_DIR, or $FASTPATH_PIN_DIR (under /sys/fs/bpf)
+ * so that test labs, or several routers in namespaces of one host, keep
+ * separate tables.
+ */
+const char *fp_pin_dir(void)
+{
+	static const char *dir;
+	const char *env;
+
+	if (dir)
+		return dir;
+	env = getenv("FASTPATH_PIN_DIR");
+	if (env && !strncmp(env, "/sys/fs/bpf/", 12) && !strstr(env, "..") &&
+	    strlen(env) < 96)
+		dir = env;
+	else
+		dir = FP_PIN_DIR;
+	return dir;
+}
+
+static const char *pin_path(const char *name)
+{
+	static char path[2][128];
+	static int i;
+
+	i ^= 1;
+	snprintf(path[i], sizeof(path[i]), "%s/%s", fp_pin_dir(), name);
+	return path[i];
+}
+
 static int map_fd_by_pin(const char *name)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, name);
-	return bpf_obj_get(path);
+	return bpf_obj_get(pin_path(name));
 }
 
 #define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->clock_prog, &(m)->flows, \
@@ -92,11 +121,11 @@ int fp_open_pinned(struct fp_maps *m)
 	err = ensure_bpffs();
 	if (err)
 		return err;
-	m->prog = bpf_obj_get(PIN_PROG);
+	m->prog = bpf_obj_get(pin_path(PIN_PROG));
 	if (m->prog < 0)
 		return -errno;
-	m->learn_prog = bpf_obj_get(PIN_LEARN);
-	m->clock_prog = bpf_obj_get(PIN_CLOCK);
+	m->learn_prog = bpf_obj_get(pin_path(PIN_LEARN));
+	m->clock_prog = bpf_obj_get(pin_path(PIN_CLOCK));
 	m->flows = map_fd_by_pin("flows");
 	m->tx_ports = map_fd_by_pin("tx_ports");
 	m->stats = map_fd_by_pin("fp_stats");
@@ -111,7 +140,7 @@ int fp_open_pinned(struct fp_maps *m)
 	    m->events < 0 || m->rates < 0 || m->daemon < 0 || m->clock < 0) {
 		err = -errno;
 		pr_warn("pinned state in %s is incomplete; run 'fastpath detach' to reset it",
-			FP_PIN_DIR);
+			fp_pin_dir());
 		fp_close(m);
 		return err;
 	}
@@ -129,22 +158,21 @@ static int pin_private(const char *path)
 
 int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = FP_PIN_DIR);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = fp_pin_dir());
 	struct fastpath_bpf *skel;
-	char path[128];
 	int err;
 
 	err = fp_open_pinned(m);
 	if (err != -ENOENT) {
 		if (!err) {
-			pr_debug("re-adopted pinned datapath in %s", FP_PIN_DIR);
+			pr_debug("re-adopted pinned datapath in %s", fp_pin_dir());
 			err = fp_clock_ensure(m);
 		}
 		return err;
 	}
 
-	if (mkdir(FP_PIN_DIR, 0700) && errno != EEXIST) {
-		pr_warn("cannot create %s: %s", FP_PIN_DIR, strerror(errno));
+	if (mkdir(fp_pin_dir(), 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s", fp_pin_dir(), strerror(errno));
 		return -errno;
 	}
 	skel = fastpath_bpf__open_opts(&opts);
@@ -165,25 +193,25 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 			strerror(-err));
 		goto out;
 	}
-	err = bpf_program__pin(skel->progs.fastpath_xdp, PIN_PROG);
+	err = bpf_program__pin(skel->progs.fastpath_xdp, pin_path(PIN_PROG));
 	if (err) {
-		pr_warn("cannot pin %s: %s", PIN_PROG, strerror(-err));
+		pr_warn("cannot pin %s: %s", pin_path(PIN_PROG), strerror(-err));
 		goto out;
 	}
-	err = bpf_program__pin(skel->progs.fastpath_learn, PIN_LEARN);
+	err = bpf_program__pin(skel->progs.fastpath_learn, pin_path(PIN_LEARN));
 	if (err) {
-		pr_warn("cannot pin %s: %s", PIN_LEARN, strerror(-err));
+		pr_warn("cannot pin %s: %s", pin_path(PIN_LEARN), strerror(-err));
 		goto out;
 	}
-	err = bpf_program__pin(skel->progs.fastpath_clock, PIN_CLOCK);
+	err = bpf_program__pin(skel->progs.fastpath_clock, pin_path(PIN_CLOCK));
 	if (err) {
-		pr_warn("cannot pin %s: %s", PIN_CLOCK, strerror(-err));
+		pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
 		goto out;
 	}
-	err = pin_private(PIN_PROG) ?: pin_private(PIN_LEARN) ?: pin_private(PIN_CLOCK);
+	err = pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN)) ?:
+	      pin_private(pin_path(PIN_CLOCK));
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
-		err = pin_private(path);
+		err = pin_private(pin_path(pinned_maps[i]));
 	}
 	if (!err)
 		err = fp_open_pinned(m);
@@ -362,22 +390,20 @@ void fp_tc_detach(__u32 ifindex)
 
 int fp_unpin_all(void)
 {
-	char path[128];
 	int err = 0;
 
-	if (unlink(PIN_PROG) && errno != ENOENT)
+	if (unlink(pin_path(PIN_PROG)) && errno != ENOENT)
 		err = -errno;
-	if (unlink(PIN_LEARN) && errno != ENOENT)
+	if (unlink(pin_path(PIN_LEARN)) && errno != ENOENT)
 		err = -errno;
-	if (unlink(PIN_CLOCK) && errno != ENOENT)
+	if (unlink(pin_path(PIN_CLOCK)) && errno != ENOENT)
 		err = -errno;
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", FP_PIN_DIR, pinned_maps[i]);
-		if (unlink(path) && errno != ENOENT)
+		if (unlink(pin_path(pinned_maps[i])) && errno != ENOENT)
 			err = -errno;
 	}
-	if (rmdir(FP_PIN_DIR) && errno != ENOENT) {
-		pr_warn("cannot remove %s: %s", FP_PIN_DIR, strerror(errno));
+	if (rmdir(fp_pin_dir()) && errno != ENOENT) {
+		pr_warn("cannot remove %s: %s", fp_pin_dir(), strerror(errno));
 		err = -errno;
 	}
 	return err;

@@ -309,7 +309,7 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "prog_id", id);
 		json_arr_open(&j, "interfaces");
 	} else {
-		printf("program:    id %u, pinned in %s\n", id, FP_PIN_DIR);
+		printf("program:    id %u, pinned in %s\n", id, fp_pin_dir());
 		printf("interfaces:");
 	}
 	while (!bpf_map_get_next_key(m.tx_ports, prev, &next)) {

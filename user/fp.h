@@ -79,6 +79,7 @@ struct fp_maps {
 
 enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
 
+const char *fp_pin_dir(void);
 int fp_open_pinned(struct fp_maps *m);
 int fp_load_or_adopt(struct fp_maps *m, __u32 capacity);
 void fp_close(struct fp_maps *m);

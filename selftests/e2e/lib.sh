@@ -92,10 +92,7 @@ ep() {
 
 # The packets the fast path carried for the entry with this ingress and source.
 flow_packets() {
-	fp flows --json | python3 -c '
-import json, sys
-src = sys.argv[1]
-print(sum(f["packets"] for f in json.load(sys.stdin) if f["src"] == src))' "$1"
+	fp flows --json | jq --arg src "$1" '[.[] | select(.src == $src) | .packets] | add // 0'
 }
 
 # start_daemon ARGS...: "fastpath run ARGS" on the router, logging to
@@ -118,12 +115,11 @@ stop_daemon() {
 
 # A field of "fastpath status --json", e.g. status_field daemon offloaded.
 status_field() {
-	fp status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[k]
-print(d)' "$@"
+	local path=
+	for k in "$@"; do
+		path="$path[\"$k\"]"
+	done
+	fp status --json | jq -r ".$path"
 }
 
 # status_is VALUE FIELD...: a field of "fastpath status --json" has VALUE
@@ -220,7 +216,7 @@ paced_wait() {
 
 # Daemon-made entries in the table (static ones excluded).
 auto_entries() {
-	fp flows --json | python3 -c 'import json,sys; print(sum(1 for f in json.load(sys.stdin) if not f["static"]))'
+	fp flows --json | jq '[.[] | select(.static | not)] | length'
 }
 
 # The forward chain stays still for a second: the flow is on the fast path.

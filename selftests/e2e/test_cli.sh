@@ -43,12 +43,12 @@ expect status-not-attached 0 fp status
 
 expect attach 0 fp attach r0 r1
 pins_ok=1
-for p in /sys/fs/bpf/fastpath/*; do
+for p in "$FASTPATH_PIN_DIR"/*; do
 	[ "$(stat -c %a "$p")" = 600 ] || pins_ok=0
 done
-[ "$(stat -c %a /sys/fs/bpf/fastpath)" = 700 ] || pins_ok=0
-[ $pins_ok = 1 ] && pass pins-private || fail pins-private "$(ls -l /sys/fs/bpf/fastpath)"
-if bpftool map dump pinned /sys/fs/bpf/fastpath/fp_config | grep -q '"lease_expires"'; then
+[ "$(stat -c %a "$FASTPATH_PIN_DIR")" = 700 ] || pins_ok=0
+[ $pins_ok = 1 ] && pass pins-private || fail pins-private "$(ls -l "$FASTPATH_PIN_DIR")"
+if bpftool map dump pinned "$FASTPATH_PIN_DIR"/fp_config | grep -q '"lease_expires"'; then
 	pass btf-map-dump
 else
 	fail btf-map-dump "bpftool does not print fields by name"
@@ -95,7 +95,7 @@ expect detach-one 0 fp detach r1
 fp status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [i["name"] for i in d["interfaces"]]==["r0"]' &&
 	pass detach-one-left-r0 || fail detach-one-left-r0 "$(fp status)"
 expect detach-all 0 fp detach
-[ ! -e /sys/fs/bpf/fastpath ] && pass detach-removes-pins || fail detach-removes-pins "pins remain"
+[ ! -e "$FASTPATH_PIN_DIR" ] && pass detach-removes-pins || fail detach-removes-pins "pins remain"
 if in_r ip link show r0 | grep -q xdp; then
 	fail detach-removes-xdp "r0 still has an XDP program"
 else

@@ -64,9 +64,9 @@ paced_start nftdrop 8003 8 8
 if wait_for 50 fwd_quiet; then
 	in_r nft insert rule inet filter forward tcp dport 8003 drop
 	sleep 1
-	a=$(ip -n "$NS_S" -s -j link show s0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+	a=$(ip -n "$NS_S" -s -j link show s0 | jq '.[0].stats64.rx.packets')
 	sleep 1
-	b=$(ip -n "$NS_S" -s -j link show s0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')
+	b=$(ip -n "$NS_S" -s -j link show s0 | jq '.[0].stats64.rx.packets')
 	echo "  nftdrop: $((b - a)) packets reached the server in the second after"
 	[ $((b - a)) -le 2 ] && pass nft-drop-within-1s || fail nft-drop-within-1s "$((b - a)) packets still forwarded"
 	handle=$(in_r nft -a list chain inet filter forward | awk '/dport 8003 drop/ { print $NF }')
@@ -93,7 +93,7 @@ fi
 # "emptied" means every entry that existed before is gone: the counters
 # of whatever is in the table now started again from zero.
 entry_packets() {
-	fp flows --json | python3 -c 'import json,sys; print(sum(f["packets"] for f in json.load(sys.stdin) if not f["static"]))'
+	fp flows --json | jq '[.[] | select(.static | not) | .packets] | add // 0'
 }
 paced_start ctflush 8005 6 6
 if wait_for 50 fwd_quiet && [ "$(auto_entries)" -ge 2 ]; then

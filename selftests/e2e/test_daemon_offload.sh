@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MB=${MB:-50}
+UDP_MB=${UDP_MB:-24}
 
 if ! lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
 	fail daemon-offload-setup "lab or daemon failed to start"
@@ -43,7 +44,7 @@ for fam in ipv4 ipv6; do
 	[ $fam = ipv6 ] && srv=fd00:2::2
 	name=auto-udp-$fam
 	spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5300
-	[ -e "$TMP/blob" ] || head -c 24M /dev/urandom >"$TMP/blob"
+	[ -e "$TMP/blob" ] || head -c "${UDP_MB}M" /dev/urandom >"$TMP/blob"
 	f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0)
 	sum=$(in_c timeout 120 python3 "$E2E_DIR/udp_echo.py" client $srv 5300 "$TMP/blob")
 	XFER_FWD=$(($(lab_fwd_packets) - f0))

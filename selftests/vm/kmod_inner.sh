@@ -1,0 +1,594 @@
+#!/usr/bin/env bash
+# kmod_inner.sh - the in-VM part of test_kmod.sh: the hardware tier
+# (kmod/fastpath_ppe.ko) on the simulated PPE NIC (kmod/ppe_sim.ko).
+# Runs as root in Debian's kernel; prints PASS/FAIL/SKIP lines.
+#
+#   lifecycle  insmod/rmmod x20 with flows bound, slab counts, dmesg
+#   genl       the family's errors: bad, missing or reply-only attributes,
+#              no CAP_NET_ADMIN, unknown devices and flows, a veth
+#   rules      the flow_rule ppe_sim receives per case, line for line,
+#              and the rules it refuses (IPv6 NAT, a full bucket)
+#   hw         the reference lab on ppe_sim ports with "fastpath run": a
+#              transfer in hardware, conntrack kept alive, refusals back
+#              on XDP, rmmod, link down and device removal mid-transfer
+#   indirect   the same ports without ndo_setup_tc (indirect blocks)
+#   fallback   the lab on veth: XDP tier, and status says why
+#
+# KMOD_TESTS="rules hw" runs a subset.
+set -u
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$VM_DIR/lib.sh"
+# shellcheck source=../e2e/lib.sh
+source "$VM_DIR/../e2e/lib.sh"
+
+KO=$TOP/build
+DBG=/sys/kernel/debug/ppe_sim
+MB=${MB:-4}
+TESTS=${KMOD_TESTS:-lifecycle genl rules hw indirect fallback}
+G() { python3 "$VM_DIR/fpgenl.py" "$@"; }
+Gr() { in_r python3 "$VM_DIR/fpgenl.py" "$@"; }
+MAC1=02:00:00:00:00:01
+MAC2=02:00:00:00:00:02
+
+kmod_load() {
+	insmod "$KO/ppe_sim.ko" "$@" && insmod "$KO/fastpath_ppe.ko"
+}
+
+kmod_unload() {
+	rmmod fastpath_ppe 2>/dev/null
+	rmmod ppe_sim 2>/dev/null
+	return 0
+}
+
+ifindex() { cat "/sys/class/net/$1/ifindex"; }
+
+# Four ports, two pairs, in the current namespace.
+sim_ports() {
+	ip link add pa type ppesim && ip link add pb link pa type ppesim &&
+		ip link add pc type ppesim && ip link add pd link pc type ppesim || return 1
+	for d in pa pb pc pd; do ip link set "$d" up; done
+}
+
+# A bound SNAT direction pa -> pc and an IPv6 route direction pc -> pa.
+sim_flows() {
+	local a c
+	a=$(ifindex pa) c=$(ifindex pc)
+	G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 \
+		key_daddr=10.0.2.2 key_sport=40000 key_dport=80 flow_oif="$c" \
+		flow_dmac=$MAC2 flow_smac=$MAC1 flow_flags=snat \
+		flow_nat_saddr=10.0.2.1 flow_nat_sport=40000 &&
+		G add key_ifindex="$c" key_family=inet6 key_proto=udp key_saddr=fd00::2 \
+			key_daddr=fd00::1 key_sport=53 key_dport=4000 flow_oif="$a" \
+			flow_dmac=$MAC2 flow_smac=$MAC1
+}
+
+# Objects in each kmalloc cache, per-CPU slabs flushed first.
+slab_snapshot() {
+	local c
+	sleep 1
+	for c in /sys/kernel/slab/kmalloc-*; do
+		[ -L "$c" ] && continue
+		echo 1 >"$c/shrink" 2>/dev/null
+		echo "$(basename "$c") $(cut -d' ' -f1 "$c/objects")"
+	done
+}
+
+# The kernel log lines that would mean a bug in the modules.
+dmesg_bad() {
+	dmesg | sed -n "$((DMESG0 + 1)),\$p" |
+		grep -E 'WARNING|BUG|Oops|general protection|leaked|refcount|waiting for .* to become free|kmemleak|Call Trace'
+}
+
+test_lifecycle() {
+	local i ok=0 n before after grew
+	kmod_unload
+	# Two warm-up rounds fill the caches whatever a round needs.
+	for i in 0 1; do
+		kmod_load && sim_ports && sim_flows >/dev/null
+		kmod_unload
+	done
+	before=$(slab_snapshot)
+	for i in $(seq 20); do
+		kmod_load || { echo "  round $i: insmod failed"; break; }
+		if ! sim_ports || ! sim_flows; then
+			echo "  round $i: ports or flows failed"
+			kmod_unload
+			break
+		fi
+		sleep 0.2
+		n=$(G flows | grep -c '"state": "offloaded"')
+		# Odd rounds pull the NIC driver out from under bound flows.
+		if [ $((i % 2)) = 1 ]; then
+			rmmod ppe_sim && [ "$(G flows | wc -l)" = 0 ] && rmmod fastpath_ppe
+		else
+			rmmod fastpath_ppe && rmmod ppe_sim
+		fi || { echo "  round $i: rmmod failed"; kmod_unload; break; }
+		[ "$n" = 2 ] && ok=$((ok + 1))
+	done
+	after=$(slab_snapshot)
+	[ $ok = 20 ] && pass kmod-insmod-rmmod-20-with-flows ||
+		fail kmod-insmod-rmmod-20-with-flows "$ok of 20 rounds offloaded 2 flows and unloaded"
+
+	# A leak of one object per round shows as 20 more in its cache; the
+	# small caches move by hundreds with the rest of the kernel, so only
+	# objects of 256 bytes or more are judged (every object the modules
+	# allocate per flow, rule or device is that big or bigger).
+	grew=$(join <(echo "$before") <(echo "$after") | awk '{
+		size = $1; sub(/^kmalloc-(cg-)?/, "", size)
+		if (size ~ /k$/) size = size * 1024
+		d = $3 - $2
+		if (size + 0 >= 256 && d >= 20) printf "%s +%d ", $1, d }')
+	echo "  slab growth over 20 rounds (objects >= 256 B, >= 20): ${grew:-none}"
+	[ -z "$grew" ] && pass kmod-no-slab-growth || fail kmod-no-slab-growth "$grew"
+}
+
+genl_err() {
+	local name=$1 want=$2 out
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	if grep -q "^error [0-9]* $want" <<<"$out"; then
+		pass "$name"
+		echo "    $out"
+	else
+		fail "$name" "wanted $want, got: ${out:-success}"
+	fi
+}
+
+test_genl() {
+	local ST
+	kmod_load || { fail genl-setup "insmod failed"; return; }
+	sim_ports
+	ip link add va type veth peer name vb && ip link set va up && ip link set vb up
+	ST=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import fpgenl; print(fpgenl.ATTR["FP_A_HW_STATE"])' "$VM_DIR")
+
+	genl_err genl-unknown-attribute-einval EINVAL G raw flow_add 99:00
+	genl_err genl-reply-only-attribute-einval EINVAL G raw flow_add "$ST:00"
+	genl_err genl-missing-attribute-einval EINVAL G raw flow_add
+	genl_err genl-short-attribute-erange ERANGE G raw dev_get 3:0500
+	genl_err genl-bad-family-einval EINVAL G add key_ifindex=1 key_family=7 key_proto=tcp \
+		key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2 \
+		flow_oif=1 flow_dmac=$MAC1 flow_smac=$MAC2
+	genl_err genl-no-such-device-enodev ENODEV G dev 99999
+	genl_err genl-unknown-flow-enoent ENOENT G del key_ifindex="$(ifindex pa)" key_family=inet \
+		key_proto=udp key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2
+	genl_err genl-veth-eopnotsupp EOPNOTSUPP G add key_ifindex="$(ifindex va)" key_family=inet \
+		key_proto=udp key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2 \
+		flow_oif="$(ifindex pa)" flow_dmac=$MAC1 flow_smac=$MAC2
+	if G dev "$(ifindex va)" --probe | grep -q '"bind": "none", "err": -95'; then
+		pass genl-veth-not-capable
+	else
+		fail genl-veth-not-capable "$(G dev "$(ifindex va)" --probe)"
+	fi
+	if command -v setpriv >/dev/null; then
+		genl_err genl-no-cap-net-admin-eperm EPERM \
+			setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
+			python3 "$VM_DIR/fpgenl.py" devs
+	else
+		skip genl-no-cap-net-admin-eperm "setpriv is not installed"
+	fi
+	ip link del va
+	kmod_unload
+}
+
+# rule_case NAME TYPE EXPECTED ATTR...: add one direction from pa to pc and
+# compare what ppe_sim logged for it with EXPECTED, line for line.
+rule_case() {
+	local name=$1 expected=$2 got
+	shift 2
+	echo clear >"$DBG/rules"
+	if ! G add "$@"; then
+		fail "$name" "FLOW_ADD failed"
+		return
+	fi
+	sleep 0.3
+	got=$(sed '/^$/d' "$DBG/rules")
+	if [ "$got" = "$expected" ]; then
+		pass "$name"
+	else
+		fail "$name" "the rule differs:"
+		diff <(echo "$expected") <(echo "$got") | sed 's/^/    /'
+	fi
+}
+
+# The source MAC 02:00:00:00:00:01 and destination 02:00:00:00:00:02 as
+# nf_flowtable writes them (fp_rule.c), then the NAT, CSUM and REDIRECT.
+eth_actions() {
+	cat <<-EOF
+	action mangle eth offset=4 mask=ffff0000 val=00000200
+	action mangle eth offset=8 mask=00000000 val=00000001
+	action mangle eth offset=0 mask=00000000 val=02000000
+	action mangle eth offset=4 mask=0000ffff val=00020000
+	EOF
+}
+
+test_rules() {
+	local a c h s1 s2 out
+	kmod_load ways=2 || { fail rules-setup "insmod failed"; return; }
+	sim_ports
+	a=$(ifindex pa) c=$(ifindex pc)
+
+	h=$(G hash 2 10.0.1.2 40000 10.0.2.2 80)
+	rule_case rule-ipv4-snat "$(cat <<-EOF
+	rule dev=pa prio=0 protocol=0x0003
+	keys 0x2100017
+	control addr_type=2/0xffff flags=0x0/0x0
+	basic n_proto=0x0800/0xffff ip_proto=6/0xff
+	ipv4 src=10.0.1.2/255.255.255.255 dst=10.0.2.2/255.255.255.255
+	ports src=40000/0xffff dst=80/0xffff
+	tcp flags=0x0000/0x0005
+	meta ingress_ifindex=$a/0xffffffff ingress_iftype=0/0x0
+	$(eth_actions)
+	action mangle ip4 offset=12 mask=00000000 val=0a000201
+	action mangle tcp offset=0 mask=0000ffff val=9c400000
+	action csum flags=0x9
+	action redirect dev=pc
+	entry hnapt hash=$h way=0
+	result 0
+	EOF
+	)" key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 key_daddr=10.0.2.2 \
+		key_sport=40000 key_dport=80 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1 \
+		flow_flags=snat flow_nat_saddr=10.0.2.1 flow_nat_sport=40000
+
+	h=$(G hash 2 10.0.1.2 40001 10.0.1.1 8080)
+	rule_case rule-ipv4-dnat "$(cat <<-EOF
+	rule dev=pa prio=0 protocol=0x0003
+	keys 0x2100017
+	control addr_type=2/0xffff flags=0x0/0x0
+	basic n_proto=0x0800/0xffff ip_proto=6/0xff
+	ipv4 src=10.0.1.2/255.255.255.255 dst=10.0.1.1/255.255.255.255
+	ports src=40001/0xffff dst=8080/0xffff
+	tcp flags=0x0000/0x0005
+	meta ingress_ifindex=$a/0xffffffff ingress_iftype=0/0x0
+	$(eth_actions)
+	action mangle ip4 offset=16 mask=00000000 val=0a000202
+	action mangle tcp offset=0 mask=ffff0000 val=00000050
+	action csum flags=0x9
+	action redirect dev=pc
+	entry hnapt hash=$h way=0
+	result 0
+	EOF
+	)" key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 key_daddr=10.0.1.1 \
+		key_sport=40001 key_dport=8080 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1 \
+		flow_flags=dnat flow_nat_daddr=10.0.2.2 flow_nat_dport=80
+
+	h=$(G hash 2 10.0.1.2 5000 10.0.2.2 53)
+	rule_case rule-ipv4-route "$(cat <<-EOF
+	rule dev=pa prio=0 protocol=0x0003
+	keys 0x2000017
+	control addr_type=2/0xffff flags=0x0/0x0
+	basic n_proto=0x0800/0xffff ip_proto=17/0xff
+	ipv4 src=10.0.1.2/255.255.255.255 dst=10.0.2.2/255.255.255.255
+	ports src=5000/0xffff dst=53/0xffff
+	meta ingress_ifindex=$a/0xffffffff ingress_iftype=0/0x0
+	$(eth_actions)
+	action redirect dev=pc
+	entry ipv4_route hash=$h way=0
+	result 0
+	EOF
+	)" key_ifindex="$a" key_family=inet key_proto=udp key_saddr=10.0.1.2 key_daddr=10.0.2.2 \
+		key_sport=5000 key_dport=53 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
+
+	h=$(G hash 2 fd00:1::2 40000 fd00:2::2 443)
+	rule_case rule-ipv6-route "$(cat <<-EOF
+	rule dev=pa prio=0 protocol=0x0003
+	keys 0x210001b
+	control addr_type=3/0xffff flags=0x0/0x0
+	basic n_proto=0x86dd/0xffff ip_proto=6/0xff
+	ipv6 src=fd00:1::2/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff dst=fd00:2::2/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
+	ports src=40000/0xffff dst=443/0xffff
+	tcp flags=0x0000/0x0005
+	meta ingress_ifindex=$a/0xffffffff ingress_iftype=0/0x0
+	$(eth_actions)
+	action redirect dev=pc
+	entry ipv6_5t hash=$h way=0
+	result 0
+	EOF
+	)" key_ifindex="$a" key_family=inet6 key_proto=tcp key_saddr=fd00:1::2 key_daddr=fd00:2::2 \
+		key_sport=40000 key_dport=443 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
+
+	# IPv6 NAT: four IP6 mangles per address, which MediaTek refuses.
+	rule_case rule-ipv6-snat-refused "$(cat <<-EOF
+	rule dev=pa prio=0 protocol=0x0003
+	keys 0x210001b
+	control addr_type=3/0xffff flags=0x0/0x0
+	basic n_proto=0x86dd/0xffff ip_proto=6/0xff
+	ipv6 src=fd00:1::2/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff dst=fd00:2::2/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
+	ports src=40001/0xffff dst=443/0xffff
+	tcp flags=0x0000/0x0005
+	meta ingress_ifindex=$a/0xffffffff ingress_iftype=0/0x0
+	$(eth_actions)
+	action mangle ip6 offset=8 mask=00000000 val=fd000002
+	action mangle ip6 offset=12 mask=00000000 val=00000000
+	action mangle ip6 offset=16 mask=00000000 val=00000000
+	action mangle ip6 offset=20 mask=00000000 val=00000001
+	action mangle tcp offset=0 mask=0000ffff val=9c410000
+	action redirect dev=pc
+	result -95
+	EOF
+	)" key_ifindex="$a" key_family=inet6 key_proto=tcp key_saddr=fd00:1::2 key_daddr=fd00:2::2 \
+		key_sport=40001 key_dport=443 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1 \
+		flow_flags=snat flow_nat_saddr=fd00:2::1 flow_nat_sport=40001
+	out=$(G flows | grep '"sport": 40001, "dport": 443')
+	if grep -q '"state": "failed".*"err": -95, "msg": "ppe_sim: the PPE rewrites no IPv6 header"' <<<"$out"; then
+		pass rule-ipv6-snat-reported-failed
+	else
+		fail rule-ipv6-snat-reported-failed "$out"
+	fi
+
+	# A full bucket: two flows of another source fill both ways.
+	read -r s1 s2 < <(G collide 2 2 10.0.1.2 41000 10.0.2.2 80 10.0.1.3)
+	for s in $s1 $s2; do
+		G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.3 \
+			key_daddr=10.0.2.2 key_sport="$s" key_dport=80 flow_oif="$c" \
+			flow_dmac=$MAC2 flow_smac=$MAC1
+	done
+	G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 key_daddr=10.0.2.2 \
+		key_sport=41000 key_dport=80 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
+	sleep 0.3
+	out=$(G flows | grep '"sport": 41000')
+	if grep -q '"state": "failed".*"err": -28, "msg": "ppe_sim: hash bucket full"' <<<"$out" &&
+		grep -q "bucket $(G hash 2 10.0.1.2 41000 10.0.2.2 80) full" "$DBG/rules"; then
+		pass rule-bucket-collision-refused
+	else
+		fail rule-bucket-collision-refused "${out:-no such flow}"
+	fi
+	kmod_unload
+}
+
+# hw_xfer NAME FAMILY SERVER PORT MB [SOCAT_CLIENT_OPTIONS]: tcp_xfer with
+# the PPE's share: HW_FWD frames forwarded by ppe_sim, XDP_SEEN frames the
+# XDP program saw (any verdict).
+ppe_forwarded() { sed -n 's/.*forwarded=\([0-9]*\).*/\1/p' "$DBG/stats"; }
+xdp_seen() {
+	fp status --json | python3 -c 'import json,sys; v=json.load(sys.stdin)["verdicts"]; print(v["redirect"]+v["pass"])'
+}
+
+hw_xfer() {
+	local name=$1 fam=$2 srv=$3 dport=$4 mb=$5 opts=${6:-}
+	local listen=TCP4-LISTEN connect=TCP4 f0 d0 x0 p0
+	[ "$fam" = ipv6 ] && listen=TCP6-LISTEN connect=TCP6
+	[ -e "$TMP/blob$mb" ] || head -c "${mb}M" /dev/urandom >"$TMP/blob$mb"
+	spawn in_s timeout 120 socat -u "$listen:$dport,reuseaddr" "OPEN:$TMP/$name.out,creat,trunc"
+	local srv_pid=$!
+	wait_for 30 listening "$dport" || { fail "$name" "server did not listen"; return 1; }
+	f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0) x0=$(xdp_seen) p0=$(ppe_forwarded)
+	if ! in_c timeout 120 socat -u "FILE:$TMP/blob$mb" "$connect:$(ep "$srv" "$dport")$opts"; then
+		fail "$name" "client failed"
+		return 1
+	fi
+	wait "$srv_pid"
+	XFER_FWD=$(($(lab_fwd_packets) - f0))
+	XFER_PKTS=$(($(lab_dev_packets "$NS_S" s0) - d0))
+	XDP_SEEN=$(($(xdp_seen) - x0))
+	HW_FWD=$(($(ppe_forwarded) - p0))
+	echo "  $name: $XFER_PKTS packets, PPE $HW_FWD, XDP saw $XDP_SEEN, forward chain $XFER_FWD"
+	cmp -s "$TMP/blob$mb" "$TMP/$name.out" || { fail "$name" "received data differs"; return 1; }
+}
+
+hw_bound_at_least() { [ "$(status_field daemon hw bound)" -ge "$1" ]; }
+hw_mode_is() { status_is "$1" daemon hw mode; }
+
+# check_hw NAME: the PPE carried over 99% of the last transfer; XDP and the
+# forward chain saw under 1%.
+check_hw() {
+	if [ $((HW_FWD * 100)) -gt $((XFER_PKTS * 99)) ] &&
+		[ $((XDP_SEEN * 100)) -lt "$XFER_PKTS" ] && [ $((XFER_FWD * 100)) -lt "$XFER_PKTS" ]; then
+		pass "$1"
+	else
+		fail "$1" "PPE $HW_FWD, XDP $XDP_SEEN, forward chain $XFER_FWD of $XFER_PKTS packets"
+	fi
+}
+
+# check_xdp NAME: XDP carried the last transfer, the PPE none of it.
+check_xdp() {
+	if [ "$HW_FWD" -eq 0 ] && [ $((XDP_SEEN * 100)) -gt $((XFER_PKTS * 90)) ] &&
+		[ $((XFER_FWD * 100)) -lt "$XFER_PKTS" ]; then
+		pass "$1"
+	else
+		fail "$1" "PPE $HW_FWD, XDP $XDP_SEEN, forward chain $XFER_FWD of $XFER_PKTS packets"
+	fi
+}
+
+test_hw() {
+	local id0 id1 refreshes fb0 out a c s t0 s1 s2 flows
+	kmod_load || { fail hw-setup "insmod failed"; return; }
+	if ! LAB_LINK=ppesim lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
+		fail hw-setup "lab or daemon failed to start"
+		lab_down
+		kmod_unload
+		return
+	fi
+	out=$(fp status)
+	echo "$out" | sed -n '/^interfaces:/,/^flows:/p' | sed 's/^/    /'
+	if grep -q '^  r0 .*tier hw: ppesim offloads flows' <<<"$out" &&
+		grep -q '^  r1 .*tier hw:' <<<"$out"; then
+		pass hw-status-tier-hw
+	else
+		fail hw-status-tier-hw "$(grep -A2 '^interfaces' <<<"$out")"
+	fi
+
+	hw_xfer hw-tcp4 ipv4 10.0.2.2 80 "$MB" && check_hw hw-tcp4-carried-by-ppe
+	if [ "$(status_field daemon hw offered)" -ge 2 ] && [ "$(status_field daemon hw fallbacks)" = 0 ]; then
+		pass hw-tcp4-offered-no-fallback
+	else
+		fail hw-tcp4-offered-no-fallback "$(fp status --json)"
+	fi
+
+	# conntrack sees none of a bound flow: the hardware counters must
+	# keep it alive past a 4 s timeout.
+	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=4
+	paced_start hw-keepalive 443 12 6
+	if wait_for 80 hw_bound_at_least 2; then
+		id0=$(in_r conntrack -L -p tcp --dport 443 -o id 2>/dev/null | grep -o 'id=[0-9]*')
+		flows=$(fp flows | grep -c ' hw ')
+		if paced_wait hw-keepalive; then
+			id1=$(in_r conntrack -L -p tcp --dport 443 -o id 2>/dev/null | grep -o 'id=[0-9]*')
+			refreshes=$(status_field daemon refreshes)
+			echo "  keepalive: conntrack $id0 -> ${id1:-gone}, $refreshes refreshes, $flows directions in hw"
+			if [ -n "$id0" ] && [ "$id0" = "$id1" ] && [ "$refreshes" -gt 0 ] && [ "$flows" -ge 2 ]; then
+				pass hw-keepalive-from-hw-counters
+			else
+				fail hw-keepalive-from-hw-counters "conntrack $id0 became ${id1:-nothing}, $refreshes refreshes"
+			fi
+		fi
+	else
+		fail hw-keepalive-from-hw-counters "never bound: $(fp flows)"
+		paced_wait hw-keepalive
+	fi
+	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=432000
+
+	# IPv6 through masquerade: ppe_sim refuses the IPv6 NAT rule, XDP carries it.
+	fb0=$(status_field daemon hw fallbacks)
+	hw_xfer hw-tcp6-nat ipv6 fd00:2::2 80 "$MB" && check_xdp hw-ipv6-nat-falls-back-to-xdp
+	[ "$(status_field daemon hw fallbacks)" -ge $((fb0 + 2)) ] &&
+		pass hw-ipv6-nat-counted-as-fallback ||
+		fail hw-ipv6-nat-counted-as-fallback "fallbacks $fb0 -> $(status_field daemon hw fallbacks)"
+
+	# A bucket collision: the client's direction finds both ways of its
+	# bucket taken and stays on XDP; the server's goes to the PPE.
+	a=$(in_r cat /sys/class/net/r0/ifindex) c=$(in_r cat /sys/class/net/r1/ifindex)
+	s=42424
+	read -r s1 s2 < <(G collide 2 2 10.0.1.2 $s 10.0.2.2 80 10.0.1.99)
+	for p in $s1 $s2; do
+		Gr add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.99 \
+			key_daddr=10.0.2.2 key_sport="$p" key_dport=80 flow_oif="$c" \
+			flow_dmac=$MAC2 flow_smac=$MAC1
+	done
+	fb0=$(status_field daemon hw fallbacks)
+	t0=$(sed -n 's/.*bucket_full=\([0-9]*\).*/\1/p' "$DBG/stats")
+	hw_xfer hw-collision ipv4 10.0.2.2 80 "$MB" ",sourceport=$s"
+	if [ "$(sed -n 's/.*bucket_full=\([0-9]*\).*/\1/p' "$DBG/stats")" -gt "$t0" ] &&
+		[ "$(status_field daemon hw fallbacks)" -gt "$fb0" ] && [ "$HW_FWD" -gt 0 ] &&
+		[ "$XDP_SEEN" -gt 0 ] && [ $((XFER_FWD * 100)) -lt "$XFER_PKTS" ]; then
+		pass hw-bucket-collision-falls-back-to-xdp
+	else
+		fail hw-bucket-collision-falls-back-to-xdp "bucket_full $t0 -> $(grep -o 'bucket_full=[0-9]*' "$DBG/stats"), PPE $HW_FWD, XDP $XDP_SEEN"
+	fi
+
+	# The link goes down under a bound flow: the kmod withdraws it, the
+	# transfer carries on through the stack and back onto a fast path.
+	paced_start hw-linkdown 80 12 6
+	if wait_for 80 hw_bound_at_least 2; then
+		in_r ip link set r1 down
+		sleep 0.5
+		out=$(grep -c 'out=r1\|in=r1' "$DBG/table")
+		in_r ip link set r1 up
+		in_s ping -c1 -W2 10.0.2.1 >/dev/null
+		if paced_wait hw-linkdown && [ "$out" = 0 ]; then
+			pass hw-link-down-mid-transfer
+		else
+			fail hw-link-down-mid-transfer "$out PPE entries of r1 left after it went down"
+		fi
+	else
+		fail hw-link-down-mid-transfer "never bound"
+		paced_wait hw-linkdown
+	fi
+
+	# A bound device is deleted: no reference may hold it back.
+	in_r ip link add r2 type ppesim && in_r ip link add x2 link r2 type ppesim &&
+		in_r ip link set r2 up && in_r ip link set x2 up
+	a=$(in_r cat /sys/class/net/r2/ifindex) c=$(in_r cat /sys/class/net/x2/ifindex)
+	Gr add key_ifindex="$a" key_family=inet key_proto=udp key_saddr=10.9.0.1 \
+		key_daddr=10.9.0.2 key_sport=1000 key_dport=2000 flow_oif="$c" \
+		flow_dmac=$MAC2 flow_smac=$MAC1
+	sleep 0.3
+	t0=$(date +%s%N)
+	in_r timeout 20 ip link del r2
+	t0=$((($(date +%s%N) - t0) / 1000000))
+	if [ "$t0" -lt 5000 ] && ! Gr flows | grep -q "\"ifindex\": $a," &&
+		! Gr devs | grep -q '"name": "r2"'; then
+		pass hw-device-removal-releases
+	else
+		fail hw-device-removal-releases "deletion took $t0 ms; $(Gr flows | grep -c "\"ifindex\": $a,") flows left"
+	fi
+
+	# rmmod under a bound flow: the transfer finishes on a lower tier.
+	paced_start hw-rmmod 80 12 6
+	if wait_for 80 hw_bound_at_least 2; then
+		rmmod fastpath_ppe
+		if paced_wait hw-rmmod && wait_for 30 hw_mode_is no_kmod; then
+			pass hw-rmmod-mid-transfer
+		else
+			fail hw-rmmod-mid-transfer "hw mode $(status_field daemon hw mode)"
+		fi
+	else
+		fail hw-rmmod-mid-transfer "never bound"
+		paced_wait hw-rmmod
+	fi
+	insmod "$KO/fastpath_ppe.ko"
+	wait_for 100 hw_mode_is on && pass hw-kmod-comes-back ||
+		fail hw-kmod-comes-back "hw mode $(status_field daemon hw mode)"
+
+	stop_daemon
+	lab_down
+	kmod_unload
+}
+
+test_indirect() {
+	local out
+	kmod_load indirect=1 || { fail indirect-setup "insmod failed"; return; }
+	if ! LAB_LINK=ppesim lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
+		fail indirect-setup "lab or daemon failed to start"
+		lab_down
+		kmod_unload
+		return
+	fi
+	out=$(fp status)
+	grep -q '^  r0 .*tier hw: ppesim offloads flows (TC_SETUP_FT through an indirect block)' <<<"$out" &&
+		pass indirect-status-tier-hw || fail indirect-status-tier-hw "$(grep -A2 '^interfaces' <<<"$out")"
+	hw_xfer indirect-tcp4 ipv4 10.0.2.2 80 "$MB" && check_hw indirect-tcp4-carried-by-ppe
+	stop_daemon
+	lab_down
+	# The driver leaves first here: its indirect blocks go through the cleanup.
+	rmmod ppe_sim && rmmod fastpath_ppe && pass indirect-unload ||
+		{ fail indirect-unload "rmmod failed"; kmod_unload; }
+}
+
+test_fallback() {
+	local out
+	kmod_load || { fail fallback-setup "insmod failed"; return; }
+	if ! lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
+		fail fallback-setup "lab or daemon failed to start"
+		lab_down
+		kmod_unload
+		return
+	fi
+	out=$(fp status)
+	echo "$out" | sed -n '/^interfaces:/,/^flows:/p' | sed 's/^/    /'
+	grep -q '^  r0 .*tier xdp: veth has no flow offload (TC_SETUP_FT: Operation not supported)' <<<"$out" &&
+		pass fallback-veth-status-says-why || fail fallback-veth-status-says-why "$(grep -A2 '^interfaces' <<<"$out")"
+	tcp_xfer fallback-tcp4 ipv4 10.0.2.2 80 "$MB" && check_fast fallback-veth-on-xdp-tier
+	[ "$XFER_REDIR" -gt 0 ] && [ "$(status_field daemon hw offered)" = 0 ] &&
+		pass fallback-veth-nothing-offered || fail fallback-veth-nothing-offered "$(fp status --json)"
+	stop_daemon
+	kmod_unload
+	start_daemon --policy mark:1/1 r0 r1
+	out=$(fp status)
+	grep -q '^  r0 .*tier xdp: the hardware tier module fastpath_ppe is not loaded' <<<"$out" &&
+		[ "$(status_field daemon hw mode)" = no_kmod ] &&
+		pass fallback-no-kmod-status-says-why || fail fallback-no-kmod-status-says-why "$out"
+	tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" && check_fast fallback-no-kmod-on-xdp-tier
+	stop_daemon
+	lab_down
+}
+
+if [ ! -e "$KO/fastpath_ppe.ko" ] || [ ! -e "$KO/ppe_sim.ko" ]; then
+	echo "SKIP kmod: build/fastpath_ppe.ko and build/ppe_sim.ko missing (make kmod)"
+	exit 0
+fi
+vm_modules
+kmod_unload
+DMESG0=$(dmesg | wc -l)
+echo "  kernel $(uname -r)"
+for t in $TESTS; do
+	"test_$t"
+done
+bad=$(dmesg_bad)
+if [ -z "$bad" ]; then
+	pass kmod-dmesg-clean
+else
+	fail kmod-dmesg-clean "the kernel log has warnings:"
+	echo "$bad" | head -40 | sed 's/^/    /'
+fi
+exit $E2E_FAILED

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# lib.sh - for selftests/vm/test_*.sh, which run on the host and boot the
+# VM (scripts/vm.sh) for their in-VM part.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$VM_DIR/../.." && pwd)
+
+# vm_skip_unless_bootable NAME: print SKIP and exit when there is no VM.
+vm_skip_unless_bootable() {
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "SKIP $1: qemu-system-x86_64 is not installed (scripts/deps.sh vm)"
+		exit 0
+	fi
+	if ! ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1; then
+		echo "SKIP $1: no Debian kernel in /boot (scripts/deps.sh vm)"
+		exit 0
+	fi
+}
+
+# vm_run PREFIX COMMAND...: run in the VM; result lines get PREFIX so they
+# do not read as the host's own.
+vm_run() {
+	local prefix=$1 rc
+	shift
+	"$TOP/scripts/vm.sh" -- "$@" 2>&1 | sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix-/"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL $prefix: the VM run exited with status $rc"
+		return 1
+	fi
+}
+
+# In the VM: load what the labs need (the distro kernel has it all as modules).
+vm_modules() {
+	local m
+	for m in veth nf_tables nf_conntrack nf_conntrack_netlink nft_ct nft_nat \
+		nft_chain_nat nft_masq nf_nat nft_counter nf_flow_table nf_flow_table_inet \
+		nft_flow_offload sch_tbf sch_htb 8021q pppoe bridge; do
+		modprobe -q "$m" 2>/dev/null
+	done
+}
