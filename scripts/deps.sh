@@ -14,7 +14,7 @@ pkgs=(
 # Extra packages a caller asks for, e.g. "deps.sh vm" for the VM harness.
 for extra in "$@"; do
 	case "$extra" in
-	vm) pkgs+=(qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio) ;;
+	vm) pkgs+=(qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio ppp pppoe) ;;
 	*) echo "deps.sh: unknown group '$extra'" >&2; exit 2 ;;
 	esac
 done
