@@ -30,7 +30,7 @@ BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit e2e demo bench deps install clean help
+.PHONY: all check unit e2e vm-check demo bench bench-vm deps deps-vm install clean help
 
 all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
      $(BUILD)/ct_gen $(BUILD)/udp_flood
@@ -38,11 +38,13 @@ all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
 help:
 	@echo 'fastpath targets:'
 	@echo '  all        build the XDP object, the skeleton and the fastpath command (default)'
-	@echo '  check      install test deps, build, run unit and end-to-end tests (root)'
+	@echo '  check      install test deps, build, run unit, end-to-end and VM tests (root)'
 	@echo '  unit       run only the packet-vector unit tests (root)'
 	@echo '  e2e        run only the network-namespace end-to-end tests (root)'
+	@echo '  vm-check   run only the tests in the Debian 6.1 VM (selftests/vm, qemu)'
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
+	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
 	@echo '  kmod       build the hardware tier modules (kmod/, KDIR=kernel tree) into build/'
 	@echo '  install    install fastpath and its man page under $$(PREFIX) (default /usr/local)'
 	@echo '  clean      remove build/'
@@ -87,9 +89,17 @@ $(BUILD)/ct_gen $(BUILD)/udp_flood: $(BUILD)/%: selftests/bench/%.c Makefile | $
 deps:
 	$(Q)scripts/deps.sh
 
-check: deps
-	$(Q)$(MAKE) --no-print-directory all
+# The VM tests also need qemu, the Debian kernel and its headers.
+deps-vm:
+	$(Q)scripts/deps.sh vm
+
+check: deps-vm
+	$(Q)$(MAKE) --no-print-directory all kmod
 	$(Q)selftests/run.sh
+
+vm-check: deps-vm
+	$(Q)$(MAKE) --no-print-directory all kmod
+	$(Q)selftests/run.sh vm
 
 unit: all
 	$(Q)selftests/run.sh unit
@@ -104,6 +114,12 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
+	$(Q)if scripts/vm.sh --probe 2>/dev/null; then $(MAKE) --no-print-directory bench-vm; \
+	    else echo 'bench: no VM here, skipping bench-vm'; fi
+
+bench-vm: deps-vm
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)selftests/vm/bench_vm.sh
 
 # The hardware tier modules, with kbuild (kmod/Makefile picks KDIR).
 .PHONY: kmod

@@ -2,6 +2,7 @@
 # vm.sh - run a command as root inside Debian's distribution kernel.
 #
 #   scripts/vm.sh [--mem MB] [--timeout S] [--kernel VERSION] -- COMMAND [ARG...]
+#   scripts/vm.sh --probe      exit 0 when a VM can be booted here
 #
 # The host kernel has no loadable modules, no 8021q, no PPP and no
 # nf_flowtable. This boots Debian's linux-image-amd64 under qemu (TCG: KVM
@@ -17,17 +18,19 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 MEM=1024
 TIMEOUT=900
 KVER=
+PROBE=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--kernel) KVER=$2; shift 2 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--probe) PROBE=1; shift ;;
+	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vm.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
-[ $# -gt 0 ] || { echo "vm.sh: no command given (vm.sh -- COMMAND)" >&2; exit 2; }
+[ $# -gt 0 ] || [ -n "$PROBE" ] || { echo "vm.sh: no command given (vm.sh -- COMMAND)" >&2; exit 2; }
 
 # vm_available: prints why not, for callers that skip.
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -43,6 +46,8 @@ if [ ! -r "$KERNEL" ] || [ ! -d "$MODDIR" ]; then
 	echo "vm.sh: no Debian kernel in /boot (install linux-image-amd64: scripts/deps.sh vm)" >&2
 	exit 125
 fi
+
+[ -n "$PROBE" ] && exit 0
 
 VMDIR=$TOP/build/vm
 mkdir -p "$VMDIR"

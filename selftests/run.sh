@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fastpath test runner.
 #
-#   selftests/run.sh [unit|e2e|vm]...     (default: unit e2e)
+#   selftests/run.sh [unit|e2e|vm]...     (default: unit e2e vm)
 #
 # Every test program prints one line per case: "PASS name", "FAIL name: why"
 # or "SKIP name: why". The runner runs each suite, tallies those lines and
@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit e2e vm)
 
 passed=0 failed=0 skipped=0
 log=$(mktemp)

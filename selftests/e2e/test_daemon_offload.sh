@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 MB=${MB:-50}
 UDP_MB=${UDP_MB:-24}
+PORTS=${PORTS:-80 443 8080}
 
 if ! lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
 	fail daemon-offload-setup "lab or daemon failed to start"
@@ -17,7 +18,7 @@ fi
 for fam in ipv4 ipv6; do
 	srv=10.0.2.2
 	[ $fam = ipv6 ] && srv=fd00:2::2
-	for port in 80 443 8080; do
+	for port in $PORTS; do
 		name=auto-tcp-$fam-$port
 		tcp_xfer "$name" $fam $srv $port "$MB" || continue
 		if [ $port = 8080 ]; then

@@ -13,7 +13,7 @@ if [ "${1:-}" = inner ]; then
 	# Smaller transfers: TCG is slow, and these prove behaviour, not
 	# speed; still large enough that learning's first slow-path packets
 	# stay under the 1% the tests allow.
-	MB=10 UDP_MB=4 bash selftests/e2e/test_daemon_offload.sh
+	MB=10 UDP_MB=4 PORTS="80 8080" bash selftests/e2e/test_daemon_offload.sh
 	exit 0
 fi
 vm_run vm61 "$0" inner
