@@ -13,7 +13,7 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 BENCH=build/fp_bench
-JSON=build/bench.json
+JSON=${BENCH_JSON:-build/bench.json}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench.sh: needs root (BPF, network namespaces)" >&2
@@ -114,6 +114,15 @@ lab() {
 trap 'echo "bench.sh: building the lab failed at: ${BASH_COMMAND%%$'"'\\n'"'*}" >&2' ERR
 lab
 trap - ERR
+
+# BENCH_LAB_HOOK: a script run once the lab stands, with its namespaces in
+# C, R and S (bench_vm.sh uses it to put the kernel flowtable in place).
+if [ -n "${BENCH_LAB_HOOK:-}" ]; then
+	C=$C R=$R S=$S bash "$BENCH_LAB_HOOK" || {
+		echo "bench.sh: $BENCH_LAB_HOOK failed" >&2
+		exit 1
+	}
+fi
 
 # A failed run must not leave the previous run's numbers looking current.
 rm -f "$JSON"
