@@ -298,6 +298,7 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 {
 	__u32 id = fp_prog_id(m->prog);
 	const char *cur = fp_attach_mode(ifindex, id);
+	char done[64];
 	int err;
 
 	if (cur && strcmp(cur, "other")) {
@@ -321,6 +322,17 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 			return err;
 		}
 	}
+
+	/* XDP cannot see a tag the device keeps in metadata (bpf/l2.h). */
+	err = dev_rx_vlan_offload_off(ifname, done, sizeof(done));
+	if (done[0])
+		pr_info("%s: turned off %s, so that XDP sees VLAN tags", ifname, done);
+	if (err == -EBUSY)
+		pr_warn("%s: the driver keeps rx VLAN offload on; XDP cannot see its VLAN tags",
+			ifname);
+	else if (err && err != -EOPNOTSUPP)
+		pr_debug("%s: cannot read or change VLAN offloads: %s", ifname,
+			 strerror(-err));
 
 	if (bpf_map_update_elem(m->tx_ports, &ifindex, &ifindex, BPF_ANY)) {
 		err = -errno;

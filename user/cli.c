@@ -55,6 +55,7 @@ static int cmd_attach(int argc, char **argv)
 	enum fp_mode mode = FP_MODE_AUTO;
 	__u32 capacity = FP_DEFAULT_CAPACITY;
 	__u32 ifindex[FP_MAX_PORTS];
+	char name[IF_NAMESIZE + 8];
 	struct fp_maps m;
 	int c, n, ret = EXIT_OK;
 
@@ -88,20 +89,19 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error("attach", "give at least one interface");
 	if (n > FP_MAX_PORTS)
 		return usage_error("attach", "at most %d interfaces", FP_MAX_PORTS);
-	/* Check every name before changing anything. */
-	for (int i = 0; i < n; i++) {
-		if (parse_ifname(argv[optind + i], &ifindex[i])) {
-			pr_warn("%s: no such interface", argv[optind + i]);
-			return EXIT_FAIL;
-		}
-	}
+	/* Check every name, and find the ports under stacked ones, before
+	 * changing anything.
+	 */
+	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS))
+		return EXIT_FAIL;
 	if (fp_load_or_adopt(&m, capacity))
 		return EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
-		if (fp_attach(&m, ifindex[i], argv[optind + i], mode))
+		ifname_or_index(ifindex[i], name);
+		if (fp_attach(&m, ifindex[i], name, mode))
 			ret = EXIT_FAIL;
 		else
-			pr_debug("%s: attached", argv[optind + i]);
+			pr_debug("%s: attached", name);
 	}
 	fp_close(&m);
 	return ret;
@@ -117,11 +117,10 @@ static const char detach_usage[] =
 
 static int cmd_detach(int argc, char **argv)
 {
-	__u32 key, next, *prev = NULL;
+	__u32 key, next, *prev = NULL, ports[FP_MAX_PORTS];
 	char name[IF_NAMESIZE + 8];
 	struct fp_maps m;
-	int ret = EXIT_OK;
-	__u32 ifindex;
+	int ret = EXIT_OK, n = 0;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(detach_usage, stdout);
@@ -130,11 +129,12 @@ static int cmd_detach(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] == '-')
 			return usage_error("detach", "unknown option '%s'", argv[i]);
-		if (parse_ifname(argv[i], &ifindex)) {
-			pr_warn("%s: no such interface", argv[i]);
-			return EXIT_FAIL;
-		}
 	}
+	if (argc - 1 > FP_MAX_PORTS)
+		return usage_error("detach", "at most %d interfaces", FP_MAX_PORTS);
+	/* A stacked name detaches from the ports under it, as attach did. */
+	if (argc > 1 && stack_ports(argv + 1, argc - 1, ports, &n, FP_MAX_PORTS))
+		return EXIT_FAIL;
 	if (fp_open_pinned(&m)) {
 		if (argc > 1) {
 			pr_warn("fastpath is not attached");
@@ -145,10 +145,10 @@ static int cmd_detach(int argc, char **argv)
 	}
 
 	if (argc > 1) {
-		for (int i = 1; i < argc; i++) {
-			parse_ifname(argv[i], &ifindex);
-			if (fp_detach(&m, ifindex, argv[i]) == -ENOENT) {
-				pr_warn("%s: fastpath is not attached", argv[i]);
+		for (int i = 0; i < n; i++) {
+			ifname_or_index(ports[i], name);
+			if (fp_detach(&m, ports[i], name) == -ENOENT) {
+				pr_warn("%s: fastpath is not attached", name);
 				ret = EXIT_FAIL;
 			}
 		}

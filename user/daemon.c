@@ -152,7 +152,8 @@ static int on_learn(void *ctx, void *data, size_t len)
 
 static void flush_one(struct daemon *d, struct conn *c)
 {
-	if (c->dir[0].offloaded || c->dir[1].offloaded)
+	if (c->dir[0].offloaded || c->dir[1].offloaded ||
+	    c->dir[0].learned || c->dir[1].learned)
 		conn_unoffload(d, c, true);
 }
 
@@ -299,6 +300,7 @@ int cmd_run(int argc, char **argv)
 	static struct daemon dm;
 	struct daemon *d = &dm;
 	struct ring_buffer *rb = NULL;
+	static char names[FP_MAX_PORTS][IF_NAMESIZE + 8];
 	__u32 ifindex[FP_MAX_PORTS];
 	int c, n, ret = EXIT_FAIL;
 	bool max_given = false;
@@ -373,12 +375,11 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "give at least one interface");
 	if (n > FP_MAX_PORTS)
 		return usage_error("run", "at most %d interfaces", FP_MAX_PORTS);
-	for (int i = 0; i < n; i++) {
-		if (parse_ifname(argv[optind + i], &ifindex[i])) {
-			pr_warn("%s: no such interface", argv[optind + i]);
-			return EXIT_FAIL;
-		}
-	}
+	/* Stacked names (eth0.7, ppp0, br-lan) become the ports under them. */
+	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS))
+		return EXIT_FAIL;
+	for (int i = 0; i < n; i++)
+		ifname_or_index(ifindex[i], names[i]);
 
 	if (fp_load_or_adopt(&d->m, d->opt.capacity))
 		return EXIT_FAIL;
@@ -392,8 +393,8 @@ int cmd_run(int argc, char **argv)
 		goto out_close;
 	}
 	for (int i = 0; i < n; i++) {
-		if (fp_attach(&d->m, ifindex[i], argv[optind + i], d->opt.mode) ||
-		    fp_tc_attach(&d->m, ifindex[i], argv[optind + i]))
+		if (fp_attach(&d->m, ifindex[i], names[i], d->opt.mode) ||
+		    fp_tc_attach(&d->m, ifindex[i], names[i]))
 			goto out_detach;
 	}
 	clear_learned(d);
@@ -411,7 +412,7 @@ int cmd_run(int argc, char **argv)
 	if (events_open(d) || ct_open(d))
 		goto out_events;
 	for (int i = 0; i < n; i++)
-		events_watch(ifindex[i], argv[optind + i]);
+		events_watch(ifindex[i], names[i]);
 	ppe_start(d, ifindex, n);
 	if (ct_dump(d))
 		goto out_events;
@@ -440,7 +441,7 @@ out_detach:
 		goto out_close;
 	}
 	for (int i = 0; i < n; i++)
-		fp_detach(&d->m, ifindex[i], argv[optind + i]);
+		fp_detach(&d->m, ifindex[i], names[i]);
 	fp_close(&d->m);
 	if (fp_open_pinned(&d->m) == 0) {
 		__u32 k;

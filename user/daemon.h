@@ -38,9 +38,25 @@ struct tnode {
 	int dir;
 };
 
+/* How a learned direction leaves the router: the lowest device, the
+ * tags and PPPoE session on it (as in fp_flow), and the MACs.
+ */
+struct dir_out {
+	__u32 oif;
+	__u16 vlan[2];
+	__u16 sid;
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
 struct conn_dir {
 	bool learning;			/* key in fp_learn */
 	bool offloaded;			/* entry in the flow table */
+	bool learned;			/* @iif and @out hold what was learned */
+	bool pending;			/* learned, but arrives on a stacked device:
+					 * waits for the other direction's @out */
+	__u32 iif;			/* skb->ingress_ifindex when learned */
+	struct dir_out out;
 	struct fp_flow_key key;		/* flow-table key when offloaded */
 	__u64 last_seen;		/* from the entry, at the last tick */
 	__u64 packets, bytes;		/* from the entry, at the last tick */

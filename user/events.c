@@ -118,6 +118,10 @@ static void teardown_if_match(struct daemon *d, struct conn *c)
 		const struct conn_dir *cd = &c->dir[dir];
 		struct fp_flow f;
 
+		/* A learned egress may key the other direction too. */
+		if (cd->learned && cd->out.oif == match_ifindex &&
+		    (!match_mac || !memcmp(cd->out.dmac, match_mac, 6)))
+			hit = true;
 		if (!cd->offloaded)
 			continue;
 		if (cd->key.ifindex == match_ifindex && !match_mac)
@@ -161,6 +165,63 @@ static int neigh_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * Bridge FDB: MAC -> member port. The fast path sends a flow's frames to
+ * the port where the bridge had the next hop's MAC when it was learned,
+ * past the bridge; when the MAC shows up on another port (a client
+ * moved), those flows are learned again. An entry that ages out is kept:
+ * the bridge no longer sees the frames XDP forwards, so aging says
+ * nothing about where the MAC is.
+ */
+struct fdb {
+	struct fdb *next;
+	__u32 bridge;
+	__u32 port;
+	__u16 vlan;
+	__u8 mac[6];
+};
+static struct fdb *fdbs;
+static unsigned int nfdbs;
+#define MAX_FDB 8192
+
+static void on_fdb(struct daemon *d, const struct nlmsghdr *nlh,
+		   const struct ndmsg *ndm, const struct nlattr **tb)
+{
+	const __u8 *mac;
+	__u32 bridge;
+	__u16 vlan;
+	struct fdb *f;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || !tb[NDA_LLADDR] || !tb[NDA_MASTER] ||
+	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
+		return;
+	mac = mnl_attr_get_payload(tb[NDA_LLADDR]);
+	bridge = mnl_attr_get_u32(tb[NDA_MASTER]);
+	vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
+	for (f = fdbs; f; f = f->next)
+		if (f->bridge == bridge && f->vlan == vlan && !memcmp(f->mac, mac, 6))
+			break;
+	if (f) {
+		if (f->port != (__u32)ndm->ndm_ifindex) {
+			teardown_oif_mac(d, f->port, f->mac);
+			f->port = ndm->ndm_ifindex;
+		}
+		return;
+	}
+	if (nfdbs >= MAX_FDB)
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return;
+	f->bridge = bridge;
+	f->port = ndm->ndm_ifindex;
+	f->vlan = vlan;
+	memcpy(f->mac, mac, 6);
+	f->next = fdbs;
+	fdbs = f;
+	nfdbs++;
+}
+
 static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
@@ -170,6 +231,11 @@ static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 	bool gone;
 	size_t alen;
 
+	if (ndm->ndm_family == AF_BRIDGE) {
+		mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, tb);
+		on_fdb(d, nlh, ndm, tb);
+		return;
+	}
 	if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6)
 		return;
 	mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, tb);
@@ -232,6 +298,11 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 	bool changed;
 
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
+	/* eth0.7, ppp0 or br-lan changed under flows keyed on their ports:
+	 * which ones is not known, so all are learned again.
+	 */
+	if (stack_link_msg(nlh))
+		d->flush_needed = true;
 	if (nlh->nlmsg_type == RTM_DELLINK) {
 		dv = dev_get(ifindex, false);
 		if (!dv || !dv->watched) {
@@ -314,8 +385,12 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	dv = dev_get(tcm->tcm_ifindex, true);
 	if (!dv)
 		return;
-	if (shaped && !dv->shaped && d->opt.sqm_guard)
+	if (shaped && !dv->shaped && d->opt.sqm_guard) {
 		teardown_dev(d, tcm->tcm_ifindex);
+		/* A shaper on ppp0 or eth0.7: flows through it use the port. */
+		if (stack_is_stacked(tcm->tcm_ifindex))
+			d->flush_needed = true;
+	}
 	if (!shaped && dv->shaped)
 		d->sqm_changed = true;
 	dv->shaped = shaped;
@@ -432,6 +507,7 @@ int events_open(struct daemon *d)
 	/* Caches only: nothing is offloaded yet. */
 	rtnl_dump(d, RTM_GETLINK, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
+	rtnl_dump(d, RTM_GETNEIGH, AF_BRIDGE);
 	rtnl_dump(d, RTM_GETQDISC, AF_UNSPEC);
 	d->flush_needed = false;
 	return 0;
@@ -440,6 +516,7 @@ int events_open(struct daemon *d)
 void events_close(void)
 {
 	struct neigh *n;
+	struct fdb *f;
 
 	if (rtnl)
 		mnl_socket_close(rtnl);
@@ -450,6 +527,11 @@ void events_close(void)
 		neighs = n->next;
 		free(n);
 	}
+	while ((f = fdbs)) {
+		fdbs = f->next;
+		free(f);
+	}
+	nfdbs = 0;
 }
 
 int events_rtnl_fd(void)
@@ -470,8 +552,10 @@ int events_read_rtnl(struct daemon *d)
 	while ((n = mnl_socket_recvfrom(rtnl, buf, sizeof(buf))) > 0)
 		mnl_cb_run(buf, n, 0, 0, rtnl_cb, d);
 	/* Lost link/neighbour/route events: learn everything again. */
-	if (n < 0 && errno == ENOBUFS)
+	if (n < 0 && errno == ENOBUFS) {
+		stack_load();
 		d->flush_needed = true;
+	}
 	return 0;
 }
 

@@ -98,6 +98,19 @@ __u32 fp_map_capacity(int map_fd);
 int nl_neigh_lookup(__u32 ifindex, __u8 family, const __be32 addr[4],
 		    __u8 mac[6]);
 int link_info(const char *ifname, __u8 mac[6], __u32 *mtu);
+int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len);
+
+/* stack.c: stacked devices (VLAN, PPPoE, bridge) and the ports under them. */
+struct nlmsghdr;
+int stack_load(void);
+bool stack_link_msg(const struct nlmsghdr *nlh);
+bool stack_is_stacked(__u32 ifindex);
+bool stack_carries(__u32 dev, __u32 port, const __u16 vlan[2], __u16 sid);
+int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
+		      int max);
+__u16 stack_egress_mtu(__u32 oif, const __u16 vlan[2], __u16 sid);
+int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
+		int max);
 
 /* table.c: flow-table commands. */
 int cmd_flow(int argc, char **argv);

@@ -87,7 +87,8 @@ static void learn_add(struct daemon *d, struct conn *c, int dir)
 static bool is_candidate(const struct conn *c)
 {
 	return c->dir[0].learning || c->dir[1].learning ||
-	       c->dir[0].offloaded || c->dir[1].offloaded;
+	       c->dir[0].offloaded || c->dir[1].offloaded ||
+	       c->dir[0].pending || c->dir[1].pending;
 }
 
 void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
@@ -111,6 +112,7 @@ void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
 			bpf_map_delete_elem(d->learn_fd, &k);
 			cd->learning = false;
 		}
+		cd->learned = cd->pending = false;
 	}
 	if (was) {
 		d->st.torn_down++;
@@ -148,6 +150,7 @@ void conn_evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
 	c->candidate_ns = mono_ns();
 	c->hold = FP_H_LEARNING;
+	c->dir[0].learned = c->dir[1].learned = false;
 	learn_add(d, c, DIR_ORIG);
 	learn_add(d, c, DIR_REPLY);
 }
@@ -159,58 +162,85 @@ static bool attached(const struct daemon *d, __u32 ifindex)
 	return !bpf_map_lookup_elem(d->m.tx_ports, &ifindex, &v);
 }
 
-int learn_event(struct daemon *d, const struct fp_learn_event *ev)
+/* SQM guard: a shaping qdisc on any device the frame passed on its way
+ * down (ppp0, eth0.7, br-lan or the port itself).
+ */
+static bool egress_shaped(const struct dir_out *o)
 {
-	struct ct_tuple egress, inv;
-	struct conn_dir *cd;
+	__u32 devs[16];
+	int n;
+
+	n = stack_egress_devs(o->oif, o->vlan, o->sid, devs, 16);
+	for (int i = 0; i < n; i++)
+		if (sqm_shaped(devs[i]))
+			return true;
+	return sqm_shaped(o->oif);
+}
+
+/*
+ * Writes direction @dir of a learned connection into the table. Its key
+ * is what XDP sees where the direction arrives:
+ * - on an attached port (skb->ingress_ifindex is the port): that port,
+ *   untagged;
+ * - on a stacked device (eth0.7, ppp0, br-lan): the port, tags and PPPoE
+ *   session the other direction leaves with, since both directions of a
+ *   connection use the same link. For a bridge, that port is where the
+ *   bridge's FDB sends the peer's MAC. The direction waits ("pending")
+ *   until the other one is learned, and is kept slow if the stacked device
+ *   would not receive those frames (asymmetric routing).
+ */
+static int dir_offload(struct daemon *d, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	char in[IF_NAMESIZE + 8], port[IF_NAMESIZE + 8];
+	struct fp_flow_key ek;
 	struct fp_flow f = {};
-	struct conn *c;
-	int which, dir;
 
-	tuple_from_key(&egress, &ev->key);
-	tuple_invert(&inv, &egress);
-	c = conn_find(&inv, &which);
-	/* Matching the reply tuple means the packet went the original way. */
-	dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
-	if (!c || !c->dir[dir].learning || ev->cookie != ((__u64)c->id << 1 | dir))
-		return 0;	/* stale: the connection changed meanwhile */
-	cd = &c->dir[dir];
-	cd->learning = false;
-
-	if (!attached(d, ev->iif) || !attached(d, ev->oif)) {
-		c->hold = FP_H_NOT_ATTACHED;
-		return 0;
-	}
-	/* The whole connection stays with the qdisc, not just the direction
-	 * leaving through it; it is reconsidered when the qdisc goes.
-	 */
-	if (d->opt.sqm_guard && sqm_shaped(ev->oif)) {
-		conn_unoffload(d, c, false);
-		c->hold = FP_H_SQM;
-		return 0;
+	cd->pending = false;
+	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
+	if (!attached(d, cd->iif)) {
+		if (!other->learned) {
+			cd->pending = true;
+			return 0;
+		}
+		if (!stack_carries(cd->iif, other->out.oif, other->out.vlan,
+				   other->out.sid)) {
+			pr_debug("conntrack %u: %s does not receive from %s vlan %#x/%#x pppoe %#x; kept slow",
+				 c->id, ifname_or_index(cd->iif, in),
+				 ifname_or_index(other->out.oif, port), other->out.vlan[0],
+				 other->out.vlan[1], other->out.sid);
+			c->hold = FP_H_NOT_ATTACHED;
+			return 0;
+		}
+		cd->key.ifindex = other->out.oif;
+		memcpy(cd->key.vlan, other->out.vlan, sizeof(cd->key.vlan));
+		cd->key.pppoe_sid = other->out.sid;
 	}
 	/* --max-flows counts connections; a second direction always fits. */
-	if (!c->dir[!dir].offloaded && d->conns_offloaded >= d->opt.max_flows) {
+	if (!other->offloaded && d->conns_offloaded >= d->opt.max_flows) {
 		c->hold = FP_H_TABLE_FULL;
 		d->st.table_full++;
 		return 0;
 	}
 
-	key_from_tuple(&cd->key, ev->iif, &c->tuple[dir]);
+	/* The tuple it leaves with is what NAT made of it. */
+	egress_key(&ek, c, dir);
 	f.state = FP_STATE_XDP;
-	f.oif = ev->oif;
-	f.mtu = events_dev_mtu(ev->oif);
-	memcpy(f.dmac, ev->dmac, 6);
-	memcpy(f.smac, ev->smac, 6);
-	memcpy(f.out_vlan, ev->out_vlan, sizeof(f.out_vlan));
-	f.out_pppoe_sid = ev->out_pppoe_sid;
-	memcpy(f.nat_saddr, egress.src, 16);
-	memcpy(f.nat_daddr, egress.dst, 16);
-	f.nat_sport = egress.sport;
-	f.nat_dport = egress.dport;
-	if (memcmp(egress.src, c->tuple[dir].src, 16) || egress.sport != c->tuple[dir].sport)
+	f.oif = cd->out.oif;
+	f.mtu = stack_egress_mtu(cd->out.oif, cd->out.vlan, cd->out.sid);
+	if (!f.mtu)
+		f.mtu = events_dev_mtu(cd->out.oif);
+	memcpy(f.dmac, cd->out.dmac, 6);
+	memcpy(f.smac, cd->out.smac, 6);
+	memcpy(f.out_vlan, cd->out.vlan, sizeof(f.out_vlan));
+	f.out_pppoe_sid = cd->out.sid;
+	memcpy(f.nat_saddr, ek.saddr, 16);
+	memcpy(f.nat_daddr, ek.daddr, 16);
+	f.nat_sport = ek.sport;
+	f.nat_dport = ek.dport;
+	if (memcmp(ek.saddr, c->tuple[dir].src, 16) || ek.sport != c->tuple[dir].sport)
 		f.flags |= FP_F_SNAT;
-	if (memcmp(egress.dst, c->tuple[dir].dst, 16) || egress.dport != c->tuple[dir].dport)
+	if (memcmp(ek.daddr, c->tuple[dir].dst, 16) || ek.dport != c->tuple[dir].dport)
 		f.flags |= FP_F_DNAT;
 
 	if (bpf_map_update_elem(d->m.flows, &cd->key, &f, BPF_ANY)) {
@@ -222,7 +252,7 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 		pr_warn("cannot write a flow entry: %s", strerror(errno));
 		return -errno;
 	}
-	if (!c->dir[!dir].offloaded)
+	if (!other->offloaded)
 		d->conns_offloaded++;
 	cd->offloaded = true;
 	cd->last_seen = 0;
@@ -231,10 +261,58 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	d->offloaded++;
 	d->st.learned++;
 	daemon_latency(d, c->active_ns - c->candidate_ns);
-	if (c->dir[!dir].offloaded)
+	if (other->offloaded)
 		c->hold = FP_H_MAX;
 	ppe_dir_start(d, c, dir);
 	return 0;
+}
+
+int learn_event(struct daemon *d, const struct fp_learn_event *ev)
+{
+	struct ct_tuple egress, inv;
+	struct conn_dir *cd;
+	struct conn *c;
+	int which, dir, err;
+
+	tuple_from_key(&egress, &ev->key);
+	tuple_invert(&inv, &egress);
+	c = conn_find(&inv, &which);
+	/* Matching the reply tuple means the packet went the original way. */
+	dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
+	if (!c || !c->dir[dir].learning || ev->cookie != ((__u64)c->id << 1 | dir))
+		return 0;	/* stale: the connection changed meanwhile */
+	cd = &c->dir[dir];
+	cd->learning = false;
+
+	/* The learner runs on the lowest devices only, so @oif is a port;
+	 * the ingress is a port or a device stacked on ports.
+	 */
+	if (!attached(d, ev->oif) ||
+	    (!attached(d, ev->iif) && !stack_is_stacked(ev->iif))) {
+		c->hold = FP_H_NOT_ATTACHED;
+		return 0;
+	}
+	cd->iif = ev->iif;
+	cd->out.oif = ev->oif;
+	memcpy(cd->out.vlan, ev->out_vlan, sizeof(cd->out.vlan));
+	cd->out.sid = ev->out_pppoe_sid;
+	memcpy(cd->out.dmac, ev->dmac, 6);
+	memcpy(cd->out.smac, ev->smac, 6);
+	/* The whole connection stays with the qdisc, not just the direction
+	 * leaving through it; it is reconsidered when the qdisc goes.
+	 */
+	if (d->opt.sqm_guard && egress_shaped(&cd->out)) {
+		conn_unoffload(d, c, false);
+		c->hold = FP_H_SQM;
+		return 0;
+	}
+	cd->learned = true;
+
+	err = dir_offload(d, c, dir);
+	/* The other direction may have waited for this one's egress. */
+	if (!err && c->dir[!dir].pending)
+		err = dir_offload(d, c, !dir);
+	return err;
 }
 
 /* Once a second per connection: counters, keep-alive, idle and teardown. */
