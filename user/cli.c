@@ -63,13 +63,7 @@ static int cmd_attach(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				mode = FP_MODE_AUTO;
-			else if (!strcmp(optarg, "native"))
-				mode = FP_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				mode = FP_MODE_GENERIC;
-			else
+			if (parse_mode(optarg, &mode))
 				return usage_error("attach", "mode must be auto, native or generic, not '%s'",
 						   optarg);
 			break;
@@ -81,7 +75,7 @@ static int cmd_attach(int argc, char **argv)
 			fputs(attach_usage, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("attach", "see 'fastpath attach --help'");
+			return bad_option("attach", argv);
 		}
 	}
 	n = argc - optind;
@@ -247,11 +241,6 @@ static const char *device_tier(__u32 ifindex, int ppe_err,
 
 static int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct fp_counter cnt[FP_R_MAX];
 	char name[IF_NAMESIZE + 8];
 	__u32 key, next, *prev = NULL, zero = 0, id;
@@ -263,25 +252,13 @@ static int cmd_status(int argc, char **argv)
 	bool json = false;
 	double left;
 	struct json j;
-	int c, entries, ppe_err;
+	int ret, entries, ppe_err;
 	char why[160];
 	const char *tier;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("status", "see 'fastpath status --help'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	ret = listing_args(argc, argv, "status", status_usage, &json);
+	if (ret >= 0)
+		return ret;
 	if (fp_open_pinned(&m)) {
 		if (json)
 			printf("{\"attached\":false}\n");
@@ -518,6 +495,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fastpath: no command given (try 'fastpath --help')\n");
 		return EXIT_USAGE;
 	}
+	opterr = 0;	/* bad_option() reports instead, in one line */
 	fp_setup_libbpf_log();
 	for (const struct subcommand *c = commands; c->name; c++)
 		if (!strcmp(argv[i], c->name))

@@ -341,13 +341,7 @@ int cmd_run(int argc, char **argv)
 			d->opt.keep_attached = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				d->opt.mode = FP_MODE_AUTO;
-			else if (!strcmp(optarg, "native"))
-				d->opt.mode = FP_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				d->opt.mode = FP_MODE_GENERIC;
-			else
+			if (parse_mode(optarg, &d->opt.mode))
 				return usage_error("run", "mode must be auto, native or generic, not '%s'",
 						   optarg);
 			break;
@@ -367,7 +361,7 @@ int cmd_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("run", "see 'fastpath run --help'");
+			return bad_option("run", argv);
 		}
 	}
 	n = argc - optind;

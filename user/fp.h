@@ -78,6 +78,10 @@ struct fp_maps {
 };
 
 enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
+int parse_mode(const char *s, enum fp_mode *mode);
+int bad_option(const char *cmd, char **argv);
+int listing_args(int argc, char **argv, const char *cmd, const char *usage,
+		 bool *json);
 
 const char *fp_pin_dir(void);
 int fp_open_pinned(struct fp_maps *m);

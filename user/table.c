@@ -156,7 +156,7 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a, bool add)
 			fputs(flow_usage, stdout);
 			exit(EXIT_OK);
 		default:
-			return usage_error("flow", "see 'fastpath flow --help'");
+			return bad_option("flow", argv);
 		}
 	}
 	if (optind < argc)
@@ -397,11 +397,6 @@ static void print_flow(const struct fp_flow_key *k, const struct fp_flow *f,
 
 int cmd_flows(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct fp_flow_key k, next;
 	struct fp_flow f;
 	struct fp_rate rate;
@@ -410,23 +405,11 @@ int cmd_flows(int argc, char **argv)
 	bool json = false;
 	void *prev = NULL;
 	__u64 now;
-	int c, n = 0;
+	int ret, n = 0;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(flows_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("flows", "see 'fastpath flows --help'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("flows", "unexpected argument '%s'", argv[optind]);
+	ret = listing_args(argc, argv, "flows", flows_usage, &json);
+	if (ret >= 0)
+		return ret;
 	if (fp_open_pinned(&m)) {
 		pr_warn("fastpath is not attached");
 		return EXIT_FAIL;

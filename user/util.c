@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,63 @@ void format_endpoint(__u8 family, const __be32 addr[4], __be16 port,
 		snprintf(buf, len, "[%s]:%u", a, ntohs(port));
 	else
 		snprintf(buf, len, "%s:%u", a, ntohs(port));
+}
+
+/*
+ * getopt's own complaint is switched off (opterr = 0 in main) so that a
+ * bad option is one line in our format; the option getopt stopped at is
+ * the last one it consumed.
+ */
+int bad_option(const char *cmd, char **argv)
+{
+	return usage_error(cmd, "bad option or missing value: '%s' (see 'fastpath %s --help')",
+			   argv[optind - 1], cmd);
+}
+
+/*
+ * The options of the listing commands, "--json" and "--help". Returns -1
+ * to go on, or the exit status when there is nothing more to do.
+ */
+int listing_args(int argc, char **argv, const char *cmd, const char *usage,
+		 bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	*json = false;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option(cmd, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+int parse_mode(const char *s, enum fp_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = FP_MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = FP_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = FP_MODE_GENERIC;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 int parse_proto(const char *s, __u8 *proto)

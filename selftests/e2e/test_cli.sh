@@ -35,6 +35,9 @@ expect help-top 0 fp --help
 expect usage-no-command 2 fp
 expect usage-unknown-command 2 fp frobnicate
 expect usage-bad-mode 2 fp attach --mode turbo r0
+expect usage-bad-option 2 fp flows --bogus
+expect usage-missing-value 2 fp attach --mode
+expect usage-bad-run-option 2 fp run -x r0
 expect usage-attach-no-iface 2 fp attach
 expect no-such-interface 1 fp attach eth9
 grep -qx 'fastpath: eth9: no such interface' "$TMP/err" || fail no-such-interface-text "$(cat "$TMP/err")"

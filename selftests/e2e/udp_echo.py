@@ -49,7 +49,9 @@ def client(host, port, path, sport, first):
             try:
                 if s.recv(65535) == b"\xff" * 8:
                     break
-            except socket.timeout:
+            except (socket.timeout, ConnectionRefusedError):
+                # the server may not be bound yet (ICMP port unreachable)
+                time.sleep(TIMEOUT)
                 continue
         else:
             sys.exit("no echo for the first datagram")
@@ -69,7 +71,7 @@ def client(host, port, path, sport, first):
             nxt += 1
         try:
             data = s.recv(65535)
-        except socket.timeout:
+        except (socket.timeout, ConnectionRefusedError):
             data = None
         if data and len(data) >= 4 and data != b"\xff" * 8:
             (seq,) = struct.unpack("!I", data[:4])
