@@ -15,6 +15,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/slab.h>
 #include <net/flow_offload.h>
 #include <net/net_namespace.h>
 
@@ -55,6 +56,27 @@ struct fpk_flow {
 	u64 packets, bytes;		/* hardware counters, accumulated */
 	unsigned long lastused;		/* jiffies, 0 = never */
 };
+
+/* Live objects by kind, checked at unload, where a leak is reported. */
+enum { FPK_OBJ_DEV, FPK_OBJ_FLOW, FPK_OBJ_OP, FPK_OBJ_RULE, FPK_OBJ_MAX };
+extern atomic_t fpk_live[FPK_OBJ_MAX];
+
+static inline void *fpk_zalloc(size_t size, int kind)
+{
+	void *p = kzalloc(size, GFP_KERNEL);
+
+	if (p)
+		atomic_inc(&fpk_live[kind]);
+	return p;
+}
+
+static inline void fpk_free(void *p, int kind)
+{
+	if (p) {
+		atomic_dec(&fpk_live[kind]);
+		kfree(p);
+	}
+}
 
 /* fp_main.c */
 extern struct mutex fpk_lock;

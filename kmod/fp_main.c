@@ -13,6 +13,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/module.h>
@@ -30,6 +31,7 @@ module_param(stats_interval_ms, uint, 0644);
 MODULE_PARM_DESC(stats_interval_ms, "how often hardware counters are read (ms)");
 
 DEFINE_MUTEX(fpk_lock);
+atomic_t fpk_live[FPK_OBJ_MAX];
 static LIST_HEAD(fpk_devs);
 static DEFINE_HASHTABLE(fpk_flows, FPK_HASH_BITS);
 
@@ -38,6 +40,14 @@ struct fpk_op {
 	struct list_head list;
 	struct fpk_flow *flow;
 	enum flow_cls_command cmd;
+	struct fpk_waiter *waiter;	/* FLOW_ADD waiting for the result */
+};
+
+/* On the stack of a FLOW_ADD: the driver's answer to its REPLACE. */
+struct fpk_waiter {
+	struct completion done;
+	int err;
+	char msg[FPK_MSG_LEN];
 };
 static LIST_HEAD(fpk_ops);
 
@@ -186,7 +196,7 @@ struct fpk_dev *fpk_dev_probe(struct net *net, int ifindex, bool bind,
 		return fd;
 	}
 	if (!fd) {
-		fd = kzalloc(sizeof(*fd), GFP_KERNEL);
+		fd = fpk_zalloc(sizeof(*fd), FPK_OBJ_DEV);
 		if (!fd)
 			goto out;
 		write_pnet(&fd->net, net);
@@ -274,7 +284,7 @@ struct fpk_flow *fpk_flow_at(struct net *net, long *bkt, long *idx)
 
 static void fpk_flow_release(struct kref *ref)
 {
-	kfree(container_of(ref, struct fpk_flow, ref));
+	fpk_free(container_of(ref, struct fpk_flow, ref), FPK_OBJ_FLOW);
 }
 
 /* Calls every driver callback of the flow's ingress block with @cmd. */
@@ -326,28 +336,30 @@ static void fpk_flow_unlink(struct fpk_flow *fl)
 	kref_put(&fl->ref, fpk_flow_release);
 }
 
-static int fpk_queue_op(struct fpk_flow *fl, enum flow_cls_command cmd)
+static int fpk_queue_op(struct fpk_flow *fl, enum flow_cls_command cmd,
+			struct fpk_waiter *waiter)
 {
-	struct fpk_op *op = kmalloc(sizeof(*op), GFP_KERNEL);
+	struct fpk_op *op = fpk_zalloc(sizeof(*op), FPK_OBJ_OP);
 
 	if (!op)
 		return -ENOMEM;
 	op->flow = fl;
 	op->cmd = cmd;
+	op->waiter = waiter;
 	kref_get(&fl->ref);
 	list_add_tail(&op->list, &fpk_ops);
 	queue_work(fpk_wq, &fpk_op_work);
 	return 0;
 }
 
-static void fpk_op_replace(struct fpk_flow *fl)
+static int fpk_op_replace(struct fpk_flow *fl)
 {
 	struct netlink_ext_ack extack = {};
 	struct fpk_rule *r;
 	int err;
 
 	if (!fl->linked)
-		return;		/* withdrawn before its turn */
+		return -ENOENT;	/* withdrawn before its turn */
 	r = fpk_rule_build(read_pnet(&fl->net), fl, &err);
 	if (r) {
 		err = fpk_flow_cls(fl, FLOW_CLS_REPLACE, fpk_rule_get(r), NULL,
@@ -358,25 +370,35 @@ static void fpk_op_replace(struct fpk_flow *fl)
 		fl->state = FP_HW_FAILED;
 		fl->err = err;
 		strscpy(fl->msg, extack._msg ?: "", sizeof(fl->msg));
-		return;
+		return err;
 	}
 	fl->state = FP_HW_OFFLOADED;
 	fl->in_hw = true;
+	return 0;
 }
 
 static void fpk_op_work_fn(struct work_struct *work)
 {
 	struct fpk_op *op;
+	int err = 0;
 
 	mutex_lock(&fpk_lock);
 	while ((op = list_first_entry_or_null(&fpk_ops, struct fpk_op, list))) {
 		list_del(&op->list);
 		if (op->cmd == FLOW_CLS_REPLACE)
-			fpk_op_replace(op->flow);
+			err = fpk_op_replace(op->flow);
 		else
 			fpk_flow_hw_destroy(op->flow);
+		if (op->waiter) {
+			/* A refused direction leaves with the answer. */
+			if (err)
+				fpk_flow_unlink(op->flow);
+			op->waiter->err = err;
+			strscpy(op->waiter->msg, op->flow->msg, sizeof(op->waiter->msg));
+			complete(&op->waiter->done);
+		}
 		kref_put(&op->flow->ref, fpk_flow_release);
-		kfree(op);
+		fpk_free(op, FPK_OBJ_OP);
 	}
 	mutex_unlock(&fpk_lock);
 }
@@ -411,9 +433,13 @@ static void fpk_stats_work_fn(struct work_struct *work)
 			   msecs_to_jiffies(max(stats_interval_ms, 10U)));
 }
 
+/* FLOW_ADD's extack text; genl runs one command at a time (no parallel_ops). */
+static char fpk_add_msg[FPK_MSG_LEN];
+
 int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 		 const struct fp_flow *v, struct netlink_ext_ack *extack)
 {
+	struct fpk_waiter w;
 	struct fpk_flow *fl;
 	struct fpk_dev *fd;
 	int err;
@@ -438,7 +464,7 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 		err = fd ? fd->err : -ENODEV;
 		goto out;
 	}
-	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
+	fl = fpk_zalloc(sizeof(*fl), FPK_OBJ_FLOW);
 	if (!fl) {
 		err = -ENOMEM;
 		goto out;
@@ -452,9 +478,27 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 	fl->linked = true;
 	fd->flows++;
 	hash_add(fpk_flows, &fl->node, fpk_key_hash(net, k));
-	err = fpk_queue_op(fl, FLOW_CLS_REPLACE);
-	if (err)
+	init_completion(&w.done);
+	err = fpk_queue_op(fl, FLOW_CLS_REPLACE, &w);
+	if (err) {
 		fpk_flow_unlink(fl);
+		goto out;
+	}
+	mutex_unlock(&fpk_lock);
+
+	/*
+	 * The REPLACE runs on the workqueue like every driver call; the
+	 * caller waits for it, so a refusal comes back as the answer, with
+	 * the driver's message. The work always completes the waiter.
+	 */
+	wait_for_completion(&w.done);
+	if (w.err) {
+		strscpy(fpk_add_msg, w.msg, sizeof(fpk_add_msg));
+		/* NL_SET_ERR_MSG() takes literals only */
+		if (extack && fpk_add_msg[0])
+			extack->_msg = fpk_add_msg;
+	}
+	return w.err;
 out:
 	mutex_unlock(&fpk_lock);
 	return err;
@@ -472,7 +516,7 @@ int fpk_flow_del(struct net *net, const struct fp_flow_key *k)
 		goto out;
 	}
 	/* Out of memory for the op: withdraw it right here instead. */
-	if (fpk_queue_op(fl, FLOW_CLS_DESTROY))
+	if (fpk_queue_op(fl, FLOW_CLS_DESTROY, NULL))
 		fpk_flow_hw_destroy(fl);
 	fpk_flow_unlink(fl);
 out:
@@ -508,7 +552,7 @@ void fpk_flush(struct net *net)
 			continue;
 		fpk_dev_unbind(fd);
 		list_del(&fd->list);
-		kfree(fd);
+		fpk_free(fd, FPK_OBJ_DEV);
 	}
 	mutex_unlock(&fpk_lock);
 }
@@ -527,7 +571,7 @@ static void fpk_dev_gone(struct net_device *dev, bool unregister)
 	fd->err = unregister ? -ENODEV : -ENETDOWN;
 	if (unregister) {
 		list_del(&fd->list);
-		kfree(fd);
+		fpk_free(fd, FPK_OBJ_DEV);
 	}
 }
 
@@ -591,9 +635,24 @@ static void fpk_cleanup_all(void)
 	list_for_each_entry_safe(fd, tmp, &fpk_devs, list) {
 		fpk_dev_unbind(fd);
 		list_del(&fd->list);
-		kfree(fd);
+		fpk_free(fd, FPK_OBJ_DEV);
 	}
 	mutex_unlock(&fpk_lock);
+}
+
+static void fpk_leak_check(void)
+{
+	static const char *const names[FPK_OBJ_MAX] = {
+		[FPK_OBJ_DEV] = "devices", [FPK_OBJ_FLOW] = "flows",
+		[FPK_OBJ_OP] = "operations", [FPK_OBJ_RULE] = "rules",
+	};
+	int i, n;
+
+	for (i = 0; i < FPK_OBJ_MAX; i++) {
+		n = atomic_read(&fpk_live[i]);
+		if (n)
+			pr_err("leaked %d %s\n", n, names[i]);
+	}
 }
 
 static int __init fpk_init(void)
@@ -630,6 +689,7 @@ static void __exit fpk_exit(void)
 	fpk_cleanup_all();
 	unregister_netdevice_notifier(&fpk_netdev_nb);
 	destroy_workqueue(fpk_wq);
+	fpk_leak_check();
 }
 
 module_init(fpk_init);

@@ -300,7 +300,7 @@ struct fpk_rule *fpk_rule_build(struct net *net, const struct fpk_flow *fl,
 {
 	struct fpk_rule *r;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = fpk_zalloc(sizeof(*r), FPK_OBJ_RULE);
 	if (!r)
 		goto err_nomem;
 	r->rule = flow_rule_alloc(FPK_ACTIONS_MAX);
@@ -321,7 +321,7 @@ struct fpk_rule *fpk_rule_build(struct net *net, const struct fpk_flow *fl,
 	return r;
 
 err_rule:
-	kfree(r);
+	fpk_free(r, FPK_OBJ_RULE);
 err_nomem:
 	*err = -ENOMEM;
 	return NULL;
@@ -341,5 +341,5 @@ void fpk_rule_free(struct fpk_rule *r)
 		if (e->id == FLOW_ACTION_REDIRECT)
 			dev_put(e->dev);
 	kfree(r->rule);
-	kfree(r);
+	fpk_free(r, FPK_OBJ_RULE);
 }

@@ -121,6 +121,7 @@ int ppesim_setup_tc(struct net_device *dev, enum tc_setup_type type,
 		    void *type_data);
 int ppesim_offload_init(bool indirect);
 void ppesim_offload_exit(bool indirect);
+void ppesim_offload_leak_check(void);
 int ppesim_rules_show(struct seq_file *m);
 void ppesim_rules_clear(void);
 

@@ -377,6 +377,7 @@ static void __exit ppesim_module_exit(void)
 	ppesim_offload_exit(indirect);
 	rtnl_link_unregister(&ppesim_link_ops);
 	ppe_exit();
+	ppesim_offload_leak_check();
 }
 
 module_init(ppesim_module_init);

@@ -727,3 +727,10 @@ void ppesim_offload_exit(bool indirect)
 		flow_indr_dev_unregister(sim_indr_setup, &sim_indr_priv, NULL);
 	ppesim_rules_clear();
 }
+
+/* After the last port is gone: whoever bound a port freed its block_cb. */
+void ppesim_offload_leak_check(void)
+{
+	if (!list_empty(&sim_block_cb_list) || !list_empty(&sim_indr_cb_list))
+		pr_err("leaked flow block callbacks\n");
+}

@@ -599,17 +599,24 @@ void ppe_dir_start(struct daemon *d, struct conn *c, int dir)
 		err = ppe_flow_add(&cd->key, &f, msg, sizeof(msg));
 	}
 	if (err) {
-		/* Only a family that is gone answers FLOW_ADD with ENOENT. */
-		if (err == -ENOENT) {
+		struct ppe_dev pd;
+
+		/* A family that is gone answers every request with ENOENT. */
+		if (err == -ENOENT && ppe_dev_get(cd->key.ifindex, false, &pd) == -ENOENT) {
 			kmod_lost(d);
 			return;
 		}
-		pr_debug("hardware tier: not offered: %s%s%s", strerror(-err),
+		/* The driver refused the rule: the answer says why (see ppe_sim). */
+		pr_debug("hardware tier: refused: %s%s%s", strerror(-err),
 			 msg[0] ? ": " : "", msg);
-		/* A device that stopped binding is asked again later. */
-		forget_dev(cd->key.ifindex);
-		forget_dev(f.oif);
+		if (err == -ENODEV || err == -ENETDOWN) {
+			/* a device that stopped binding is asked again later */
+			forget_dev(cd->key.ifindex);
+			forget_dev(f.oif);
+		}
 		cd->hw_refused = true;
+		d->st.hw_offered++;
+		d->st.hw_fallbacks++;
 		return;
 	}
 	cd->hw = PPE_DIR_PENDING;
