@@ -8,6 +8,8 @@
   fpgenl.py flows                      FP_CMD_FLOW_GET dump (JSON lines)
   fpgenl.py flush                      FP_CMD_FLUSH
   fpgenl.py raw CMD TYPE:HEX...        any attributes, valid or not
+  fpgenl.py CMD ARGS -- CMD ARGS ...   several commands in one run (python
+                                       starts slowly under emulation)
   fpgenl.py hash WAYS SRC SPORT DST DPORT       MediaTek's PPE hash (first way)
   fpgenl.py collide WAYS N SRC SPORT DST DPORT OTHER_SRC
                                        N source ports of OTHER_SRC whose tuple
@@ -226,6 +228,9 @@ def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
         return 0
+    if "--" in argv:
+        i = argv.index("--")
+        return main(argv[:i]) or main(argv[:1] + argv[i + 1:])
     op, args = argv[1], argv[2:]
     if op == "hash":
         print(mtk_hash(int(args[0]), args[1], int(args[2]), args[3], int(args[4])))
@@ -266,8 +271,8 @@ def main(argv):
         else:
             raise SystemExit("fpgenl: unknown command %s" % op)
     except OSError as e:
-        sys.stderr.write("error %d %s: %s\n" % (e.errno, errno.errorcode.get(e.errno, "?"),
-                                                e.strerror or ""))
+        name = "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode.get(e.errno, "?")
+        sys.stderr.write("error %d %s: %s\n" % (e.errno, name, e.strerror or ""))
         return 1
     return 0
 

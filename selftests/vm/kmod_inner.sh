@@ -14,7 +14,7 @@
 #   indirect   the same ports without ndo_setup_tc (indirect blocks)
 #   fallback   the lab on veth: XDP tier, and status says why
 #
-# KMOD_TESTS="rules hw" runs a subset.
+# "kmod_inner.sh rules hw" runs a subset (test_kmod.sh passes its arguments).
 set -u
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -24,8 +24,8 @@ source "$VM_DIR/../e2e/lib.sh"
 
 KO=$TOP/build
 DBG=/sys/kernel/debug/ppe_sim
-MB=${MB:-4}
-TESTS=${KMOD_TESTS:-lifecycle genl rules hw indirect fallback}
+MB=${MB:-8}
+TESTS=${*:-lifecycle genl rules hw indirect fallback}
 G() { python3 "$VM_DIR/fpgenl.py" "$@"; }
 Gr() { in_r python3 "$VM_DIR/fpgenl.py" "$@"; }
 MAC1=02:00:00:00:00:01
@@ -42,6 +42,9 @@ kmod_unload() {
 }
 
 ifindex() { cat "/sys/class/net/$1/ifindex"; }
+# A device's ifindex in the lab's router ("in_r cat /sys/..." would read
+# the VM's own sysfs: nsenter --net does not remount it).
+ridx() { ip -n "$NS_R" -o link show "$1" | cut -d: -f1; }
 
 # Four ports, two pairs, in the current namespace.
 sim_ports() {
@@ -50,17 +53,18 @@ sim_ports() {
 	for d in pa pb pc pd; do ip link set "$d" up; done
 }
 
-# A bound SNAT direction pa -> pc and an IPv6 route direction pc -> pa.
+# A SNAT direction pa -> pc and an IPv6 route direction pc -> pa, then the
+# module's flows (one python run: each start costs seconds under TCG).
 sim_flows() {
 	local a c
 	a=$(ifindex pa) c=$(ifindex pc)
 	G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 \
 		key_daddr=10.0.2.2 key_sport=40000 key_dport=80 flow_oif="$c" \
 		flow_dmac=$MAC2 flow_smac=$MAC1 flow_flags=snat \
-		flow_nat_saddr=10.0.2.1 flow_nat_sport=40000 &&
-		G add key_ifindex="$c" key_family=inet6 key_proto=udp key_saddr=fd00::2 \
-			key_daddr=fd00::1 key_sport=53 key_dport=4000 flow_oif="$a" \
-			flow_dmac=$MAC2 flow_smac=$MAC1
+		flow_nat_saddr=10.0.2.1 flow_nat_sport=40000 -- \
+		add key_ifindex="$c" key_family=inet6 key_proto=udp key_saddr=fd00::2 \
+		key_daddr=fd00::1 key_sport=53 key_dport=4000 flow_oif="$a" \
+		flow_dmac=$MAC2 flow_smac=$MAC1 -- flows
 }
 
 # Objects in each kmalloc cache, per-CPU slabs flushed first.
@@ -89,18 +93,18 @@ test_lifecycle() {
 		kmod_unload
 	done
 	before=$(slab_snapshot)
+	NETDEVS0=$(ls /sys/class/net | wc -l)
 	for i in $(seq 20); do
 		kmod_load || { echo "  round $i: insmod failed"; break; }
-		if ! sim_ports || ! sim_flows; then
+		if ! sim_ports || ! n=$(sim_flows | grep -c '"state": "offloaded"'); then
 			echo "  round $i: ports or flows failed"
 			kmod_unload
 			break
 		fi
-		sleep 0.2
-		n=$(G flows | grep -c '"state": "offloaded"')
-		# Odd rounds pull the NIC driver out from under bound flows.
+		# Odd rounds pull the NIC driver out from under offloaded flows;
+		# fastpath_ppe must let go of them (and its device references).
 		if [ $((i % 2)) = 1 ]; then
-			rmmod ppe_sim && [ "$(G flows | wc -l)" = 0 ] && rmmod fastpath_ppe
+			rmmod ppe_sim && rmmod fastpath_ppe
 		else
 			rmmod fastpath_ppe && rmmod ppe_sim
 		fi || { echo "  round $i: rmmod failed"; kmod_unload; break; }
@@ -110,24 +114,33 @@ test_lifecycle() {
 	[ $ok = 20 ] && pass kmod-insmod-rmmod-20-with-flows ||
 		fail kmod-insmod-rmmod-20-with-flows "$ok of 20 rounds offloaded 2 flows and unloaded"
 
-	# A leak of one object per round shows as 20 more in its cache; the
-	# small caches move by hundreds with the rest of the kernel, so only
-	# objects of 256 bytes or more are judged (every object the modules
-	# allocate per flow, rule or device is that big or bigger).
+	# Slab counts are coarse: over 20 rounds of plain veth pairs, with no
+	# module at all, the caches of small objects move by hundreds and
+	# those of 256-512 byte objects by up to 32. Judged here: caches of
+	# 512 bytes and up (a flow, a rule, a logged rule, a netdev) growing
+	# by two objects a round. The exact check is the modules' own: they
+	# count what they allocate and report any leak at unload, which
+	# kmod-dmesg-clean looks for; and no port may outlive its module.
 	grew=$(join <(echo "$before") <(echo "$after") | awk '{
 		size = $1; sub(/^kmalloc-(cg-)?/, "", size)
 		if (size ~ /k$/) size = size * 1024
 		d = $3 - $2
-		if (size + 0 >= 256 && d >= 20) printf "%s +%d ", $1, d }')
-	echo "  slab growth over 20 rounds (objects >= 256 B, >= 20): ${grew:-none}"
+		if (size + 0 >= 512 && d >= 40) printf "%s +%d ", $1, d }')
+	[ "$(ls /sys/class/net | wc -l)" = "$NETDEVS0" ] ||
+		grew="$grew devices left: $(ls /sys/class/net | tr '\n' ' ')"
+	echo "  slab growth over 20 rounds (objects >= 512 B, >= 40): ${grew:-none}"
+	join <(echo "$before") <(echo "$after") | awk '$3 != $2 { printf "%s %+d  ", $1, $3 - $2 }' |
+		fold -w 100 -s | sed 's/^/    /'
+	echo
 	[ -z "$grew" ] && pass kmod-no-slab-growth || fail kmod-no-slab-growth "$grew"
 }
 
+# genl_err NAME ERRNO COMMAND...: COMMAND fails with errno number ERRNO.
 genl_err() {
 	local name=$1 want=$2 out
 	shift 2
 	out=$("$@" 2>&1 >/dev/null)
-	if grep -q "^error [0-9]* $want" <<<"$out"; then
+	if grep -q "^error $want " <<<"$out"; then
 		pass "$name"
 		echo "    $out"
 	else
@@ -142,17 +155,17 @@ test_genl() {
 	ip link add va type veth peer name vb && ip link set va up && ip link set vb up
 	ST=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import fpgenl; print(fpgenl.ATTR["FP_A_HW_STATE"])' "$VM_DIR")
 
-	genl_err genl-unknown-attribute-einval EINVAL G raw flow_add 99:00
-	genl_err genl-reply-only-attribute-einval EINVAL G raw flow_add "$ST:00"
-	genl_err genl-missing-attribute-einval EINVAL G raw flow_add
-	genl_err genl-short-attribute-erange ERANGE G raw dev_get 3:0500
-	genl_err genl-bad-family-einval EINVAL G add key_ifindex=1 key_family=7 key_proto=tcp \
+	genl_err genl-unknown-attribute-einval 22 G raw flow_add 99:00
+	genl_err genl-reply-only-attribute-einval 22 G raw flow_add "$ST:00"
+	genl_err genl-missing-attribute-einval 22 G raw flow_add
+	genl_err genl-short-attribute-erange 34 G raw dev_get 3:0500
+	genl_err genl-bad-family-einval 22 G add key_ifindex=1 key_family=7 key_proto=tcp \
 		key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2 \
 		flow_oif=1 flow_dmac=$MAC1 flow_smac=$MAC2
-	genl_err genl-no-such-device-enodev ENODEV G dev 99999
-	genl_err genl-unknown-flow-enoent ENOENT G del key_ifindex="$(ifindex pa)" key_family=inet \
+	genl_err genl-no-such-device-enodev 19 G dev 99999
+	genl_err genl-unknown-flow-enoent 2 G del key_ifindex="$(ifindex pa)" key_family=inet \
 		key_proto=udp key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2
-	genl_err genl-veth-eopnotsupp EOPNOTSUPP G add key_ifindex="$(ifindex va)" key_family=inet \
+	genl_err genl-veth-eopnotsupp 95 G add key_ifindex="$(ifindex va)" key_family=inet \
 		key_proto=udp key_saddr=10.0.0.1 key_daddr=10.0.0.2 key_sport=1 key_dport=2 \
 		flow_oif="$(ifindex pa)" flow_dmac=$MAC1 flow_smac=$MAC2
 	if G dev "$(ifindex va)" --probe | grep -q '"bind": "none", "err": -95'; then
@@ -161,7 +174,7 @@ test_genl() {
 		fail genl-veth-not-capable "$(G dev "$(ifindex va)" --probe)"
 	fi
 	if command -v setpriv >/dev/null; then
-		genl_err genl-no-cap-net-admin-eperm EPERM \
+		genl_err genl-no-cap-net-admin-eperm 1 \
 			setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
 			python3 "$VM_DIR/fpgenl.py" devs
 	else
@@ -171,17 +184,18 @@ test_genl() {
 	kmod_unload
 }
 
-# rule_case NAME TYPE EXPECTED ATTR...: add one direction from pa to pc and
-# compare what ppe_sim logged for it with EXPECTED, line for line.
+# rule_case NAME ANSWER EXPECTED ATTR...: add one direction from pa to pc;
+# FLOW_ADD answers ANSWER ("ok" or "error ERRNO NAME: MESSAGE"), and what
+# ppe_sim logged for it is EXPECTED, line for line.
 rule_case() {
-	local name=$1 expected=$2 got
-	shift 2
+	local name=$1 answer=$2 expected=$3 got
+	shift 3
 	echo clear >"$DBG/rules"
-	if ! G add "$@"; then
-		fail "$name" "FLOW_ADD failed"
+	got=$(G add "$@" 2>&1) && got=ok
+	if [ "$got" != "$answer" ]; then
+		fail "$name" "FLOW_ADD answered '$got', not '$answer'"
 		return
 	fi
-	sleep 0.3
 	got=$(sed '/^$/d' "$DBG/rules")
 	if [ "$got" = "$expected" ]; then
 		pass "$name"
@@ -209,7 +223,7 @@ test_rules() {
 	a=$(ifindex pa) c=$(ifindex pc)
 
 	h=$(G hash 2 10.0.1.2 40000 10.0.2.2 80)
-	rule_case rule-ipv4-snat "$(cat <<-EOF
+	rule_case rule-ipv4-snat ok "$(cat <<-EOF
 	rule dev=pa prio=0 protocol=0x0003
 	keys 0x2100017
 	control addr_type=2/0xffff flags=0x0/0x0
@@ -231,7 +245,7 @@ test_rules() {
 		flow_flags=snat flow_nat_saddr=10.0.2.1 flow_nat_sport=40000
 
 	h=$(G hash 2 10.0.1.2 40001 10.0.1.1 8080)
-	rule_case rule-ipv4-dnat "$(cat <<-EOF
+	rule_case rule-ipv4-dnat ok "$(cat <<-EOF
 	rule dev=pa prio=0 protocol=0x0003
 	keys 0x2100017
 	control addr_type=2/0xffff flags=0x0/0x0
@@ -253,7 +267,7 @@ test_rules() {
 		flow_flags=dnat flow_nat_daddr=10.0.2.2 flow_nat_dport=80
 
 	h=$(G hash 2 10.0.1.2 5000 10.0.2.2 53)
-	rule_case rule-ipv4-route "$(cat <<-EOF
+	rule_case rule-ipv4-route ok "$(cat <<-EOF
 	rule dev=pa prio=0 protocol=0x0003
 	keys 0x2000017
 	control addr_type=2/0xffff flags=0x0/0x0
@@ -270,7 +284,7 @@ test_rules() {
 		key_sport=5000 key_dport=53 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
 
 	h=$(G hash 2 fd00:1::2 40000 fd00:2::2 443)
-	rule_case rule-ipv6-route "$(cat <<-EOF
+	rule_case rule-ipv6-route ok "$(cat <<-EOF
 	rule dev=pa prio=0 protocol=0x0003
 	keys 0x210001b
 	control addr_type=3/0xffff flags=0x0/0x0
@@ -288,7 +302,8 @@ test_rules() {
 		key_sport=40000 key_dport=443 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
 
 	# IPv6 NAT: four IP6 mangles per address, which MediaTek refuses.
-	rule_case rule-ipv6-snat-refused "$(cat <<-EOF
+	rule_case rule-ipv6-snat-refused \
+		"error 95 EOPNOTSUPP: ppe_sim: the PPE rewrites no IPv6 header" "$(cat <<-EOF
 	rule dev=pa prio=0 protocol=0x0003
 	keys 0x210001b
 	control addr_type=3/0xffff flags=0x0/0x0
@@ -310,11 +325,7 @@ test_rules() {
 		key_sport=40001 key_dport=443 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1 \
 		flow_flags=snat flow_nat_saddr=fd00:2::1 flow_nat_sport=40001
 	out=$(G flows | grep '"sport": 40001, "dport": 443')
-	if grep -q '"state": "failed".*"err": -95, "msg": "ppe_sim: the PPE rewrites no IPv6 header"' <<<"$out"; then
-		pass rule-ipv6-snat-reported-failed
-	else
-		fail rule-ipv6-snat-reported-failed "$out"
-	fi
+	[ -z "$out" ] && pass rule-refused-not-kept || fail rule-refused-not-kept "$out"
 
 	# A full bucket: two flows of another source fill both ways.
 	read -r s1 s2 < <(G collide 2 2 10.0.1.2 41000 10.0.2.2 80 10.0.1.3)
@@ -323,15 +334,14 @@ test_rules() {
 			key_daddr=10.0.2.2 key_sport="$s" key_dport=80 flow_oif="$c" \
 			flow_dmac=$MAC2 flow_smac=$MAC1
 	done
-	G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 key_daddr=10.0.2.2 \
-		key_sport=41000 key_dport=80 flow_oif="$c" flow_dmac=$MAC2 flow_smac=$MAC1
-	sleep 0.3
-	out=$(G flows | grep '"sport": 41000')
-	if grep -q '"state": "failed".*"err": -28, "msg": "ppe_sim: hash bucket full"' <<<"$out" &&
+	out=$(G add key_ifindex="$a" key_family=inet key_proto=tcp key_saddr=10.0.1.2 \
+		key_daddr=10.0.2.2 key_sport=41000 key_dport=80 flow_oif="$c" \
+		flow_dmac=$MAC2 flow_smac=$MAC1 2>&1)
+	if [ "$out" = "error 28 ENOSPC: ppe_sim: hash bucket full" ] &&
 		grep -q "bucket $(G hash 2 10.0.1.2 41000 10.0.2.2 80) full" "$DBG/rules"; then
 		pass rule-bucket-collision-refused
 	else
-		fail rule-bucket-collision-refused "${out:-no such flow}"
+		fail rule-bucket-collision-refused "${out:-accepted}"
 	fi
 	kmod_unload
 }
@@ -340,9 +350,7 @@ test_rules() {
 # the PPE's share: HW_FWD frames forwarded by ppe_sim, XDP_SEEN frames the
 # XDP program saw (any verdict).
 ppe_forwarded() { sed -n 's/.*forwarded=\([0-9]*\).*/\1/p' "$DBG/stats"; }
-xdp_seen() {
-	fp status --json | python3 -c 'import json,sys; v=json.load(sys.stdin)["verdicts"]; print(v["redirect"]+v["pass"])'
-}
+xdp_seen() { fp status --json | jq '.verdicts.redirect + .verdicts.pass'; }
 
 hw_xfer() {
 	local name=$1 fam=$2 srv=$3 dport=$4 mb=$5 opts=${6:-}
@@ -447,7 +455,7 @@ test_hw() {
 
 	# A bucket collision: the client's direction finds both ways of its
 	# bucket taken and stays on XDP; the server's goes to the PPE.
-	a=$(in_r cat /sys/class/net/r0/ifindex) c=$(in_r cat /sys/class/net/r1/ifindex)
+	a=$(ridx r0) c=$(ridx r1)
 	s=42424
 	read -r s1 s2 < <(G collide 2 2 10.0.1.2 $s 10.0.2.2 80 10.0.1.99)
 	for p in $s1 $s2; do
@@ -488,7 +496,7 @@ test_hw() {
 	# A bound device is deleted: no reference may hold it back.
 	in_r ip link add r2 type ppesim && in_r ip link add x2 link r2 type ppesim &&
 		in_r ip link set r2 up && in_r ip link set x2 up
-	a=$(in_r cat /sys/class/net/r2/ifindex) c=$(in_r cat /sys/class/net/x2/ifindex)
+	a=$(ridx r2) c=$(ridx x2)
 	Gr add key_ifindex="$a" key_family=inet key_proto=udp key_saddr=10.9.0.1 \
 		key_daddr=10.9.0.2 key_sport=1000 key_dport=2000 flow_oif="$c" \
 		flow_dmac=$MAC2 flow_smac=$MAC1
@@ -545,6 +553,16 @@ test_indirect() {
 		{ fail indirect-unload "rmmod failed"; kmod_unload; }
 }
 
+# check_xdp_tier NAME: XDP redirected over 95% of the last tcp_xfer. (Under
+# emulation the slow-path start of a connection is over 1% of a few MB.)
+check_xdp_tier() {
+	if [ $((XFER_REDIR * 100)) -gt $((XFER_PKTS * 95)) ]; then
+		pass "$1"
+	else
+		fail "$1" "XDP redirected $XFER_REDIR of $XFER_PKTS packets"
+	fi
+}
+
 test_fallback() {
 	local out
 	kmod_load || { fail fallback-setup "insmod failed"; return; }
@@ -558,7 +576,7 @@ test_fallback() {
 	echo "$out" | sed -n '/^interfaces:/,/^flows:/p' | sed 's/^/    /'
 	grep -q '^  r0 .*tier xdp: veth has no flow offload (TC_SETUP_FT: Operation not supported)' <<<"$out" &&
 		pass fallback-veth-status-says-why || fail fallback-veth-status-says-why "$(grep -A2 '^interfaces' <<<"$out")"
-	tcp_xfer fallback-tcp4 ipv4 10.0.2.2 80 "$MB" && check_fast fallback-veth-on-xdp-tier
+	tcp_xfer fallback-tcp4 ipv4 10.0.2.2 80 "$MB" && check_xdp_tier fallback-veth-on-xdp-tier
 	[ "$XFER_REDIR" -gt 0 ] && [ "$(status_field daemon hw offered)" = 0 ] &&
 		pass fallback-veth-nothing-offered || fail fallback-veth-nothing-offered "$(fp status --json)"
 	stop_daemon
@@ -568,7 +586,7 @@ test_fallback() {
 	grep -q '^  r0 .*tier xdp: the hardware tier module fastpath_ppe is not loaded' <<<"$out" &&
 		[ "$(status_field daemon hw mode)" = no_kmod ] &&
 		pass fallback-no-kmod-status-says-why || fail fallback-no-kmod-status-says-why "$out"
-	tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" && check_fast fallback-no-kmod-on-xdp-tier
+	tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" && check_xdp_tier fallback-no-kmod-on-xdp-tier
 	stop_daemon
 	lab_down
 }
