@@ -23,6 +23,7 @@ stderr and exit 1.
 """
 import errno
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -238,8 +239,9 @@ def main(argv):
     if op == "collide":
         ways, n = int(args[0]), int(args[1])
         want = mtk_hash(ways, args[2], int(args[3]), args[4], int(args[5]))
-        found = [p for p in range(1024, 65536)
-                 if mtk_hash(ways, args[6], p, args[4], int(args[5])) == want][:n]
+        found = list(itertools.islice(
+            (p for p in range(1024, 65536)
+             if mtk_hash(ways, args[6], p, args[4], int(args[5])) == want), n))
         print(" ".join(map(str, found)))
         return 0 if len(found) == n else 1
     g = Genl()
