@@ -3,8 +3,15 @@
  * compat.h - every kernel-version difference the modules meet, in one place.
  *
  * Targets: 5.15 (OpenWrt 22.03), 6.1 (OpenWrt 23.05, Debian 12), 6.6
- * (OpenWrt 24.10) and 6.12. Built and tested on 6.1; the other branches
- * follow the upstream API changes named next to each shim.
+ * (OpenWrt 24.10) and 6.12. Built and tested on 6.1 only; the other
+ * branches follow the upstream API changes named next to each shim, as
+ * far as we know them, and have not been compiled here.
+ *
+ * Unchanged across the range, so used directly: flow_block_cb_alloc(),
+ * flow_indr_dev_register() and flow_indr_dev_setup_offload() (with the
+ * Qdisc argument since 5.12), flow_indr_block_cb_alloc(),
+ * flow_block_offload.cb_list_head (5.14), flow_stats_update() (with drops
+ * and hw stats since 5.9), the genl small_ops, NLA_BE16.
  */
 #ifndef FP_KMOD_COMPAT_H
 #define FP_KMOD_COMPAT_H
@@ -42,12 +49,12 @@ typedef struct {} fp_tracker_t;
 #endif
 
 /*
- * do_xdp_generic() takes the skb by reference since 6.8, so it can hand
- * back a copy (of a cloned or paged skb) in its place.
+ * do_xdp_generic() takes the skb by reference since 6.9 (generic XDP
+ * with skb frags), so it can hand back a copy in its place.
  */
 static inline int fp_do_xdp_generic(struct bpf_prog *prog, struct sk_buff **pskb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	return do_xdp_generic(prog, pskb);
 #else
 	return do_xdp_generic(prog, *pskb);
