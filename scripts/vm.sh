@@ -55,7 +55,7 @@ INITRD=$VMDIR/initramfs-$KVER.cpio.gz
 
 # The modules that mount the share, each after what it depends on.
 boot_modules() {
-	local want="virtio_pci 9pnet_virtio 9p" seen="" out=""
+	local want="virtio_pci 9pnet_virtio 9p overlay" seen="" out=""
 	visit() {
 		local path=$1 dep
 		case " $seen " in *" $path "*) return ;; esac
@@ -102,7 +102,13 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	ln -sf /proc/self/fd/0 /root/dev/stdin
 	ln -sf /proc/self/fd/1 /root/dev/stdout
 	ln -sf /proc/self/fd/2 /root/dev/stderr
-	mount -t tmpfs tmp /root/tmp
+	# /tmp is writable, but still shows the host's /tmp underneath: a
+	# checkout there (CI's, say) must stay visible to the command.
+	mkdir -p /ovl
+	mount -t tmpfs ovl /ovl
+	mkdir -p /ovl/upper /ovl/work
+	mount -t overlay overlay -o lowerdir=/root/tmp,upperdir=/ovl/upper,workdir=/ovl/work /root/tmp ||
+		mount -t tmpfs tmp /root/tmp
 	mount -t tmpfs run /root/run
 	mount -t tmpfs vartmp /root/var/tmp
 	mount -t bpf bpf /root/sys/fs/bpf
