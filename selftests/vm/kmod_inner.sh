@@ -111,8 +111,8 @@ test_lifecycle() {
 		[ "$n" = 2 ] && ok=$((ok + 1))
 	done
 	after=$(slab_snapshot)
-	[ $ok = 20 ] && pass kmod-insmod-rmmod-20-with-flows ||
-		fail kmod-insmod-rmmod-20-with-flows "$ok of 20 rounds offloaded 2 flows and unloaded"
+	[ $ok = 20 ] && pass insmod-rmmod-20-with-flows ||
+		fail insmod-rmmod-20-with-flows "$ok of 20 rounds offloaded 2 flows and unloaded"
 
 	# Slab counts are coarse: over 20 rounds of plain veth pairs, with no
 	# module at all, the caches of small objects move by hundreds and
@@ -132,7 +132,7 @@ test_lifecycle() {
 	join <(echo "$before") <(echo "$after") | awk '$3 != $2 { printf "%s %+d  ", $1, $3 - $2 }' |
 		fold -w 100 -s | sed 's/^/    /'
 	echo
-	[ -z "$grew" ] && pass kmod-no-slab-growth || fail kmod-no-slab-growth "$grew"
+	[ -z "$grew" ] && pass no-slab-growth || fail no-slab-growth "$grew"
 }
 
 # genl_err NAME ERRNO COMMAND...: COMMAND fails with errno number ERRNO.
@@ -606,9 +606,9 @@ for t in $TESTS; do
 done
 bad=$(dmesg_bad)
 if [ -z "$bad" ]; then
-	pass kmod-dmesg-clean
+	pass dmesg-clean
 else
-	fail kmod-dmesg-clean "the kernel log has warnings:"
+	fail dmesg-clean "the kernel log has warnings:"
 	echo "$bad" | head -40 | sed 's/^/    /'
 fi
 exit $E2E_FAILED
