@@ -120,7 +120,7 @@ if daemon_running && grep -q 'r2: interface removed' "$TMP/daemon.log"; then
 else
 	fail interface-removed-daemon-survives "$(tail -3 "$TMP/daemon.log")"
 fi
-if tcp_xfer after-removal ipv4 10.0.2.2 8006 20; then
+if tcp_xfer after-removal ipv4 10.0.2.2 8006 50; then
 	check_fast interface-removed-still-offloads
 fi
 exit $E2E_FAILED

@@ -58,13 +58,13 @@ stop_daemon
 # A shaping root qdisc keeps flows through it on the slow path...
 in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
 start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
-if tcp_xfer sqm-guard ipv4 10.0.2.2 9100 20; then
+if tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
 	check_slow sqm-guard-keeps-slow-path
 fi
 stop_daemon
 # ...unless the user says otherwise.
 start_daemon --policy all --no-sqm-guard r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
-if tcp_xfer sqm-override ipv4 10.0.2.2 9101 20; then
+if tcp_xfer sqm-override ipv4 10.0.2.2 9101 50; then
 	check_fast sqm-override-offloads
 fi
 stop_daemon
