@@ -180,8 +180,11 @@ int fastpath_learn(struct __sk_buff *skb)
 	struct learn_l2 l2 = {};
 	struct fp_learn *cand;
 
-	if (!skb->ingress_ifindex)
-		return TC_ACT_OK;	/* locally generated */
+	/* No ingress_ifindex means the router's own packet, or one that went
+	 * through a PPP device: ppp_start_xmit() scrubs the skb, which clears
+	 * it. Both are reported; the daemon tells them apart (it learns the
+	 * ingress from the other direction, which a local connection lacks).
+	 */
 	if (learn_parse(skb, &key, &l2))
 		return TC_ACT_OK;
 	cand = bpf_map_lookup_elem(&fp_learn, &key);

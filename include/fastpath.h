@@ -179,7 +179,8 @@ struct fp_learn {
 struct fp_learn_event {
 	struct fp_flow_key key;	/* egress tuple, as in fp_learn */
 	__u64 cookie;
-	__u32 iif;		/* skb->ingress_ifindex */
+	__u32 iif;		/* skb->ingress_ifindex; 0 for the router's
+				 * own packets and after a PPP device (scrubbed) */
 	__u32 oif;		/* skb->ifindex at egress */
 	__u8 dmac[6];		/* the L2 header the kernel wrote */
 	__u8 smac[6];

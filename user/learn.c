@@ -182,9 +182,9 @@ static bool egress_shaped(const struct dir_out *o)
  * is what XDP sees where the direction arrives:
  * - on an attached port (skb->ingress_ifindex is the port): that port,
  *   untagged;
- * - on a stacked device (eth0.7, ppp0, br-lan): the port, tags and PPPoE
- *   session the other direction leaves with, since both directions of a
- *   connection use the same link. For a bridge, that port is where the
+ * - on a stacked device (eth0.7, ppp0, br-lan), or unknown (0): the port,
+ *   tags and PPPoE session the other direction leaves with, since both
+ *   directions of a connection use the same link. For a bridge, that port is where the
  *   bridge's FDB sends the peer's MAC. The direction waits ("pending")
  *   until the other one is learned, and is kept slow if the stacked device
  *   would not receive those frames (asymmetric routing).
@@ -200,11 +200,15 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
 	if (!attached(d, cd->iif)) {
 		if (!other->learned) {
+			pr_debug("conntrack %u: %s direction arrives on %s: waits for the other",
+				 c->id, dir ? "reply" : "original",
+				 ifname_or_index(cd->iif, in));
 			cd->pending = true;
 			return 0;
 		}
-		if (!stack_carries(cd->iif, other->out.oif, other->out.vlan,
-				   other->out.sid)) {
+		/* No ingress device to check against (see learn_event()). */
+		if (cd->iif && !stack_carries(cd->iif, other->out.oif, other->out.vlan,
+					      other->out.sid)) {
 			pr_debug("conntrack %u: %s does not receive from %s vlan %#x/%#x pppoe %#x; kept slow",
 				 c->id, ifname_or_index(cd->iif, in),
 				 ifname_or_index(other->out.oif, port), other->out.vlan[0],
@@ -252,6 +256,11 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		pr_warn("cannot write a flow entry: %s", strerror(errno));
 		return -errno;
 	}
+	pr_debug("conntrack %u: %s direction in %s vlan %#x/%#x pppoe %#x, out %s vlan %#x/%#x pppoe %#x",
+		 c->id, dir ? "reply" : "original", ifname_or_index(cd->key.ifindex, in),
+		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
+		 ifname_or_index(f.oif, port), f.out_vlan[0], f.out_vlan[1],
+		 f.out_pppoe_sid);
 	if (!other->offloaded)
 		d->conns_offloaded++;
 	cd->offloaded = true;
@@ -285,10 +294,13 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	cd->learning = false;
 
 	/* The learner runs on the lowest devices only, so @oif is a port;
-	 * the ingress is a port or a device stacked on ports.
+	 * the ingress is a port or a device stacked on ports. It is 0 when
+	 * the frame went out through a PPP device, whose xmit clears
+	 * skb->ingress_ifindex, and for the router's own packets: both wait
+	 * for the other direction, which a local connection never gets.
 	 */
 	if (!attached(d, ev->oif) ||
-	    (!attached(d, ev->iif) && !stack_is_stacked(ev->iif))) {
+	    (ev->iif && !attached(d, ev->iif) && !stack_is_stacked(ev->iif))) {
 		c->hold = FP_H_NOT_ATTACHED;
 		return 0;
 	}
