@@ -86,7 +86,7 @@ static int cmd_attach(int argc, char **argv)
 	/* Check every name, and find the ports under stacked ones, before
 	 * changing anything.
 	 */
-	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS))
+	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS, "attaching to"))
 		return EXIT_FAIL;
 	if (fp_load_or_adopt(&m, capacity))
 		return EXIT_FAIL;
@@ -127,7 +127,8 @@ static int cmd_detach(int argc, char **argv)
 	if (argc - 1 > FP_MAX_PORTS)
 		return usage_error("detach", "at most %d interfaces", FP_MAX_PORTS);
 	/* A stacked name detaches from the ports under it, as attach did. */
-	if (argc > 1 && stack_ports(argv + 1, argc - 1, ports, &n, FP_MAX_PORTS))
+	if (argc > 1 &&
+	    stack_ports(argv + 1, argc - 1, ports, &n, FP_MAX_PORTS, "detaching from"))
 		return EXIT_FAIL;
 	if (fp_open_pinned(&m)) {
 		if (argc > 1) {

@@ -370,7 +370,7 @@ int cmd_run(int argc, char **argv)
 	if (n > FP_MAX_PORTS)
 		return usage_error("run", "at most %d interfaces", FP_MAX_PORTS);
 	/* Stacked names (eth0.7, ppp0, br-lan) become the ports under them. */
-	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS))
+	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS, "attaching to"))
 		return EXIT_FAIL;
 	for (int i = 0; i < n; i++)
 		ifname_or_index(ifindex[i], names[i]);

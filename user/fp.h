@@ -114,7 +114,7 @@ int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
 		      int max);
 __u16 stack_egress_mtu(__u32 oif, const __u16 vlan[2], __u16 sid);
 int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
-		int max);
+		int max, const char *verb);
 
 /* table.c: flow-table commands. */
 int cmd_flow(int argc, char **argv);

@@ -492,11 +492,12 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
 /*
  * The command line's interface names -> the ports XDP and the learner go
  * on, each once. A stacked name (eth0.7, ppp0, br-lan) becomes the devices
- * under it, with one line saying so; a plain name is itself. 0, or -errno
+ * under it, with one line saying so ("...: @verb eth0"); a plain name is
+ * itself. 0, or -errno
  * after a one-line error.
  */
 int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
-		int max)
+		int max, const char *verb)
 {
 	__u32 ifindex, sub[FP_MAX_PORTS];
 	char why[512], list[512];
@@ -533,7 +534,7 @@ int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 			if (add_dev(ports, nports, max, sub[j]))
 				goto too_many;
 		}
-		pr_info("%s: %s: attaching to %s", names[i], why, list);
+		pr_info("%s: %s: %s %s", names[i], why, verb, list);
 	}
 	return 0;
 too_many:

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The LAN as a bridge on the host kernel: br-lan over two ports (r0, r2)
+# with a client on each, masquerade out of r1. "fastpath run br-lan r1"
+# attaches to the member ports and says so; the direction from a client
+# arrives on br-lan and is keyed on the port where the bridge sends the
+# client's MAC; a MAC that moves to the other port takes its flows off
+# the fast path. (VLAN and PPPoE need modules the host kernel lacks:
+# selftests/vm/test_home_router.sh and test_vlan_router.sh.)
+source "$(dirname "$0")/lib.sh"
+
+MB=${MB:-50}
+UDP_MB=${UDP_MB:-8}
+NS_C2=fpc2-$LAB_ID
+
+bridge_cleanup() {
+	local pids
+	if [ -e /run/netns/"$NS_C2" ]; then
+		pids=$(ip netns pids "$NS_C2")
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	fi
+	e2e_cleanup
+	ip netns del "$NS_C2" 2>/dev/null
+}
+trap bridge_cleanup EXIT
+
+bridge_up() {
+	lab_up || return 1
+	# r0 becomes a port of br-lan, which takes over its addresses.
+	in_r ip addr flush dev r0
+	in_r ip link add br-lan type bridge || return 1
+	in_r ip link set r0 master br-lan
+	ip netns add "$NS_C2" || return 1
+	ip link add c0 netns "$NS_C2" type veth peer name r2 netns "$NS_R" || return 1
+	in_r ip link set r2 master br-lan
+	in_r ip link set r2 up
+	in_r ip link set br-lan up
+	in_r ip addr add 10.0.1.1/24 dev br-lan
+	in_r ip addr add fd00:1::1/64 dev br-lan nodad
+	ip -n "$NS_C2" link set lo up
+	ip -n "$NS_C2" link set c0 up
+	ip -n "$NS_C2" addr add 10.0.1.3/24 dev c0
+	ip -n "$NS_C2" addr add fd00:1::3/64 dev c0 nodad
+	ip -n "$NS_C2" route add default via 10.0.1.1
+	ip -n "$NS_C2" -6 route add default via fd00:1::1
+	ip netns exec "$NS_C2" ethtool -K c0 gro on tx off >/dev/null
+	in_c ip neigh flush all
+	for ns in "$NS_C" "$NS_C2"; do
+		ip netns exec "$ns" ping -c1 -W2 10.0.2.2 >/dev/null &&
+			ip netns exec "$ns" ping -6 -c1 -W2 fd00:2::2 >/dev/null || return 1
+	done
+}
+
+# flow_with IN OUT: the table has an entry from IN to OUT.
+flow_with() {
+	fp flows --json | jq -e --arg i "$1" --arg o "$2" \
+		'any(.[]; .in == $i and .out == $o and (.in_encap // "") == "" and
+			  (.out_encap // "") == "")' >/dev/null
+}
+
+if ! bridge_up; then
+	fail bridge-setup "lab setup failed"
+	exit 1
+fi
+if ! start_daemon --policy all br-lan r1; then
+	fail bridge-daemon "the daemon did not start"
+	exit 1
+fi
+if grep -qF "br-lan: bridge over r0, r2: attaching to r0, r2" "$TMP/daemon.log"; then
+	pass bridge-attach-explains
+else
+	fail bridge-attach-explains "$(tr '\n' '|' <"$TMP/daemon.log")"
+fi
+if [ "$(fp status --json | jq -r '[.interfaces[].name] | sort | join(" ")')" = "r0 r1 r2" ]; then
+	pass bridge-attached-to-ports
+else
+	fail bridge-attached-to-ports "$(fp status --json | jq -c '[.interfaces[].name]')"
+fi
+
+tcp_xfer bridge-tcp4-port1 ipv4 10.0.2.2 80 "$MB" && check_fast bridge-tcp4-port1-offloaded
+NS_C=$NS_C2 tcp_xfer bridge-tcp6-port2 ipv6 fd00:2::2 443 "$MB" &&
+	check_fast bridge-tcp6-port2-offloaded
+
+# UDP from the second port: the entry stays until it idles out.
+spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5300
+head -c "${UDP_MB}M" /dev/urandom >"$TMP/udpblob"
+f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0)
+sum=$(ip netns exec "$NS_C2" timeout 120 python3 "$E2E_DIR/udp_echo.py" client 10.0.2.2 5300 "$TMP/udpblob")
+XFER_FWD=$(($(lab_fwd_packets) - f0))
+XFER_PKTS=$(($(lab_dev_packets "$NS_S" s0) - d0))
+echo "  bridge-udp4-port2: $XFER_PKTS packets, forward chain $XFER_FWD"
+if [ "$sum" != "$(sha256sum <"$TMP/udpblob" | cut -d' ' -f1)" ]; then
+	fail bridge-udp4-port2 "echoed data differs"
+else
+	check_fast bridge-udp4-port2-offloaded
+fi
+flow_with r2 r1 && flow_with r1 r2 && pass bridge-entries-on-port2 ||
+	fail bridge-entries-on-port2 "$(fp flows | tr '\n' '|')"
+
+# The second client's MAC shows up on r0: its flows leave the fast path.
+mac2=$(ip -n "$NS_C2" -j link show c0 | jq -r '.[0].address')
+in_r bridge fdb replace "$mac2" dev r0 master static
+if wait_for 30 eval '! flow_with r1 r2'; then
+	pass bridge-fdb-move-tears-down
+else
+	fail bridge-fdb-move-tears-down "$(fp flows | tr '\n' '|')"
+fi
+in_r bridge fdb del "$mac2" dev r0 master static
+
+# attach and detach resolve the bridge the same way.
+stop_daemon
+if fp attach br-lan 2>/dev/null &&
+	[ "$(fp status --json | jq -r '[.interfaces[].name] | sort | join(" ")')" = "r0 r2" ] &&
+	fp detach br-lan && fp status --json | jq -e '[.interfaces[]] | length == 0' >/dev/null; then
+	pass bridge-attach-detach-by-name
+else
+	fail bridge-attach-detach-by-name "$(fp status | head -3 | tr '\n' '|')"
+fi
+
+if grep -q 'status [^0]\|error' "$TMP/daemon.log"; then
+	echo "  daemon log:" && sed 's/^/    /' "$TMP/daemon.log"
+fi
+exit $E2E_FAILED
