@@ -174,7 +174,7 @@ static bool egress_shaped(const struct dir_out *o)
 	for (int i = 0; i < n; i++)
 		if (sqm_shaped(devs[i]))
 			return true;
-	return sqm_shaped(o->oif);
+	return false;
 }
 
 /*

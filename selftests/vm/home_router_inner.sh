@@ -340,8 +340,16 @@ pppoe_lab() {
 	# The UDP flow stays in the table until it idles out: look at its keys.
 	check_flow pppoe-entry-wan-to-lan eth0 "vlan 7 pppoe $sid" lan1 ""
 	check_flow pppoe-entry-lan-to-wan lan1 "" eth0 "vlan 7 pppoe $sid"
+	# pppd may get a smaller MRU than the link allows: the entry's MTU
+	# follows ppp0 (1480 + the 8 bytes PPPoE takes of eth0's 1500).
+	in_r ip link set ppp0 mtu 1480
 	NS_C=$NS_C2 udp_xfer pppoe-udp6 2001:db8:100::1 5301 && fast pppoe-udp6-offloaded
 	check_flow pppoe-entry-lan2 eth0 "vlan 7 pppoe $sid" lan2 ""
+	if fp flows --json | jq -e 'any(.[]; .in == "lan2" and .mtu == 1488)' >/dev/null; then
+		pass pppoe-mtu-follows-ppp0
+	else
+		fail pppoe-mtu-follows-ppp0 "$(fp flows --json | jq -c '[.[] | {in, out, mtu}]')"
+	fi
 
 	# A client that shows up on another bridge port takes its flows off
 	# the fast path (the bridge FDB moved).
@@ -355,8 +363,36 @@ pppoe_lab() {
 	fi
 	in_r bridge fdb del "$mac1" dev lan2 master static
 
+	# A shaper on ppp0 holds the connections that leave through eth0
+	# under it (the SQM guard looks at every device on the way down).
+	in_r tc qdisc add dev ppp0 root tbf rate 500mbit burst 64k latency 20ms
+	if wait_secs 10 status_is 0 entries; then
+		pass pppoe-shaper-on-ppp0-flushes
+	else
+		fail pppoe-shaper-on-ppp0-flushes "$(fp flows | tr '\n' '|')"
+	fi
+	spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5301
+	sleep 1
+	NS_C=$NS_C2 in_c timeout 60 python3 "$E2E_DIR/udp_echo.py" client 2001:db8:100::1 5301 \
+		"$TMP/udpwarm" --sport 35301 >/dev/null
+	if wait_secs 5 eval '[ "$(status_field daemon slow_path sqm)" -ge 1 ]' &&
+		[ "$(status_field entries)" = 0 ]; then
+		pass pppoe-shaper-on-ppp0-holds
+	else
+		fail pppoe-shaper-on-ppp0-holds "sqm $(status_field daemon slow_path sqm), $(status_field entries) entries"
+	fi
+	# Without it, the connection comes back at its next packets.
+	in_r tc qdisc del dev ppp0 root
+	sleep 1
+	NS_C=$NS_C2 in_c timeout 60 python3 "$E2E_DIR/udp_echo.py" client 2001:db8:100::1 5301 \
+		"$TMP/udpwarm" --sport 35301 >/dev/null
+
 	# The PPPoE session ends: nothing may keep sending into it.
-	[ "$(status_field entries)" -gt 0 ] || echo "  (no entries left to flush)"
+	if wait_secs 5 eval '[ "$(status_field entries)" -gt 0 ]'; then
+		pass pppoe-shaper-gone-offloads-again
+	else
+		fail pppoe-shaper-gone-offloads-again "no entries: $(status_field daemon slow_path | tr -d '\n ')"
+	fi
 	kill "$PPPD_PID" 2>/dev/null
 	wait "$PPPD_PID" 2>/dev/null
 	if wait_secs 10 status_is 0 entries; then
