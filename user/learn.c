@@ -184,10 +184,10 @@ static bool egress_shaped(const struct dir_out *o)
  *   untagged;
  * - on a stacked device (eth0.7, ppp0, br-lan), or unknown (0): the port,
  *   tags and PPPoE session the other direction leaves with, since both
- *   directions of a connection use the same link. For a bridge, that port is where the
- *   bridge's FDB sends the peer's MAC. The direction waits ("pending")
- *   until the other one is learned, and is kept slow if the stacked device
- *   would not receive those frames (asymmetric routing).
+ *   directions of a connection use the same link. For a bridge, that port
+ *   is where the bridge's FDB sends the peer's MAC. The direction waits
+ *   ("pending") until the other one is learned, and is kept slow if the
+ *   stacked device would not receive those frames (asymmetric routing).
  */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
