@@ -92,11 +92,12 @@ for m in $(cat /lib/mod/order); do insmod "$m" || echo "vm: insmod $m failed"; d
 cmd=$(sed -n 's/.*fpcmd=\([^ ]*\).*/\1/p' /proc/cmdline)
 status=125
 if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /root; then
-	for fs in proc sys dev tmp run; do :; done
 	mount -t proc proc /root/proc
 	mount -t sysfs sys /root/sys
 	mount -t devtmpfs dev /root/dev
-	mount -t devpts devpts /root/dev/pts 2>/dev/null
+	# pppd wants a pty: devtmpfs has no pts directory of its own.
+	mkdir -p /root/dev/pts
+	mount -t devpts devpts /root/dev/pts
 	# devtmpfs has no /dev/fd; bash's process substitution needs it.
 	ln -sf /proc/self/fd /root/dev/fd
 	ln -sf /proc/self/fd/0 /root/dev/stdin
