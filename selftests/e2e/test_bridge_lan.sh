@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MB=${MB:-50}
-UDP_MB=${UDP_MB:-8}
+UDP_MB=${UDP_MB:-24}
 NS_C2=fpc2-$LAB_ID
 
 bridge_cleanup() {
