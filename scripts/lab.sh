@@ -28,8 +28,19 @@ in_s() { ip netns exec "$NS_S" "$@"; }
 in_r() { nsenter --no-fork --net=/run/netns/"$NS_R" "$@"; }
 fp() { in_r "$FP" "$@"; }
 
+# lab_ruleset [WAN [NAT6]]: the reference ruleset (DESIGN.md) with
+# masquerade out of WAN (default r1), for IPv6 too unless NAT6 is "routed",
+# and, as on OpenWrt, TCP MSS clamped to the route's MTU.
 lab_ruleset() {
-	in_r nft -f - <<-'NFT'
+	local wan=${1:-r1} nat6=
+	[ "${2:-masquerade}" = routed ] || nat6="
+	table ip6 nat {
+		chain postrouting {
+			type nat hook postrouting priority srcnat;
+			oifname \"$wan\" masquerade
+		}
+	}"
+	in_r nft -f - <<-NFT
 	table inet filter {
 		counter fwd_pkts { }
 		counter invalid_pkts { }
@@ -42,18 +53,18 @@ lab_ruleset() {
 			accept
 		}
 	}
+	table inet mangle {
+		chain forward {
+			type filter hook forward priority mangle;
+			tcp flags syn tcp option maxseg size set rt mtu
+		}
+	}
 	table ip nat {
 		chain postrouting {
 			type nat hook postrouting priority srcnat;
-			oifname "r1" masquerade
+			oifname "$wan" masquerade
 		}
-	}
-	table ip6 nat {
-		chain postrouting {
-			type nat hook postrouting priority srcnat;
-			oifname "r1" masquerade
-		}
-	}
+	}$nat6
 	NFT
 }
 

@@ -65,37 +65,6 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
-# The reference ruleset (DESIGN.md), with masquerade on $1 and, as on
-# OpenWrt, TCP MSS clamped to the route's MTU (1492 through PPPoE).
-home_ruleset() {
-	in_r nft -f - <<-NFT
-	table inet filter {
-		counter fwd_pkts { }
-		counter invalid_pkts { }
-		chain forward {
-			type filter hook forward priority filter; policy drop;
-			counter name fwd_pkts
-			ct state invalid counter name invalid_pkts drop
-			tcp dport { 80, 443 } ct state established ct mark set ct mark or 0x1
-			ct state established,related accept
-			accept
-		}
-	}
-	table inet mangle {
-		chain forward {
-			type filter hook forward priority mangle;
-			tcp flags syn tcp option maxseg size set rt mtu
-		}
-	}
-	table ip nat {
-		chain postrouting {
-			type nat hook postrouting priority srcnat;
-			oifname "$1" masquerade
-		}
-	}
-	NFT
-}
-
 # host NS DEV ADDR4/LEN ADDR6/LEN GW4 GW6: an end host on a veth end.
 host_up() {
 	local ns=$1 dev=$2
@@ -308,7 +277,7 @@ pppoe_lab() {
 		fail pppoe-session "session $sid not in /proc/net/pppoe: $(in_r cat /proc/net/pppoe | tr '\n' '|')"
 	fi
 
-	home_ruleset ppp0 || return 1
+	lab_ruleset ppp0 routed || return 1
 	for c in "$NS_C" "$NS_C2"; do
 		in_ns "$c" ping -c1 -W5 198.51.100.1 >/dev/null ||
 			echo "  $c: no IPv4 reply from the ISP (slow path)"
@@ -467,7 +436,7 @@ vlan_lab() {
 	ip -n "$NS_R" addr add 10.0.30.1/24 dev eth2.100.30
 	ip -n "$NS_R" addr add fd00:30::1/64 dev eth2.100.30 nodad
 	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	home_ruleset eth1.20 || return 1
+	lab_ruleset eth1.20 routed || return 1
 	in_c ping -c1 -W5 10.0.20.2 >/dev/null || echo "  no IPv4 reply across the VLANs (slow path)"
 	in_c ping -6 -c1 -W5 fd00:20::2 >/dev/null || echo "  no IPv6 reply across the VLANs (slow path)"
 	in_c ping -c1 -W5 10.0.30.2 >/dev/null || echo "  no IPv4 reply from the QinQ host (slow path)"
