@@ -439,52 +439,24 @@ static int nl_open(struct mnl_socket **s, int bus, const unsigned int *groups,
 	return 0;
 }
 
-/* Fill the caches before the first event can be compared with them. */
+/*
+ * Fill the caches before the first event can be compared with them. Each
+ * request's header is the one of its type; all begin with the family.
+ */
 static int rtnl_dump(struct daemon *d, int type, int family)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *s;
-	struct nlmsghdr *nlh;
-	struct rtgenmsg *g;
-	unsigned int seq = 1, portid;
-	int ret;
+	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + 64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	size_t hdr = type == RTM_GETQDISC ? sizeof(struct tcmsg) :
+		     type == RTM_GETLINK ? sizeof(struct ifinfomsg) :
+					   sizeof(struct ndmsg);
+	__u8 *fam;
 
-	s = mnl_socket_open(NETLINK_ROUTE);
-	if (!s)
-		return -errno;
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(s);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	if (type == RTM_GETQDISC) {
-		struct tcmsg *t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
-
-		t->tcm_family = AF_UNSPEC;
-	} else if (type == RTM_GETLINK) {
-		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-		ifi->ifi_family = AF_UNSPEC;
-	} else {
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ndmsg));
-		g->rtgen_family = family;
-	}
-	if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	while ((ret = mnl_socket_recvfrom(s, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, rtnl_cb, d);
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-out:
-	mnl_socket_close(s);
-	return ret < 0 ? -errno : 0;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	fam = mnl_nlmsg_put_extra_header(nlh, hdr);
+	*fam = family;
+	return nl_route_query(nlh, rtnl_cb, d);
 }
 
 int events_open(struct daemon *d)

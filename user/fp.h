@@ -99,13 +99,15 @@ int fp_clock_ensure(struct fp_maps *m);
 __u32 fp_map_capacity(int map_fd);
 
 /* netlink.c: rtnetlink queries. */
+struct nlmsghdr;
+int nl_route_query(struct nlmsghdr *nlh,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 int nl_neigh_lookup(__u32 ifindex, __u8 family, const __be32 addr[4],
 		    __u8 mac[6]);
 int link_info(const char *ifname, __u8 mac[6], __u32 *mtu);
 int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len);
 
 /* stack.c: stacked devices (VLAN, PPPoE, bridge) and the ports under them. */
-struct nlmsghdr;
 int stack_load(void);
 bool stack_link_msg(const struct nlmsghdr *nlh);
 bool stack_is_stacked(__u32 ifindex);
