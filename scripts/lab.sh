@@ -21,8 +21,18 @@ FP=${FP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/fastpath}
 # same host) never share a table.
 export FASTPATH_PIN_DIR=/sys/fs/bpf/fastpath-$LAB_ID
 
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
+# The end hosts stand for other machines: their programs share one core
+# (the last), so they never take every core from the router's own control
+# plane, as clients on a real LAN cannot. With one core there is no choice.
+HOST_PIN=()
+[ "$(nproc)" -gt 1 ] && HOST_PIN=(taskset -c "$(($(nproc) - 1))")
+in_host() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "${HOST_PIN[@]}" "$@"
+}
+in_c() { in_host "$NS_C" "$@"; }
+in_s() { in_host "$NS_S" "$@"; }
 # The router uses nsenter, not "ip netns exec": the latter remounts /sys and
 # so hides the host's bpffs, where fastpath keeps its pins.
 in_r() { nsenter --no-fork --net=/run/netns/"$NS_R" "$@"; }

@@ -32,8 +32,8 @@ spawn() {
 	local f=$1
 	shift
 	case $f in
-	in_c) ip netns exec "$NS_C" "$@" & ;;
-	in_s) ip netns exec "$NS_S" "$@" & ;;
+	in_c) ip netns exec "$NS_C" "${HOST_PIN[@]}" "$@" & ;;
+	in_s) ip netns exec "$NS_S" "${HOST_PIN[@]}" "$@" & ;;
 	in_r) nsenter --no-fork --net=/run/netns/"$NS_R" "$@" & ;;
 	*) "$f" "$@" & ;;
 	esac
@@ -62,6 +62,21 @@ wait_for() {
 # (ss exits 0 whether or not its filter matched, so look at its output).
 listening() {
 	in_s ss -Hltn "sport = :$1" | grep -q .
+}
+
+# udp_bound WRAPPER PORT: a UDP socket is bound to PORT (in_s, in_c, ...).
+udp_bound() {
+	"$1" ss -Hlun "sport = :$2" | grep -q .
+}
+
+# udp_server PORT [WRAPPER]: udp_echo.py serving PORT in the server
+# namespace (or through WRAPPER), returning once it is bound, so that the
+# client's first datagrams are not refused while python starts. Its pid
+# is the last of E2E_PIDS.
+udp_server() {
+	local port=$1 run=${2:-in_s}
+	spawn "$run" python3 "$E2E_DIR/udp_echo.py" server "$port"
+	wait_for 300 udp_bound "$run" "$port"
 }
 
 # ct_reply PROTO FAMILY ORIG_SPORT: "ADDR PORT" of the reply direction's

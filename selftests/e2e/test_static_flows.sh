@@ -99,7 +99,7 @@ udp_transfer() {
 	local name=$1 fam=$2 cli=$3 srv=$4 dport=$5 sport=$6
 	local nat natport fwd0 dev0 sum want
 
-	spawn in_s python3 "$E2E_DIR/udp_echo.py" server "$dport"
+	udp_server "$dport"
 	coproc UDPC { in_c timeout 120 python3 "$E2E_DIR/udp_echo.py" client "$srv" "$dport" \
 		"$TMP/blob" --sport "$sport" --first 2>&1; }
 	local cli_pid=$UDPC_PID

@@ -148,9 +148,8 @@ udp_xfer() {
 	local name=$1 srv=$2 port=$3 sport=$(($3 + 30000)) sum f0 d0 x0
 	[ -e "$TMP/udpblob" ] || head -c "${UDP_MB}M" /dev/urandom >"$TMP/udpblob"
 	[ -e "$TMP/udpwarm" ] || head -c 120K /dev/urandom >"$TMP/udpwarm"
-	spawn in_s python3 "$E2E_DIR/udp_echo.py" server "$port"
-	local srv_pid=$!
-	sleep 1
+	udp_server "$port"
+	local srv_pid=${E2E_PIDS[-1]}
 	in_c timeout 60 python3 "$E2E_DIR/udp_echo.py" client "$srv" "$port" "$TMP/udpwarm" \
 		--sport "$sport" >/dev/null
 	sleep 1
@@ -340,8 +339,7 @@ pppoe_lab() {
 	else
 		fail pppoe-shaper-on-ppp0-flushes "$(fp flows | tr '\n' '|')"
 	fi
-	spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5301
-	sleep 1
+	udp_server 5301
 	NS_C=$NS_C2 in_c timeout 60 python3 "$E2E_DIR/udp_echo.py" client 2001:db8:100::1 5301 \
 		"$TMP/udpwarm" --sport 35301 >/dev/null
 	if wait_secs 5 eval '[ "$(status_field daemon slow_path sqm)" -ge 1 ]' &&

@@ -75,11 +75,11 @@ dnat_tcp() {
 udp_xfer() {
 	local name=$1 where=$2 f0 p0 sum
 	if [ "$where" = masq ]; then
-		spawn in_s python3 "$E2E_DIR/udp_echo.py" server 5300
+		udp_server 5300
 		f0=$(lab_fwd_packets) p0=$(lab_dev_packets "$NS_S" s0)
 		sum=$(in_c timeout 120 python3 "$E2E_DIR/udp_echo.py" client 10.0.2.2 5300 "$TMP/blob4")
 	else
-		spawn in_c python3 "$E2E_DIR/udp_echo.py" server 23
+		udp_server 23 in_c
 		f0=$(lab_fwd_packets) p0=$(lab_dev_packets "$NS_S" s0)
 		sum=$(in_s timeout 120 python3 "$E2E_DIR/udp_echo.py" client 10.0.2.1 2223 "$TMP/blob4")
 	fi
