@@ -110,6 +110,9 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	if (nfct_attr_is_set(ct, ATTR_HELPER_NAME) &&
 	    *(const char *)nfct_get_attr(ct, ATTR_HELPER_NAME))
 		c->status |= IPS_HELPER;
+	pr_debug("conntrack %u: %s, tcp state %u, status %#x, mark %#x%s", c->id,
+		 type == NFCT_T_NEW ? "new" : "update", c->tcp_state, c->status, c->mark,
+		 mark_changed ? " (changed)" : "");
 	conn_evaluate(d, c, mark_changed);
 	return NFCT_CB_CONTINUE;
 }

@@ -146,13 +146,17 @@ void conn_evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
 		return;
 
-	if (c->tuple[0].proto == IPPROTO_TCP && ct_set_liberal(c))
-		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
 	c->candidate_ns = mono_ns();
 	c->hold = FP_H_LEARNING;
 	c->dir[0].learned = c->dir[1].learned = false;
 	learn_add(d, c, DIR_ORIG);
 	learn_add(d, c, DIR_REPLY);
+	pr_debug("conntrack %u: learning both directions", c->id);
+	/* After arming the learner, so the next packets are caught meanwhile;
+	 * still before any entry, which only the learning events make.
+	 */
+	if (c->tuple[0].proto == IPPROTO_TCP && ct_set_liberal(c))
+		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
 }
 
 static bool attached(const struct daemon *d, __u32 ifindex)
@@ -288,8 +292,11 @@ int learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	c = conn_find(&inv, &which);
 	/* Matching the reply tuple means the packet went the original way. */
 	dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
-	if (!c || !c->dir[dir].learning || ev->cookie != ((__u64)c->id << 1 | dir))
+	if (!c || !c->dir[dir].learning || ev->cookie != ((__u64)c->id << 1 | dir)) {
+		pr_debug("learning event for %s: stale", c ? "a changed connection" :
+			 "no connection");
 		return 0;	/* stale: the connection changed meanwhile */
+	}
 	cd = &c->dir[dir];
 	cd->learning = false;
 

@@ -82,14 +82,17 @@ void pr_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Debug lines carry the monotonic clock, to order them against packets. */
 void pr_debug(const char *fmt, ...)
 {
+	char prefix[40];
 	va_list ap;
 
 	if (!fp_verbose)
 		return;
+	snprintf(prefix, sizeof(prefix), "debug: %.6f ", mono_ns() / 1e9);
 	va_start(ap, fmt);
-	vlog("debug: ", fmt, ap);
+	vlog(prefix, fmt, ap);
 	va_end(ap);
 }
 
