@@ -177,6 +177,87 @@ static int add_fd(int ep, int fd, int tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+static bool has_port(const __u32 *ports, int n, __u32 ifindex)
+{
+	for (int i = 0; i < n; i++)
+		if (ports[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* XDP and the learner on one port, both or neither. */
+static int attach_port(struct daemon *d, __u32 ifindex, const char *name)
+{
+	int err = fp_attach(&d->m, ifindex, name, d->opt.mode);
+
+	if (!err) {
+		err = fp_tc_attach(&d->m, ifindex, name);
+		if (err)
+			fp_detach(&d->m, ifindex, name);
+	}
+	return err;
+}
+
+/*
+ * The ports under the command line's names, again, after a stacked device
+ * changed: a port that joined a bridge given by name (hostapd adds Wi-Fi
+ * interfaces after boot) is attached, one that left is detached and its
+ * flows go back to the slow path. A name that does not resolve just now
+ * (ppp0 while pppd redials) keeps every port attached.
+ */
+static void follow_ports(struct daemon *d)
+{
+	__u32 now[FP_MAX_PORTS], sub[FP_MAX_PORTS];
+	char name[IF_NAMESIZE + 8];
+	bool keep = false;
+	int n = 0, nsub;
+
+	for (int i = 0; i < d->nnames; i++) {
+		if (stack_ports(&d->names[i], 1, sub, &nsub, FP_MAX_PORTS, NULL)) {
+			keep = true;
+			continue;
+		}
+		for (int j = 0; j < nsub; j++) {
+			if (has_port(now, n, sub[j]))
+				continue;
+			if (n == FP_MAX_PORTS) {
+				pr_warn("at most %d interfaces: %s not attached",
+					FP_MAX_PORTS, ifname_or_index(sub[j], name));
+				break;
+			}
+			if (!has_port(d->ports, d->nports, sub[j])) {
+				ifname_or_index(sub[j], name);
+				if (attach_port(d, sub[j], name)) {
+					pr_warn("%s: new port under %s not attached; its flows stay on the slow path",
+						name, d->names[i]);
+					continue;
+				}
+				events_watch(sub[j], name);
+				pr_info("%s: new port under %s: attached", name, d->names[i]);
+			}
+			now[n++] = sub[j];
+		}
+	}
+	for (int i = 0; i < d->nports; i++) {
+		if (has_port(now, n, d->ports[i]))
+			continue;
+		if (keep) {
+			if (n < FP_MAX_PORTS)
+				now[n++] = d->ports[i];
+			continue;
+		}
+		/* A device that is gone left the devmap with it. */
+		if (if_indextoname(d->ports[i], name)) {
+			fp_detach(&d->m, d->ports[i], name);
+			pr_info("%s: no longer under the interfaces given: detached", name);
+		}
+		events_unwatch(d->ports[i]);
+		teardown_dev(d, d->ports[i]);
+	}
+	memcpy(d->ports, now, n * sizeof(now[0]));
+	d->nports = n;
+}
+
 enum { T_CT, T_RTNL, T_NFT, T_RING, T_TIMER, T_SIGNAL };
 
 static int run_loop(struct daemon *d, struct ring_buffer *rb)
@@ -265,6 +346,10 @@ static int run_loop(struct daemon *d, struct ring_buffer *rb)
 			d->sqm_changed = false;
 			conn_foreach(unhold_sqm, d);
 		}
+		if (d->ports_changed) {
+			d->ports_changed = false;
+			follow_ports(d);
+		}
 		if (d->flush_needed) {
 			d->flush_needed = false;
 			pr_debug("firewall or routing changed: relearning every flow");
@@ -300,8 +385,7 @@ int cmd_run(int argc, char **argv)
 	static struct daemon dm;
 	struct daemon *d = &dm;
 	struct ring_buffer *rb = NULL;
-	static char names[FP_MAX_PORTS][IF_NAMESIZE + 8];
-	__u32 ifindex[FP_MAX_PORTS];
+	char name[IF_NAMESIZE + 8];
 	int c, n, ret = EXIT_FAIL;
 	bool max_given = false;
 
@@ -370,10 +454,10 @@ int cmd_run(int argc, char **argv)
 	if (n > FP_MAX_PORTS)
 		return usage_error("run", "at most %d interfaces", FP_MAX_PORTS);
 	/* Stacked names (eth0.7, ppp0, br-lan) become the ports under them. */
-	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS, "attaching to"))
+	d->names = argv + optind;
+	d->nnames = n;
+	if (stack_ports(d->names, n, d->ports, &d->nports, FP_MAX_PORTS, "attaching to"))
 		return EXIT_FAIL;
-	for (int i = 0; i < n; i++)
-		ifname_or_index(ifindex[i], names[i]);
 
 	if (fp_load_or_adopt(&d->m, d->opt.capacity))
 		return EXIT_FAIL;
@@ -386,9 +470,9 @@ int cmd_run(int argc, char **argv)
 			d->opt.max_flows, d->opt.max_flows * 2, fp_map_capacity(d->m.flows));
 		goto out_close;
 	}
-	for (int i = 0; i < n; i++) {
-		if (fp_attach(&d->m, ifindex[i], names[i], d->opt.mode) ||
-		    fp_tc_attach(&d->m, ifindex[i], names[i]))
+	for (int i = 0; i < d->nports; i++) {
+		ifname_or_index(d->ports[i], name);
+		if (attach_port(d, d->ports[i], name))
 			goto out_detach;
 	}
 	clear_learned(d);
@@ -405,15 +489,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (events_open(d) || ct_open(d))
 		goto out_events;
-	for (int i = 0; i < n; i++)
-		events_watch(ifindex[i], names[i]);
-	ppe_start(d, ifindex, n);
+	for (int i = 0; i < d->nports; i++)
+		events_watch(d->ports[i], ifname_or_index(d->ports[i], name));
+	ppe_start(d, d->ports, d->nports);
 	if (ct_dump(d))
 		goto out_events;
 	d->st.resyncs = 0;
 	publish(d, true);
 	pr_info("running on %d interface(s): policy %s, lease %us, idle timeout %us, max %u flows%s",
-		n, d->opt.policy_all ? "all" : "mark", d->opt.lease_s,
+		d->nports, d->opt.policy_all ? "all" : "mark", d->opt.lease_s,
 		d->opt.idle_timeout_s, d->opt.max_flows,
 		d->opt.sqm_guard ? "" : ", no SQM guard");
 
@@ -434,8 +518,8 @@ out_detach:
 		pr_info("leaving the fast path attached (--keep-attached)");
 		goto out_close;
 	}
-	for (int i = 0; i < n; i++)
-		fp_detach(&d->m, ifindex[i], names[i]);
+	for (int i = 0; i < d->nports; i++)
+		fp_detach(&d->m, d->ports[i], ifname_or_index(d->ports[i], name));
 	fp_close(&d->m);
 	if (fp_open_pinned(&d->m) == 0) {
 		__u32 k;

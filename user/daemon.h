@@ -110,6 +110,11 @@ struct daemon {
 	__u64 resync_again_ns;		/* a second dump once a burst is over */
 	bool flush_needed;		/* firewall or routes changed */
 	bool sqm_changed;		/* a shaping qdisc went away */
+	bool ports_changed;		/* a stacked device gained or lost a port */
+	char **names;			/* the command line's interfaces */
+	int nnames;
+	__u32 ports[FP_MAX_PORTS];	/* where XDP and the learner are attached */
+	int nports;
 	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
 	__u32 lat_n;
 };
@@ -143,6 +148,7 @@ void conn_tick(struct daemon *d, struct conn *c);
 /* events.c */
 int events_open(struct daemon *d);
 void events_watch(__u32 ifindex, const char *name);
+void events_unwatch(__u32 ifindex);
 void events_close(void);
 int events_rtnl_fd(void);
 int events_nft_fd(void);

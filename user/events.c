@@ -107,6 +107,14 @@ void events_watch(__u32 ifindex, const char *name)
 	}
 }
 
+void events_unwatch(__u32 ifindex)
+{
+	struct dev *dv = dev_get(ifindex, false);
+
+	if (dv)
+		dv->watched = false;
+}
+
 static __u32 match_ifindex;
 static const __u8 *match_mac;
 
@@ -299,10 +307,19 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
 	/* eth0.7, ppp0 or br-lan changed under flows keyed on their ports:
-	 * which ones is not known, so all are learned again.
+	 * which ones is not known, so all are learned again. A port that
+	 * joins or leaves a bridge moves only its own flows (below).
 	 */
-	if (stack_link_msg(nlh))
+	switch (stack_link_msg(nlh)) {
+	case STACK_MOVED:
 		d->flush_needed = true;
+		/* fall through */
+	case STACK_PORTS:
+		d->ports_changed = true;
+		break;
+	case STACK_SAME:
+		break;
+	}
 	if (nlh->nlmsg_type == RTM_DELLINK) {
 		dv = dev_get(ifindex, false);
 		if (!dv || !dv->watched) {
@@ -337,13 +354,43 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 		teardown_dev(d, ifindex);
 }
 
+static int route_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, RTA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+/* fe80::/64, which every interface gets when it comes up (a Wi-Fi port
+ * joining br-lan, say): link-local addresses are never forwarded.
+ */
+static bool link_local_route(const struct nlmsghdr *nlh, const struct rtmsg *rtm)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	const __u8 *dst;
+
+	if (rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len < 10)
+		return false;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	if (!tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != 16)
+		return false;
+	dst = mnl_attr_get_payload(tb[RTA_DST]);
+	return dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+}
+
 static void on_route(struct daemon *d, const struct nlmsghdr *nlh)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
-	/* Cached PMTU exceptions and local-table routes do not move flows. */
-	if (rtm->rtm_flags & RTM_F_CLONED || rtm->rtm_table == RT_TABLE_LOCAL)
+	/* Cached PMTU exceptions, local-table, multicast and link-local
+	 * routes do not move forwarded flows.
+	 */
+	if (rtm->rtm_flags & RTM_F_CLONED || rtm->rtm_table == RT_TABLE_LOCAL ||
+	    rtm->rtm_type == RTN_MULTICAST || link_local_route(nlh, rtm))
 		return;
+	pr_debug("route change in table %u: relearning every flow", rtm->rtm_table);
 	d->flush_needed = true;
 }
 

@@ -109,7 +109,8 @@ int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len);
 
 /* stack.c: stacked devices (VLAN, PPPoE, bridge) and the ports under them. */
 int stack_load(void);
-bool stack_link_msg(const struct nlmsghdr *nlh);
+enum stack_change { STACK_SAME, STACK_PORTS, STACK_MOVED };
+enum stack_change stack_link_msg(const struct nlmsghdr *nlh);
 bool stack_is_stacked(__u32 ifindex);
 bool stack_carries(__u32 dev, __u32 port, const __u16 vlan[2], __u16 sid);
 int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,

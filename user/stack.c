@@ -130,31 +130,36 @@ static void parse_linkinfo(const struct nlattr *info, struct link *l)
 }
 
 /*
- * One RTM_NEWLINK/RTM_DELLINK. Returns true when the change may move
- * traffic that the fast path carries through a stacked device: a VLAN,
- * bridge or PPP device went away, went down, changed its MTU, lower
- * device or tag, or a device joined or left a bridge.
+ * One RTM_NEWLINK/RTM_DELLINK. Returns STACK_MOVED when the change may
+ * move traffic that the fast path carries through a stacked device (a
+ * VLAN, bridge or PPP device went away, went down, changed its MTU, lower
+ * device or tag), STACK_PORTS when a device joined or left a bridge (the
+ * flows through the other ports stay as they are), else STACK_SAME.
  */
-bool stack_link_msg(const struct nlmsghdr *nlh)
+enum stack_change stack_link_msg(const struct nlmsghdr *nlh)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	enum stack_change ret;
 	struct link *l, old;
 	bool known;
 
 	/* The bridge's own per-port messages carry no link info. */
 	if (ifi->ifi_family != AF_UNSPEC)
-		return false;
+		return STACK_SAME;
 	l = link_get(ifi->ifi_index);
 	if (nlh->nlmsg_type == RTM_DELLINK) {
-		known = l && (l->kind != LK_PLAIN || l->master);
+		if (!l)
+			return STACK_SAME;
+		ret = l->kind != LK_PLAIN ? STACK_MOVED :
+		      l->master ? STACK_PORTS : STACK_SAME;
 		link_del(ifi->ifi_index);
-		return known;
+		return ret;
 	}
 	known = l != NULL;
 	l = link_add(ifi->ifi_index);
 	if (!l)
-		return true;
+		return STACK_MOVED;	/* out of memory: assume the worst */
 	old = *l;
 	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, tb);
 	l->kind = ifi->ifi_type == ARPHRD_PPP ? LK_PPP : LK_PLAIN;
@@ -167,14 +172,14 @@ bool stack_link_msg(const struct nlmsghdr *nlh)
 		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	if (tb[IFLA_LINKINFO])
 		parse_linkinfo(tb[IFLA_LINKINFO], l);
-	if (!known)
-		return false;
-	if (old.master != l->master)
-		return true;
+	if (!known)	/* new; perhaps created as a bridge port */
+		return l->master ? STACK_PORTS : STACK_SAME;
 	if (l->kind == LK_PLAIN)
-		return false;
-	return old.kind != l->kind || old.lower != l->lower || old.vlan != l->vlan ||
-	       old.mtu != l->mtu || ((old.flags ^ l->flags) & IFF_UP);
+		return old.master != l->master ? STACK_PORTS : STACK_SAME;
+	if (old.kind != l->kind || old.lower != l->lower || old.vlan != l->vlan ||
+	    old.mtu != l->mtu || ((old.flags ^ l->flags) & IFF_UP))
+		return STACK_MOVED;
+	return old.master != l->master ? STACK_PORTS : STACK_SAME;
 }
 
 static int load_cb(const struct nlmsghdr *nlh, void *data)
@@ -467,8 +472,8 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
 /*
  * The command line's interface names -> the ports XDP and the learner go
  * on, each once. A stacked name (eth0.7, ppp0, br-lan) becomes the devices
- * under it, with one line saying so ("...: @verb eth0"); a plain name is
- * itself. 0, or -errno
+ * under it, with one line saying so ("...: @verb eth0", none if @verb is
+ * NULL); a plain name is itself. 0, or -errno
  * after a one-line error.
  */
 int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
@@ -509,7 +514,8 @@ int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 			if (add_dev(ports, nports, max, sub[j]))
 				goto too_many;
 		}
-		pr_info("%s: %s: %s %s", names[i], why, verb, list);
+		if (verb)
+			pr_info("%s: %s: %s %s", names[i], why, verb, list);
 	}
 	return 0;
 too_many:
