@@ -73,9 +73,10 @@ $(BUILD)/fastpath: $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/test_vectors: $(UNIT_SRCS) $(wildcard selftests/unit/*.h) include/fastpath.h $(BUILD)/fastpath.skel.h Makefile
+$(BUILD)/test_vectors: $(UNIT_SRCS) user/names.c $(wildcard selftests/unit/*.h) include/fastpath.h \
+		       $(BUILD)/fastpath.skel.h Makefile
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) user/names.c -o $@ $(LDLIBS)
 
 $(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \
 		   $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile

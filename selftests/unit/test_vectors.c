@@ -713,33 +713,12 @@ static const struct tcase cases[] = {
 	  PASS_AS(FP_R_NO_EGRESS) },
 };
 
-static const char *const reason_name[FP_R_MAX] = {
-	[FP_R_REDIRECT] = "redirect",
-	[FP_R_NO_ENTRY] = "no_entry",
-	[FP_R_TEARDOWN] = "teardown",
-	[FP_R_HW_PENDING] = "hw_pending",
-	[FP_R_HW] = "hw",
-	[FP_R_L2_PROTO] = "l2_proto",
-	[FP_R_VLAN] = "vlan",
-	[FP_R_PPPOE] = "pppoe",
-	[FP_R_MALFORMED] = "malformed",
-	[FP_R_FRAGMENT] = "fragment",
-	[FP_R_IP_OPTIONS] = "ip_options",
-	[FP_R_IPV6_EXT] = "ipv6_ext",
-	[FP_R_L4_PROTO] = "l4_proto",
-	[FP_R_TTL] = "ttl",
-	[FP_R_MTU] = "mtu",
-	[FP_R_TCP_SYN] = "tcp_syn",
-	[FP_R_TCP_FIN_RST] = "tcp_fin_rst",
-	[FP_R_NO_EGRESS] = "no_egress",
-	[FP_R_LEASE] = "lease",
-	[FP_R_PPP_PROTO] = "ppp_proto",
-	[FP_R_HEADROOM] = "headroom",
-};
+/* user/names.c, as "fastpath status" prints them. */
+extern const char *const fp_reason_names[FP_R_MAX];
 
 static const char *rname(int r)
 {
-	return r >= 0 && r < FP_R_MAX && reason_name[r] ? reason_name[r] : "?";
+	return r >= 0 && r < FP_R_MAX && fp_reason_names[r] ? fp_reason_names[r] : "?";
 }
 
 static const char *vname(int v)
