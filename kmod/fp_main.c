@@ -404,6 +404,32 @@ static void fpk_op_work_fn(struct work_struct *work)
 }
 
 /*
+ * Runs the withdrawals still queued for flows entering @fd, before its
+ * block loses the driver's callbacks: a direction deleted just before
+ * (FLOW_DEL queues its DESTROY) would otherwise find nobody to remove it
+ * and stay in the hardware. The notifier that unbinds a device going down
+ * can run right after the daemon deleted that device's flows.
+ */
+static void fpk_ops_flush_dev(struct fpk_dev *fd)
+{
+	struct fpk_op *op, *tmp;
+
+	lockdep_assert_held(&fpk_lock);
+	list_for_each_entry_safe(op, tmp, &fpk_ops, list) {
+		if (op->flow->idev != fd || op->cmd != FLOW_CLS_DESTROY)
+			continue;
+		list_del(&op->list);
+		fpk_flow_hw_destroy(op->flow);
+		if (op->waiter) {
+			op->waiter->err = 0;
+			complete(&op->waiter->done);
+		}
+		kref_put(&op->flow->ref, fpk_flow_release);
+		fpk_free(op, FPK_OBJ_OP);
+	}
+}
+
+/*
  * Drivers report counters since their last report (MediaTek's MIB reads
  * clear), so they add up here. A direction the hardware has forwarded
  * packets of is bound.
@@ -433,6 +459,28 @@ static void fpk_stats_work_fn(struct work_struct *work)
 			   msecs_to_jiffies(max(stats_interval_ms, 10U)));
 }
 
+/*
+ * The egress must be up: NETDEV_DOWN withdraws the flows through a device
+ * under fpk_lock, so a flow added after it would stay in the hardware,
+ * forwarding with NAT that conntrack may already have forgotten.
+ */
+static int fpk_egress_check(struct net *net, int oif, struct netlink_ext_ack *extack)
+{
+	struct net_device *dev = dev_get_by_index(net, oif);
+	int err = 0;
+
+	if (!dev) {
+		NL_SET_ERR_MSG(extack, "no such egress device");
+		return -ENODEV;
+	}
+	if (!netif_running(dev)) {
+		NL_SET_ERR_MSG(extack, "the egress device is down");
+		err = -ENETDOWN;
+	}
+	dev_put(dev);
+	return err;
+}
+
 /* FLOW_ADD's extack text; genl runs one command at a time (no parallel_ops). */
 static char fpk_add_msg[FPK_MSG_LEN];
 
@@ -455,6 +503,9 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 		err = -EEXIST;
 		goto out;
 	}
+	err = fpk_egress_check(net, v->oif, extack);
+	if (err)
+		goto out;
 	fd = fpk_dev_probe(net, k->ifindex, true, extack);
 	if (!fd || !fd->bind) {
 		if (!fd)
@@ -550,6 +601,7 @@ void fpk_flush(struct net *net)
 	list_for_each_entry_safe(fd, tmp, &fpk_devs, list) {
 		if (!net_eq(read_pnet(&fd->net), net))
 			continue;
+		fpk_ops_flush_dev(fd);
 		fpk_dev_unbind(fd);
 		list_del(&fd->list);
 		fpk_free(fd, FPK_OBJ_DEV);
@@ -567,6 +619,7 @@ static void fpk_dev_gone(struct net_device *dev, bool unregister)
 	fpk_flows_drop(net, dev->ifindex, fd);
 	if (!fd)
 		return;
+	fpk_ops_flush_dev(fd);
 	fpk_dev_unbind(fd);
 	fd->err = unregister ? -ENODEV : -ENETDOWN;
 	if (unregister) {
@@ -587,6 +640,7 @@ static void fpk_indr_cleanup(struct flow_block_cb *block_cb)
 
 	mutex_lock(&fpk_lock);
 	fpk_flows_drop(read_pnet(&fd->net), fd->ifindex, fd);
+	fpk_ops_flush_dev(fd);
 	list_del(&block_cb->list);
 	list_del(&block_cb->driver_list);
 	flow_block_cb_free(block_cb);
@@ -633,6 +687,7 @@ static void fpk_cleanup_all(void)
 		fpk_flow_unlink(fl);
 	}
 	list_for_each_entry_safe(fd, tmp, &fpk_devs, list) {
+		fpk_ops_flush_dev(fd);
 		fpk_dev_unbind(fd);
 		list_del(&fd->list);
 		fpk_free(fd, FPK_OBJ_DEV);
