@@ -21,13 +21,11 @@ FP=${FP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/fastpath}
 # same host) never share a table.
 export FASTPATH_PIN_DIR=/sys/fs/bpf/fastpath-$LAB_ID
 
-# The end hosts stand for other machines: on the host their programs share
-# one core (the last), so they never take every core from the router's own
-# control plane, as clients on a real LAN cannot. Not in the VM
-# (selftests/vm), whose vCPUs are threads of one qemu: there the link-down
-# test of kmod_inner.sh gets its connection reset when the hosts share one.
+# The end hosts stand for other machines: their programs share one core
+# (the last), so they never take every core from the router's own control
+# plane, as clients on a real LAN cannot. With one core there is no choice.
 HOST_PIN=()
-[ "$(nproc)" -gt 1 ] && [ -z "${FP_IN_VM:-}" ] && HOST_PIN=(taskset -c "$(($(nproc) - 1))")
+[ "$(nproc)" -gt 1 ] && HOST_PIN=(taskset -c "$(($(nproc) - 1))")
 in_host() {
 	local ns=$1
 	shift
