@@ -213,7 +213,8 @@ static void follow_ports(struct daemon *d)
 	int n = 0, nsub;
 
 	for (int i = 0; i < d->nnames; i++) {
-		if (stack_ports(&d->names[i], 1, sub, &nsub, FP_MAX_PORTS, NULL)) {
+		/* The link table is current: on_link() fed it every change. */
+		if (stack_resolve(&d->names[i], 1, sub, &nsub, FP_MAX_PORTS, NULL)) {
 			keep = true;
 			continue;
 		}

@@ -116,6 +116,8 @@ bool stack_carries(__u32 dev, __u32 port, const __u16 vlan[2], __u16 sid);
 int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
 		      int max);
 __u16 stack_egress_mtu(__u32 oif, const __u16 vlan[2], __u16 sid);
+int stack_resolve(char *const *names, int nnames, __u32 *ports, int *nports,
+		  int max, const char *verb);
 int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 		int max, const char *verb);
 

@@ -471,13 +471,14 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
 
 /*
  * The command line's interface names -> the ports XDP and the learner go
- * on, each once. A stacked name (eth0.7, ppp0, br-lan) becomes the devices
- * under it, with one line saying so ("...: @verb eth0", none if @verb is
- * NULL); a plain name is itself. 0, or -errno
- * after a one-line error.
+ * on, each once, from the link table as it is (the daemon keeps it current
+ * from link notifications). A stacked name (eth0.7, ppp0, br-lan) becomes
+ * the devices under it, with one line saying so ("...: @verb eth0", none
+ * if @verb is NULL); a plain name is itself. 0, or -errno after a
+ * one-line error.
  */
-int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
-		int max, const char *verb)
+int stack_resolve(char *const *names, int nnames, __u32 *ports, int *nports,
+		  int max, const char *verb)
 {
 	__u32 ifindex, sub[FP_MAX_PORTS];
 	char why[512], list[512];
@@ -489,11 +490,6 @@ int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 			pr_warn("%s: no such interface", names[i]);
 			return -ENODEV;
 		}
-	}
-	err = stack_load();
-	if (err) {
-		pr_warn("cannot read the interfaces: %s", strerror(-err));
-		return err;
 	}
 	for (int i = 0; i < nnames; i++) {
 		parse_ifname(names[i], &ifindex);
@@ -521,4 +517,17 @@ int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 too_many:
 	pr_warn("at most %d interfaces", max);
 	return -E2BIG;
+}
+
+/* stack_resolve() on a fresh copy of the link table. */
+int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
+		int max, const char *verb)
+{
+	int err = stack_load();
+
+	if (err) {
+		pr_warn("cannot read the interfaces: %s", strerror(-err));
+		return err;
+	}
+	return stack_resolve(names, nnames, ports, nports, max, verb);
 }
