@@ -1,20 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ppe.c - the hardware tier (DESIGN.md, "A connection's life", step 6):
- * the client of fastpath_ppe.ko's genetlink family, and what the daemon
- * does with each direction on it.
- *
- * A learned direction whose ingress and egress devices the module can
- * bind goes to the module, and to FP_STATE_HW_PENDING in the flow table:
- * XDP passes its packets up, so the driver sees them on its receive path
- * and binds the flow there (MediaTek binds nothing that XDP redirected).
- * Once the module reports the hardware forwarding it, the entry becomes
- * FP_STATE_HW, and its counters, last-seen time and so the conntrack
- * keep-alive come from the hardware. A refusal, no binding within the
- * deadline, the module going away or a device dropping out put the
- * direction back on the XDP tier, where it stays until it is learned again.
+ * genl.c - the client of fastpath_ppe.ko's genetlink family
+ * (include/fastpath_genl.h): device capability, flow add/del/flush and the
+ * flow dump with the hardware counters. The hardware tier's decisions are
+ * in daemon/hwtier.c and daemon/conn_fsm.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,8 +16,8 @@
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 
-#include "daemon.h"
-#include "fastpath_genl.h"
+#include "lib/genl.h"
+#include "lib/rtnl.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -48,19 +40,12 @@ struct reply {
 	size_t msglen;
 };
 
-static int err_attr_cb(const struct nlattr *a, void *data)
-{
-	struct reply *r = data;
-
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && r->msg &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(r->msg, r->msglen, "%s", mnl_attr_get_str(a));
-	return MNL_CB_OK;
-}
 
 static int err_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = {};
+	struct reply *r = data;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
 		errno = EBADMSG;
@@ -69,8 +54,11 @@ static int err_cb(const struct nlmsghdr *nlh, void *data)
 	if (!e->error)
 		return MNL_CB_STOP;
 	/* NETLINK_CAP_ACK: the request is not echoed, the TLVs follow. */
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
-		mnl_attr_parse(nlh, sizeof(*e), err_attr_cb, data);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS &&
+	    !nl_parse(nlh, sizeof(*e), tb, NLMSGERR_ATTR_MAX) && r->msg &&
+	    tb[NLMSGERR_ATTR_MSG] &&
+	    mnl_attr_validate(tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) == 0)
+		snprintf(r->msg, r->msglen, "%s", mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
 	errno = -e->error;
 	return MNL_CB_ERROR;
 }
@@ -131,15 +119,6 @@ static struct nlmsghdr *genl_hdr(char *buf, __u16 family, __u8 cmd,
 	return nlh;
 }
 
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
-
-	if (type <= FP_A_MAX)
-		tb[type] = a;
-	return MNL_CB_OK;
-}
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -200,7 +179,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[FP_A_MAX + 1] = {};
 	struct ppe_dev *pd = data;
 
-	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), attr_cb, tb);
+	nl_parse(nlh, sizeof(struct genlmsghdr), tb, FP_A_MAX);
 	if (tb[FP_A_DEV_BIND])
 		pd->bind = mnl_attr_get_u8(tb[FP_A_DEV_BIND]);
 	if (tb[FP_A_DEV_ERR])
@@ -303,7 +282,7 @@ static int flow_cb(const struct nlmsghdr *nlh, void *data)
 	struct dump_ctx *ctx = data;
 	struct ppe_flow_stat s = {};
 
-	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), attr_cb, tb);
+	nl_parse(nlh, sizeof(struct genlmsghdr), tb, FP_A_MAX);
 	if (!tb[FP_A_KEY_IFINDEX] || !tb[FP_A_KEY_FAMILY] || !tb[FP_A_KEY_PROTO] ||
 	    !tb[FP_A_KEY_SPORT] || !tb[FP_A_KEY_DPORT] || !tb[FP_A_KEY_SADDR] ||
 	    !tb[FP_A_KEY_DADDR] || !tb[FP_A_HW_STATE] ||
@@ -373,326 +352,3 @@ const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 	return buf;
 }
 
-/* The daemon's side */
-
-#define DEV_CACHE	64
-#define REPROBE_NS	5000000000ULL	/* how long a "no" is believed */
-#define REOPEN_NS	5000000000ULL
-
-struct dev_cap {
-	__u32 ifindex;
-	bool capable;
-	__u64 probed_ns;
-};
-static struct dev_cap caps[DEV_CACHE];
-static bool kmod;		/* the family answers */
-static __u64 reopen_ns;
-
-static struct ppe_flow_stat *polled;	/* the module's flows, sorted by key */
-static size_t npolled, polled_cap;
-static bool polled_ok;
-
-static int key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct fp_flow_key));
-}
-
-static bool dev_capable(__u32 ifindex)
-{
-	struct dev_cap *dc = NULL, *free_slot = NULL;
-	__u64 now = mono_ns();
-	struct ppe_dev pd;
-
-	for (int i = 0; i < DEV_CACHE; i++) {
-		if (caps[i].ifindex == ifindex)
-			dc = &caps[i];
-		else if (!caps[i].ifindex && !free_slot)
-			free_slot = &caps[i];
-	}
-	if (dc && (dc->capable || now - dc->probed_ns < REPROBE_NS))
-		return dc->capable;
-	if (!dc)
-		dc = free_slot ? free_slot : &caps[ifindex % DEV_CACHE];
-	dc->ifindex = ifindex;
-	dc->probed_ns = now;
-	dc->capable = !ppe_dev_get(ifindex, true, &pd) && pd.bind != FP_BIND_NONE;
-	return dc->capable;
-}
-
-static void forget_dev(__u32 ifindex)
-{
-	for (int i = 0; i < DEV_CACHE; i++)
-		if (caps[i].ifindex == ifindex)
-			caps[i].ifindex = 0;
-}
-
-static void kmod_lost(struct daemon *d)
-{
-	pr_warn("hardware tier: fastpath_ppe went away; its flows go back to XDP");
-	ppe_close();
-	kmod = false;
-	polled_ok = false;
-	reopen_ns = mono_ns() + REOPEN_NS;
-	memset(caps, 0, sizeof(caps));
-	d->st.hw_mode = FP_HWM_NO_KMOD;
-}
-
-static void log_dev(__u32 ifindex)
-{
-	char name[IF_NAMESIZE + 8], why[160];
-	struct ppe_dev pd;
-	int err;
-
-	err = ppe_dev_get(ifindex, true, &pd);
-	if (err) {
-		pr_info("%s: no hardware tier: %s", ifname_or_index(ifindex, name),
-			strerror(-err));
-		return;
-	}
-	pr_info("%s: %s tier: %s", ifname_or_index(ifindex, name),
-		pd.bind ? "hardware" : "XDP", ppe_dev_reason(0, &pd, why, sizeof(why)));
-}
-
-int ppe_start(struct daemon *d, const __u32 *ifindex, int n)
-{
-	int err;
-
-	if (d->opt.no_hw) {
-		d->st.hw_mode = FP_HWM_OFF;
-		return 0;
-	}
-	err = ppe_open();
-	if (err) {
-		d->st.hw_mode = FP_HWM_NO_KMOD;
-		reopen_ns = mono_ns() + REOPEN_NS;
-		if (err == -ENOENT)
-			pr_info("hardware tier: fastpath_ppe is not loaded; XDP only");
-		else
-			pr_warn("hardware tier: cannot reach fastpath_ppe: %s", strerror(-err));
-		return 0;
-	}
-	kmod = true;
-	d->st.hw_mode = FP_HWM_ON;
-	/* Directions an earlier daemon left behind are learned again. */
-	ppe_flush();
-	for (int i = 0; i < n; i++)
-		log_dev(ifindex[i]);
-	return 0;
-}
-
-void ppe_stop(struct daemon *d)
-{
-	if (kmod)
-		ppe_flush();
-	ppe_close();
-	kmod = false;
-	free(polled);
-	polled = NULL;
-	npolled = polled_cap = 0;
-	d->st.hw_dirs = d->st.hw_pending = 0;
-}
-
-static int collect(const struct ppe_flow_stat *s, void *arg)
-{
-	(void)arg;
-	if (npolled == polled_cap) {
-		size_t cap = polled_cap ? polled_cap * 2 : 256;
-		struct ppe_flow_stat *p = realloc(polled, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		polled = p;
-		polled_cap = cap;
-	}
-	polled[npolled++] = *s;
-	return 0;
-}
-
-/* Once per tick, before the connections: the module's view of every flow. */
-void ppe_poll(struct daemon *d)
-{
-	int err;
-
-	polled_ok = false;
-	d->st.hw_dirs = d->st.hw_pending = 0;
-	if (d->opt.no_hw)
-		return;
-	if (!kmod) {
-		if (mono_ns() < reopen_ns)
-			return;
-		reopen_ns = mono_ns() + REOPEN_NS;
-		if (ppe_open())
-			return;
-		pr_info("hardware tier: fastpath_ppe is loaded; new flows may use it");
-		kmod = true;
-		memset(caps, 0, sizeof(caps));
-		d->st.hw_mode = FP_HWM_ON;
-	}
-	npolled = 0;
-	err = ppe_flow_dump(collect, NULL);
-	if (err) {
-		/* A family that is gone answers ENOENT to its old id. */
-		if (err == -ENOENT || err == -EOPNOTSUPP)
-			kmod_lost(d);
-		else
-			pr_debug("hardware tier: cannot read counters: %s", strerror(-err));
-		return;
-	}
-	qsort(polled, npolled, sizeof(*polled), key_cmp);
-	polled_ok = true;
-}
-
-static const struct ppe_flow_stat *polled_find(const struct fp_flow_key *k)
-{
-	if (!polled_ok || !npolled)
-		return NULL;
-	return bsearch(k, polled, npolled, sizeof(*polled), key_cmp);
-}
-
-static void set_state(struct daemon *d, const struct conn_dir *cd,
-		      struct fp_flow *f, __u8 state)
-{
-	f->state = state;
-	bpf_map_update_elem(d->m.flows, &cd->key, f, BPF_EXIST);
-}
-
-/* Back to XDP for the rest of this offload: re-learning tries again. */
-static void fallback(struct daemon *d, struct conn_dir *cd, struct fp_flow *f,
-		     const char *why)
-{
-	char addr[INET6_ADDRSTRLEN + 8];
-
-	format_endpoint(cd->key.family, cd->key.saddr, cd->key.sport, addr,
-			sizeof(addr));
-	pr_debug("hardware tier: %s %s: back to XDP: %s",
-		 proto_name(cd->key.proto), addr, why);
-	if (kmod)
-		ppe_flow_del(&cd->key);
-	cd->hw = PPE_DIR_NONE;
-	cd->hw_refused = true;
-	set_state(d, cd, f, FP_STATE_XDP);
-	d->st.hw_fallbacks++;
-}
-
-/*
- * A direction just went into the flow table (as FP_STATE_XDP): hand it to
- * the module if both its devices are on the hardware tier.
- */
-void ppe_dir_start(struct daemon *d, struct conn *c, int dir)
-{
-	struct conn_dir *cd = &c->dir[dir];
-	char msg[128];
-	struct fp_flow f;
-	int err;
-
-	cd->hw = PPE_DIR_NONE;
-	if (!kmod || cd->hw_refused || cd->key.pppoe_sid)
-		return;
-	if (bpf_map_lookup_elem(d->m.flows, &cd->key, &f))
-		return;
-	if (!dev_capable(cd->key.ifindex) || !dev_capable(f.oif))
-		return;
-	err = ppe_flow_add(&cd->key, &f, msg, sizeof(msg));
-	if (err == -EEXIST) {
-		/* left from an earlier offload of this tuple */
-		ppe_flow_del(&cd->key);
-		err = ppe_flow_add(&cd->key, &f, msg, sizeof(msg));
-	}
-	if (err) {
-		struct ppe_dev pd;
-
-		/* A family that is gone answers every request with ENOENT. */
-		if (err == -ENOENT && ppe_dev_get(cd->key.ifindex, false, &pd) == -ENOENT) {
-			kmod_lost(d);
-			return;
-		}
-		/* The driver refused the rule: the answer says why (see ppe_sim). */
-		pr_debug("hardware tier: refused: %s%s%s", strerror(-err),
-			 msg[0] ? ": " : "", msg);
-		if (err == -ENODEV || err == -ENETDOWN) {
-			/* a device that stopped binding is asked again later */
-			forget_dev(cd->key.ifindex);
-			forget_dev(f.oif);
-		}
-		cd->hw_refused = true;
-		d->st.hw_offered++;
-		d->st.hw_fallbacks++;
-		return;
-	}
-	cd->hw = PPE_DIR_PENDING;
-	cd->hw_since = mono_ns();
-	cd->hw_base_packets = f.packets;
-	cd->hw_base_bytes = f.bytes;
-	set_state(d, cd, &f, FP_STATE_HW_PENDING);
-	d->st.hw_offered++;
-}
-
-/*
- * Per tick and direction in the table, before conn_tick() reads @f:
- * follow the module's state, and feed the hardware counters into @f.
- */
-void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
-{
-	struct conn_dir *cd = &c->dir[dir];
-	const struct ppe_flow_stat *s;
-	char why[160];
-	__u64 now;
-
-	if (cd->hw == PPE_DIR_NONE)
-		return;
-	if (!kmod) {
-		fallback(d, cd, f, "fastpath_ppe is gone");
-		return;
-	}
-	if (!polled_ok)
-		goto count;
-	s = polled_find(&cd->key);
-	if (!s) {
-		fallback(d, cd, f, "the module withdrew it (device down or gone)");
-		return;
-	}
-	now = mono_ns();
-	switch (s->state) {
-	case FP_HW_FAILED:
-		snprintf(why, sizeof(why), "the driver refused it: %s%s%s",
-			 strerror(-s->err), s->msg[0] ? ": " : "", s->msg);
-		fallback(d, cd, f, why);
-		return;
-	case FP_HW_BOUND:
-		if (cd->hw == PPE_DIR_PENDING)
-			cd->hw = PPE_DIR_ON;
-		break;
-	default:
-		if (cd->hw == PPE_DIR_PENDING &&
-		    now - cd->hw_since > (__u64)d->opt.hw_deadline_s * 1000000000ULL) {
-			snprintf(why, sizeof(why), "not bound within %us",
-				 d->opt.hw_deadline_s);
-			fallback(d, cd, f, why);
-			return;
-		}
-		break;
-	}
-	if (cd->hw == PPE_DIR_ON) {
-		f->packets = cd->hw_base_packets + s->packets;
-		f->bytes = cd->hw_base_bytes + s->bytes;
-		if (s->has_idle && now > s->idle_ms * 1000000ULL &&
-		    now - s->idle_ms * 1000000ULL > f->last_seen)
-			f->last_seen = now - s->idle_ms * 1000000ULL;
-		set_state(d, cd, f, FP_STATE_HW);
-	}
-count:
-	if (cd->hw == PPE_DIR_ON)
-		d->st.hw_dirs++;
-	else if (cd->hw == PPE_DIR_PENDING)
-		d->st.hw_pending++;
-}
-
-/* The direction leaves the flow table. */
-void ppe_dir_stop(struct daemon *d, struct conn_dir *cd)
-{
-	(void)d;
-	if (cd->hw != PPE_DIR_NONE && kmod)
-		ppe_flow_del(&cd->key);
-	cd->hw = PPE_DIR_NONE;
-	cd->hw_refused = false;
-}

@@ -4,7 +4,7 @@
  * "status", "flows" and their --json print them. The unit tests link this
  * file too, so their reports use the same words.
  */
-#include "fastpath.h"
+#include "lib/names.h"
 
 const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_REDIRECT] = "redirect",
