@@ -92,7 +92,7 @@ $(BUILD)/test_conn_fsm: $(UNIT_USER_SRCS) $(FSM_SRCS) $(USER_HDRS) $(wildcard se
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(UNIT_USER_SRCS) $(FSM_SRCS) -o $@
 
-unit-user: $(BUILD)/test_conn_fsm
+unit-user: $(BUILD)/test_conn_fsm $(BUILD)/fastpath
 	$(Q)scripts/check_layers.sh && $(BUILD)/test_conn_fsm
 
 $(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \

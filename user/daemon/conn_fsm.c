@@ -36,7 +36,7 @@
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
- *     SLOW with hold table_full --(a connection freed a slot)--> re-evaluated
+ *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
@@ -541,10 +541,12 @@ static void on_tick(struct daemon *d, struct conn *c)
 	bool active = false;
 	__u32 timeout;
 
-	/* Capacity may be back: let these try again. */
+	/* Capacity may be back: both directions try again, also one that
+	 * is still armed and one that made it into the table meanwhile.
+	 */
 	if (c->hold == FP_H_TABLE_FULL && d->conns_offloaded < d->opt.max_flows) {
 		c->hold = FP_H_NOT_READY;
-		evaluate(d, c, false);
+		unoffload(d, c, true, DS_SLOW);
 		return;
 	}
 	for (int dir = 0; dir < 2; dir++)
