@@ -396,7 +396,7 @@ static int cmd_status(int argc, char **argv)
 				       (unsigned long long)ds.hw_fallbacks);
 			else
 				printf("hardware:   %s\n", ds.hw_mode == FP_HWM_OFF ?
-				       "off (--no-hw)" : "fastpath_ppe is not loaded");
+				       "off (--no-hw)" : "fastpath.ko is not loaded");
 			printf("slow path:  ");
 			for (int h = 0; h < FP_H_MAX; h++)
 				if (h != FP_H_LEARNING && ds.hold[h])

@@ -126,7 +126,7 @@ int cmd_flow(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int flow_count(int flows_fd);
 
-/* ppe.c: the client of fastpath_ppe.ko's genetlink family. */
+/* ppe.c: the client of fastpath.ko's genetlink family. */
 struct ppe_dev {
 	__u8 bind;		/* enum fp_dev_bind */
 	int err;		/* why not bound */

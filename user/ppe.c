@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ppe.c - the hardware tier (DESIGN.md, "A connection's life", step 6):
- * the client of fastpath_ppe.ko's genetlink family, and what the daemon
+ * the client of fastpath.ko's genetlink family, and what the daemon
  * does with each direction on it.
  *
  * A learned direction whose ingress and egress devices the module can
@@ -160,7 +160,7 @@ void ppe_close(void)
 	gfamily = 0;
 }
 
-/* 0, or -ENOENT when fastpath_ppe is not loaded. */
+/* 0, or -ENOENT when fastpath.ko is not loaded. */
 int ppe_open(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -356,9 +356,9 @@ const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 	const char *drv = pd->driver[0] ? pd->driver : "its driver";
 
 	if (open_err == -ENOENT)
-		snprintf(buf, len, "the hardware tier module fastpath_ppe is not loaded");
+		snprintf(buf, len, "the hardware tier module fastpath.ko is not loaded");
 	else if (open_err)
-		snprintf(buf, len, "cannot ask fastpath_ppe: %s", strerror(-open_err));
+		snprintf(buf, len, "cannot ask fastpath.ko: %s", strerror(-open_err));
 	else if (pd->bind == FP_BIND_DIRECT)
 		snprintf(buf, len, "%s offloads flows (TC_SETUP_FT through ndo_setup_tc)", drv);
 	else if (pd->bind == FP_BIND_INDIRECT)
@@ -428,7 +428,7 @@ static void forget_dev(__u32 ifindex)
 
 static void kmod_lost(struct daemon *d)
 {
-	pr_warn("hardware tier: fastpath_ppe went away; its flows go back to XDP");
+	pr_warn("hardware tier: fastpath.ko went away; its flows go back to XDP");
 	ppe_close();
 	kmod = false;
 	polled_ok = false;
@@ -466,9 +466,9 @@ int ppe_start(struct daemon *d, const __u32 *ifindex, int n)
 		d->st.hw_mode = FP_HWM_NO_KMOD;
 		reopen_ns = mono_ns() + REOPEN_NS;
 		if (err == -ENOENT)
-			pr_info("hardware tier: fastpath_ppe is not loaded; XDP only");
+			pr_info("hardware tier: fastpath.ko is not loaded; XDP only");
 		else
-			pr_warn("hardware tier: cannot reach fastpath_ppe: %s", strerror(-err));
+			pr_warn("hardware tier: cannot reach fastpath.ko: %s", strerror(-err));
 		return 0;
 	}
 	kmod = true;
@@ -523,7 +523,7 @@ void ppe_poll(struct daemon *d)
 		reopen_ns = mono_ns() + REOPEN_NS;
 		if (ppe_open())
 			return;
-		pr_info("hardware tier: fastpath_ppe is loaded; new flows may use it");
+		pr_info("hardware tier: fastpath.ko is loaded; new flows may use it");
 		kmod = true;
 		memset(caps, 0, sizeof(caps));
 		d->st.hw_mode = FP_HWM_ON;
@@ -641,7 +641,7 @@ void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
 	if (cd->hw == PPE_DIR_NONE)
 		return;
 	if (!kmod) {
-		fallback(d, cd, f, "fastpath_ppe is gone");
+		fallback(d, cd, f, "fastpath.ko is gone");
 		return;
 	}
 	if (!polled_ok)

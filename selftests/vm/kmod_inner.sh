@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kmod_inner.sh - the in-VM part of test_kmod.sh: the hardware tier
-# (kmod/fastpath_ppe.ko) on the simulated PPE NIC (kmod/ppe_sim.ko).
+# (kmod/fastpath.ko) on the simulated PPE NIC (selftests/kmod/ppe_sim.ko).
 # Runs as root in Debian's kernel; prints PASS/FAIL/SKIP lines.
 #
 #   lifecycle  insmod/rmmod x20 with flows bound, slab counts, dmesg
@@ -32,11 +32,11 @@ MAC1=02:00:00:00:00:01
 MAC2=02:00:00:00:00:02
 
 kmod_load() {
-	insmod "$KO/ppe_sim.ko" "$@" && insmod "$KO/fastpath_ppe.ko"
+	insmod "$KO/ppe_sim.ko" "$@" && insmod "$KO/fastpath.ko"
 }
 
 kmod_unload() {
-	rmmod fastpath_ppe 2>/dev/null
+	rmmod fastpath 2>/dev/null
 	rmmod ppe_sim 2>/dev/null
 	return 0
 }
@@ -102,11 +102,11 @@ test_lifecycle() {
 			break
 		fi
 		# Odd rounds pull the NIC driver out from under offloaded flows;
-		# fastpath_ppe must let go of them (and its device references).
+		# fastpath.ko must let go of them (and its device references).
 		if [ $((i % 2)) = 1 ]; then
-			rmmod ppe_sim && rmmod fastpath_ppe
+			rmmod ppe_sim && rmmod fastpath
 		else
-			rmmod fastpath_ppe && rmmod ppe_sim
+			rmmod fastpath && rmmod ppe_sim
 		fi || { echo "  round $i: rmmod failed"; kmod_unload; break; }
 		[ "$n" = 2 ] && ok=$((ok + 1))
 	done
@@ -516,7 +516,7 @@ test_hw() {
 	# rmmod under a bound flow: the transfer finishes on a lower tier.
 	paced_start hw-rmmod 80 12 6
 	if wait_for 80 hw_bound_at_least 2; then
-		rmmod fastpath_ppe
+		rmmod fastpath
 		if paced_wait hw-rmmod && wait_for 30 hw_mode_is no_kmod; then
 			pass hw-rmmod-mid-transfer
 		else
@@ -526,7 +526,7 @@ test_hw() {
 		fail hw-rmmod-mid-transfer "never bound"
 		paced_wait hw-rmmod
 	fi
-	insmod "$KO/fastpath_ppe.ko"
+	insmod "$KO/fastpath.ko"
 	wait_for 100 hw_mode_is on && pass hw-kmod-comes-back ||
 		fail hw-kmod-comes-back "hw mode $(status_field daemon hw mode)"
 
@@ -551,7 +551,7 @@ test_indirect() {
 	stop_daemon
 	lab_down
 	# The driver leaves first here: its indirect blocks go through the cleanup.
-	rmmod ppe_sim && rmmod fastpath_ppe && pass indirect-unload ||
+	rmmod ppe_sim && rmmod fastpath && pass indirect-unload ||
 		{ fail indirect-unload "rmmod failed"; kmod_unload; }
 }
 
@@ -585,7 +585,7 @@ test_fallback() {
 	kmod_unload
 	start_daemon --policy mark:1/1 r0 r1
 	out=$(fp status)
-	grep -q '^  r0 .*tier xdp: the hardware tier module fastpath_ppe is not loaded' <<<"$out" &&
+	grep -q '^  r0 .*tier xdp: the hardware tier module fastpath.ko is not loaded' <<<"$out" &&
 		[ "$(status_field daemon hw mode)" = no_kmod ] &&
 		pass fallback-no-kmod-status-says-why || fail fallback-no-kmod-status-says-why "$out"
 	tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" && check_xdp_tier fallback-no-kmod-on-xdp-tier
@@ -593,8 +593,8 @@ test_fallback() {
 	lab_down
 }
 
-if [ ! -e "$KO/fastpath_ppe.ko" ] || [ ! -e "$KO/ppe_sim.ko" ]; then
-	echo "SKIP kmod: build/fastpath_ppe.ko and build/ppe_sim.ko missing (make kmod)"
+if [ ! -e "$KO/fastpath.ko" ] || [ ! -e "$KO/ppe_sim.ko" ]; then
+	echo "SKIP kmod: build/fastpath.ko and build/ppe_sim.ko missing (make kmod)"
 	exit 0
 fi
 vm_modules
