@@ -151,6 +151,7 @@ int ppe_flow_add(const struct fp_flow_key *k, const struct fp_flow *f,
 		 char *msg, size_t msglen);
 int ppe_flow_del(const struct fp_flow_key *k);
 int ppe_flush(void);
+int ppe_lease(__u32 lease_ms, int idle_s);
 int ppe_flow_dump(int (*fn)(const struct ppe_flow_stat *s, void *arg), void *arg);
 const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 			   char *buf, size_t len);

@@ -292,6 +292,23 @@ int ppe_flush(void)
 	return talk(genl_hdr(buf, gfamily, FP_CMD_FLUSH, 0), NULL, NULL, NULL, 0);
 }
 
+/*
+ * Renews the module's lease of this namespace (0 ends it) and, unless
+ * @idle_s is negative, sets its idle expiry (0: never). Once renewed, the module withdraws every direction when
+ * the daemon stops renewing (DESIGN.md, "Safety rules", 2).
+ */
+int ppe_lease(__u32 lease_ms, int idle_s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = genl_hdr(buf, gfamily, FP_CMD_LEASE, 0);
+	mnl_attr_put_u32(nlh, FP_A_LEASE_MS, lease_ms);
+	if (idle_s >= 0)
+		mnl_attr_put_u32(nlh, FP_A_IDLE_S, idle_s);
+	return talk(nlh, NULL, NULL, NULL, 0);
+}
+
 struct dump_ctx {
 	int (*fn)(const struct ppe_flow_stat *s, void *arg);
 	void *arg;
@@ -437,6 +454,20 @@ static void kmod_lost(struct daemon *d)
 	d->st.hw_mode = FP_HWM_NO_KMOD;
 }
 
+/*
+ * The module's lease has the XDP lease's length and is renewed on the same
+ * tick. Its idle expiry is a backstop behind the daemon's own idle timeout
+ * and hardware deadline, so it only acts on a rule the daemon forgot.
+ */
+static int renew_kmod_lease(struct daemon *d)
+{
+	__u32 idle = d->opt.idle_timeout_s > d->opt.hw_deadline_s ?
+		     d->opt.idle_timeout_s : d->opt.hw_deadline_s;
+
+	idle += d->opt.lease_s;
+	return ppe_lease(d->opt.lease_s * 1000, idle < 86400 ? (int)idle : 86400);
+}
+
 static void log_dev(__u32 ifindex)
 {
 	char name[IF_NAMESIZE + 8], why[160];
@@ -475,6 +506,9 @@ int ppe_start(struct daemon *d, const __u32 *ifindex, int n)
 	d->st.hw_mode = FP_HWM_ON;
 	/* Directions an earlier daemon left behind are learned again. */
 	ppe_flush();
+	err = renew_kmod_lease(d);
+	if (err)
+		pr_warn("hardware tier: cannot set the module's lease: %s", strerror(-err));
 	for (int i = 0; i < n; i++)
 		log_dev(ifindex[i]);
 	return 0;
@@ -482,8 +516,10 @@ int ppe_start(struct daemon *d, const __u32 *ifindex, int n)
 
 void ppe_stop(struct daemon *d)
 {
-	if (kmod)
+	if (kmod) {
 		ppe_flush();
+		ppe_lease(0, -1);
+	}
 	ppe_close();
 	kmod = false;
 	free(polled);
@@ -528,6 +564,8 @@ void ppe_poll(struct daemon *d)
 		memset(caps, 0, sizeof(caps));
 		d->st.hw_mode = FP_HWM_ON;
 	}
+	/* An error here shows again in the dump, which handles it. */
+	renew_kmod_lease(d);
 	npolled = 0;
 	err = ppe_flow_dump(collect, NULL);
 	if (err) {
