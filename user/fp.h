@@ -152,6 +152,7 @@ int ppe_flow_add(const struct fp_flow_key *k, const struct fp_flow *f,
 int ppe_flow_del(const struct fp_flow_key *k);
 int ppe_flush(void);
 int ppe_lease(__u32 lease_ms, int idle_s);
+int ppe_ct_acct(const struct fp_flow_key *k, __u64 packets, __u64 bytes);
 int ppe_flow_dump(int (*fn)(const struct ppe_flow_stat *s, void *arg), void *arg);
 const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 			   char *buf, size_t len);

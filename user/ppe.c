@@ -309,6 +309,27 @@ int ppe_lease(__u32 lease_ms, int idle_s)
 	return talk(nlh, NULL, NULL, NULL, 0);
 }
 
+/*
+ * Adds what the fast path carried for the direction whose conntrack tuple
+ * is @k's (zone 0) to that direction's conntrack counters.
+ */
+int ppe_ct_acct(const struct fp_flow_key *k, __u64 packets, __u64 bytes)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = genl_hdr(buf, gfamily, FP_CMD_CT_ACCT, 0);
+	mnl_attr_put_u8(nlh, FP_A_KEY_FAMILY, k->family);
+	mnl_attr_put_u8(nlh, FP_A_KEY_PROTO, k->proto);
+	mnl_attr_put(nlh, FP_A_KEY_SPORT, sizeof(k->sport), &k->sport);
+	mnl_attr_put(nlh, FP_A_KEY_DPORT, sizeof(k->dport), &k->dport);
+	mnl_attr_put(nlh, FP_A_KEY_SADDR, sizeof(k->saddr), k->saddr);
+	mnl_attr_put(nlh, FP_A_KEY_DADDR, sizeof(k->daddr), k->daddr);
+	mnl_attr_put_u64(nlh, FP_A_ACCT_PACKETS, packets);
+	mnl_attr_put_u64(nlh, FP_A_ACCT_BYTES, bytes);
+	return talk(nlh, NULL, NULL, NULL, 0);
+}
+
 struct dump_ctx {
 	int (*fn)(const struct ppe_flow_stat *s, void *arg);
 	void *arg;
@@ -666,10 +687,10 @@ void ppe_dir_start(struct daemon *d, struct conn *c, int dir)
 }
 
 /*
- * Per tick and direction in the table, before conn_tick() reads @f:
- * follow the module's state, and feed the hardware counters into @f.
+ * Follow the module's state of a direction, and feed the hardware
+ * counters into @f.
  */
-void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
+static void hw_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
 {
 	struct conn_dir *cd = &c->dir[dir];
 	const struct ppe_flow_stat *s;
@@ -733,4 +754,33 @@ void ppe_dir_stop(struct daemon *d, struct conn_dir *cd)
 		ppe_flow_del(&cd->key);
 	cd->hw = PPE_DIR_NONE;
 	cd->hw_refused = false;
+}
+
+/*
+ * Conntrack accounting: conntrack saw none of the packets the fast path
+ * carried (XDP counts only what it redirects; the hardware's come in
+ * through hw_dir_tick()), so this tick's growth of @f's counters goes
+ * into the entry's, as nf_flowtable does with its own. The counts are L3
+ * bytes, as conntrack's. An entry without counters (nf_conntrack_acct=0)
+ * or already gone answers an error, which changes nothing.
+ */
+static void acct_dir_tick(struct conn_dir *cd, const struct fp_flow *f)
+{
+	int err;
+
+	if (!kmod || f->packets <= cd->packets || f->bytes < cd->bytes)
+		return;
+	err = ppe_ct_acct(&cd->key, f->packets - cd->packets, f->bytes - cd->bytes);
+	if (err && err != -EOPNOTSUPP && err != -ENOENT)
+		pr_debug("conntrack accounting: %s", strerror(-err));
+}
+
+/*
+ * Per tick and direction in the table, before conn_tick() reads @f and
+ * takes its counters as the last tick's.
+ */
+void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
+{
+	hw_dir_tick(d, c, dir, f);
+	acct_dir_tick(&c->dir[dir], f);
 }
