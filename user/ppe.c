@@ -746,16 +746,6 @@ count:
 		d->st.hw_pending++;
 }
 
-/* The direction leaves the flow table. */
-void ppe_dir_stop(struct daemon *d, struct conn_dir *cd)
-{
-	(void)d;
-	if (cd->hw != PPE_DIR_NONE && kmod)
-		ppe_flow_del(&cd->key);
-	cd->hw = PPE_DIR_NONE;
-	cd->hw_refused = false;
-}
-
 /*
  * Conntrack accounting: conntrack saw none of the packets the fast path
  * carried (XDP counts only what it redirects; the hardware's come in
@@ -783,4 +773,18 @@ void ppe_dir_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
 {
 	hw_dir_tick(d, c, dir, f);
 	acct_dir_tick(&c->dir[dir], f);
+}
+
+/* The direction leaves the flow table. */
+void ppe_dir_stop(struct daemon *d, struct conn_dir *cd)
+{
+	struct fp_flow f;
+
+	/* What XDP carried since the last tick, before the entry goes. */
+	if (kmod && !bpf_map_lookup_elem(d->m.flows, &cd->key, &f))
+		acct_dir_tick(cd, &f);
+	if (cd->hw != PPE_DIR_NONE && kmod)
+		ppe_flow_del(&cd->key);
+	cd->hw = PPE_DIR_NONE;
+	cd->hw_refused = false;
 }

@@ -16,6 +16,7 @@
   fpgenl.py raw CMD TYPE:HEX...        any attributes, valid or not
   fpgenl.py CMD ARGS -- CMD ARGS ...   several commands in one run (python
                                        starts slowly under emulation)
+  fpgenl.py sleep SECONDS              pause, between commands of one run
   fpgenl.py hash WAYS SRC SPORT DST DPORT       MediaTek's PPE hash (first way)
   fpgenl.py collide WAYS N SRC SPORT DST DPORT OTHER_SRC
                                        N source ports of OTHER_SRC whose tuple
@@ -38,6 +39,7 @@ import re
 import socket
 import struct
 import sys
+import time
 
 INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../include")
 HEADER = os.path.join(INCLUDE, "fastpath_genl.h")
@@ -269,6 +271,9 @@ def main(argv):
         i = argv.index("--")
         return main(argv[:i]) or main(argv[:1] + argv[i + 1:])
     op, args = argv[1], argv[2:]
+    if op == "sleep":
+        time.sleep(float(args[0]))
+        return 0
     if op == "hash":
         print(mtk_hash(int(args[0]), args[1], int(args[2]), args[3], int(args[4])))
         return 0

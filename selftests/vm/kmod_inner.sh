@@ -618,7 +618,7 @@ sim_add_args() {
 # the times are taken from ppe_sim's table and from the lease's own
 # "left_ms" answer, not from the client's runs.
 lease_genl() {
-	local t0 t left n
+	local t0 t left n out
 	kmod_load || { fail lease-setup "insmod failed"; return 1; }
 	sim_ports
 	genl_err lease-too-short-erange 34 G lease lease_ms=50
@@ -649,17 +649,16 @@ lease_genl() {
 		fail lease-lapse-withdraws-all "$n entries, $(ppe_used) left after $t ms ($left ms were left)"
 	fi
 	genl_err lease-lapsed-add-refused 127 G $(sim_add_args 40103)
-	# Renewed every 2 s for 10 s, a 4 s lease holds.
-	G lease lease_ms=4000 -- $(sim_add_args 40104) >/dev/null
-	for _ in 1 2 3 4 5; do
-		sleep 2
-		G lease lease_ms=4000 >/dev/null
-	done
-	[ "$(ppe_used)" = 1 ] && [ "$(lease_field lease_lapses)" = 1 ] &&
-		pass lease-renewed-holds || fail lease-renewed-holds "$(ppe_used) entries, $(G lease)"
-	# Ending the lease (what a daemon does when it stops) withdraws nothing.
-	G lease lease_ms=0 >/dev/null
-	sleep 5
+	# Renewed every second for 8 s (in one client run), a 2 s lease
+	# holds; then it is ended (what a daemon does when it stops), which
+	# withdraws nothing.
+	out=$(G lease lease_ms=2000 -- $(sim_add_args 40104) \
+		$(for _ in 1 2 3 4 5 6 7 8; do echo -- sleep 1 -- lease lease_ms=2000; done) \
+		-- lease lease_ms=0 | tail -1)
+	n=$(ppe_used)
+	[ "$n" = 1 ] && [ "$(jq .lease_lapses <<<"$out")" = 1 ] &&
+		pass lease-renewed-holds || fail lease-renewed-holds "$n entries, $out"
+	sleep 4
 	[ "$(ppe_used)" = 1 ] && pass lease-ended-keeps || fail lease-ended-keeps "$(G flows)"
 	G flush
 
@@ -762,7 +761,7 @@ acct_case() {
 	fi
 	after=$(ct_counters udp "$sport")
 	d=$(paste -d' ' <(tr ' ' '\n' <<<"$before" | sed '/^$/d') <(tr ' ' '\n' <<<"$after" | sed '/^$/d') |
-		awk '{ printf "%s%.0f", NR > 1 ? " " : "", $2 - $1 }')
+		awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $2 - $1 }')
 	echo "  $name: counters $before-> $after(+$d)"
 	[ -n "$before" ] && [ "$d" = "$want" ] && pass "$name" || fail "$name" "grew by '$d', not '$want'"
 }
@@ -808,8 +807,69 @@ test_acct() {
 	udp_once 40501 || fail acct-setup "no UDP echo"
 	genl_err acct-off-eopnotsupp 95 Gr acct key_family=inet key_proto=udp \
 		key_saddr=10.0.1.2 key_daddr=10.0.2.2 key_sport=40501 key_dport=5353 acct_packets=1
+	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
+
+	# The daemon feeds what XDP carried into the entry: conntrack's counts
+	# match what the server's link carried. Without the module they fall
+	# short by what XDP carried, which shows the check can fail.
+	if start_daemon r0 r1; then
+		acct_xfer acct-daemon-xdp && acct_check acct-daemon-counters-match-link
+		stop_daemon
+	else
+		fail acct-daemon-counters-match-link "the daemon did not start"
+	fi
+	rmmod fastpath
+	if start_daemon r0 r1; then
+		if acct_xfer acct-nokmod-xdp && [ "$XFER_REDIR" -gt 0 ] &&
+			[ $((${ACCT_CT%% *} * 2)) -lt "${ACCT_IF%% *}" ]; then
+			pass acct-no-module-counters-fall-short
+		else
+			fail acct-no-module-counters-fall-short "conntrack $ACCT_CT, link $ACCT_IF"
+		fi
+		stop_daemon
+	else
+		fail acct-no-module-counters-fall-short "the daemon did not start"
+	fi
 	lab_down
 	kmod_unload
+}
+
+# s0's counters (the server's link): "rx_packets rx_L3_bytes tx_packets
+# tx_L3_bytes", the Ethernet header taken off each packet.
+s0_counts() {
+	ip -n "$NS_S" -s -j link show s0 |
+		jq -r '.[0].stats64 | "\(.rx.packets) \(.rx.bytes - 14 * .rx.packets) \(.tx.packets) \(.tx.bytes - 14 * .tx.packets)"'
+}
+
+# acct_xfer NAME: a TCP upload to port 5201 through the daemon; sets ACCT_CT
+# (the entry's counters: original packets, bytes, reply packets, bytes)
+# and ACCT_IF (the same four of the server's link).
+acct_xfer() {
+	local a b
+	in_r conntrack -F 2>/dev/null
+	a=$(s0_counts)
+	tcp_xfer "$1" ipv4 10.0.2.2 5201 $((MB * 2)) || return 1
+	# the teardown and the daemon's last tick
+	sleep 3
+	b=$(s0_counts)
+	ACCT_IF=$(paste -d' ' <(tr ' ' '\n' <<<"$a") <(tr ' ' '\n' <<<"$b") |
+		awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $2 - $1 }')
+	ACCT_CT=$(in_r conntrack -L -p tcp --dport 5201 -o extended 2>/dev/null | head -1 |
+		awk '{ n = 0; for (i = 1; i <= NF; i++)
+			if ($i ~ /^(packets|bytes)=/) { sub(/^[a-z]*=/, "", $i); printf "%s%s", (n++ ? " " : ""), $i } }')
+	echo "  $1: conntrack $ACCT_CT; server link $ACCT_IF (packets, L3 bytes: original, reply)"
+}
+
+# acct_check NAME: each of the four counters within 1% of the link's.
+acct_check() {
+	if [ -n "$ACCT_CT" ] && [ "$XFER_REDIR" -gt 0 ] &&
+		paste -d' ' <(tr ' ' '\n' <<<"$ACCT_CT") <(tr ' ' '\n' <<<"$ACCT_IF") |
+		awk 'NF != 2 || $2 <= 0 { exit 1 }
+		     { d = $1 - $2; if (d < 0) d = -d; if (d * 100 > $2) exit 1 }'; then
+		pass "$1"
+	else
+		fail "$1" "conntrack $ACCT_CT, link $ACCT_IF, XDP redirected $XFER_REDIR"
+	fi
 }
 
 if [ ! -e "$KO/fastpath.ko" ] || [ ! -e "$KO/ppe_sim.ko" ]; then
