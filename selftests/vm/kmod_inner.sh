@@ -813,6 +813,8 @@ test_acct() {
 	# match what the server's link carried. Without the module they fall
 	# short by what XDP carried, which shows the check can fail.
 	if start_daemon r0 r1; then
+		status_is on daemon ct_accounting && pass acct-status-on ||
+			fail acct-status-on "$(status_field daemon ct_accounting)"
 		acct_xfer acct-daemon-xdp && acct_check acct-daemon-counters-match-link
 		stop_daemon
 	else
@@ -820,6 +822,9 @@ test_acct() {
 	fi
 	rmmod fastpath
 	if start_daemon r0 r1; then
+		fp status | grep -q '^conntrack accounting: off (module not loaded)$' &&
+			pass acct-status-off-no-module ||
+			fail acct-status-off-no-module "$(fp status | grep accounting)"
 		if acct_xfer acct-nokmod-xdp && [ "$XFER_REDIR" -gt 0 ] &&
 			[ $((${ACCT_CT%% *} * 2)) -lt "${ACCT_IF%% *}" ]; then
 			pass acct-no-module-counters-fall-short
