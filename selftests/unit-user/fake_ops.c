@@ -237,6 +237,15 @@ static void f_hw_withdraw(struct daemon *d, const struct fp_flow_key *k)
 		h->used = false;
 }
 
+static void f_ct_acct(struct daemon *d, const struct fp_flow_key *k,
+		      __u64 packets, __u64 bytes)
+{
+	(void)k;
+	F(d)->accts++;
+	F(d)->acct_packets += packets;
+	F(d)->acct_bytes += bytes;
+}
+
 static void f_hw_state(struct daemon *d, const struct fp_flow_key *k,
 		       struct hw_answer *a)
 {
@@ -282,4 +291,5 @@ const struct fsm_ops fake_ops = {
 	.hw_offer = f_hw_offer,
 	.hw_withdraw = f_hw_withdraw,
 	.hw_state = f_hw_state,
+	.ct_acct = f_ct_acct,
 };

@@ -665,6 +665,35 @@ static int t_rates_written(struct t *t)
 	return 0;
 }
 
+/* What the fast path carried reaches conntrack's counters once. */
+static int t_ct_acct_tick(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	tick(t, 1);
+	CHECK(t->fk.accts == 0);	/* nothing carried yet */
+	traffic(t, c, DIR_ORIG);
+	traffic(t, c, DIR_REPLY);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2 && t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2);	/* no growth, nothing added */
+	return 0;
+}
+
+/* Leaving the table hands conntrack what was carried since the last tick. */
+static int t_ct_acct_on_unoffload(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	traffic(t, c, DIR_ORIG);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	return 0;
+}
+
 static int t_entry_removed_behind_back(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1063,6 +1092,8 @@ static const struct test tests[] = {
 	T(idle_timeout),
 	T(active_refresh),
 	T(rates_written),
+	T(ct_acct_tick),
+	T(ct_acct_on_unoffload),
 	T(entry_removed_behind_back),
 	T(neighbour_mac_change),
 	T(link_down),

@@ -191,6 +191,18 @@ static void arm_both(struct daemon *d, struct conn *c)
 	learn_arm(d, c, DIR_REPLY);
 }
 
+/*
+ * Conntrack saw none of the packets the fast path carried: their growth
+ * since the last tick goes into its counters (docs/DESIGN.md, "Tiers").
+ */
+static void acct(struct daemon *d, const struct conn_dir *cd,
+		 const struct fp_flow *f)
+{
+	if (f->packets > cd->packets && f->bytes >= cd->bytes)
+		d->ops->ct_acct(d, &cd->key, f->packets - cd->packets,
+				f->bytes - cd->bytes);
+}
+
 /* Out of the table and the learner; @rest is SLOW or TEARDOWN. */
 static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 		      enum dir_state rest)
@@ -202,6 +214,11 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 		struct conn_dir *cd = &c->dir[dir];
 
 		if (dir_in_table(cd->state)) {
+			struct fp_flow f;
+
+			/* what it carried since the last tick, before it goes */
+			if (!d->ops->entry_read(d, &cd->key, &f))
+				acct(d, cd, &f);
 			if (cd->state == DS_HW_PENDING || cd->state == DS_HW)
 				d->ops->hw_withdraw(d, &cd->key);
 			cd->hw_refused = false;
@@ -464,7 +481,7 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 	case HWA_UNKNOWN:
 		break;
 	case HWA_GONE:
-		hw_fallback(d, c, dir, f, "fastpath_ppe is gone");
+		hw_fallback(d, c, dir, f, "fastpath.ko is gone");
 		return;
 	case HWA_MISSING:
 		hw_fallback(d, c, dir, f, "the module withdrew it (device down or gone)");
@@ -522,6 +539,7 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 		return false;
 	}
 	hw_tick(d, c, dir, &f);
+	acct(d, cd, &f);
 	r.pps = f.packets - cd->packets;
 	r.bps = (f.bytes - cd->bytes) * 8;
 	d->ops->rate_write(d, &cd->key, &r);

@@ -92,6 +92,9 @@ struct fsm_ops {
 	void (*hw_withdraw)(struct daemon *d, const struct fp_flow_key *k);
 	void (*hw_state)(struct daemon *d, const struct fp_flow_key *k,
 			 struct hw_answer *a);
+	/* conntrack's counters: what a direction carried since last told */
+	void (*ct_acct)(struct daemon *d, const struct fp_flow_key *k,
+			__u64 packets, __u64 bytes);
 };
 
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);

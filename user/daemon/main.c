@@ -35,7 +35,7 @@ static const char run_usage[] =
 	"      --keep-attached    on exit, leave XDP attached and the table pinned\n"
 	"  -m, --mode M           XDP mode: auto, native or generic (as in attach)\n"
 	"  -c, --capacity N       flow-table size when loading afresh (default 65536)\n"
-	"      --no-hw            never offload to a PPE (kmod fastpath_ppe)\n"
+	"      --no-hw            never offload to a PPE (module fastpath.ko)\n"
 	"      --hw-deadline S    a flow the PPE has not bound after S s goes back\n"
 	"                         to XDP (default 10)\n"
 	"  -h, --help             show this help\n";

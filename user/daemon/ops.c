@@ -3,7 +3,7 @@
  * ops.c - the daemon's struct fsm_ops: what conn_fsm.c does to the world,
  * done with libbpf (the flow table, fp_learn, fp_rates, fp_config),
  * libnetfilter_conntrack (ct.c), the link cache (links.c) and
- * fastpath_ppe (hwtier.c). The unit tests replace all of it with fakes.
+ * fastpath.ko (hwtier.c). The unit tests replace all of it with fakes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +88,7 @@ static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 	__u32 zero = 0;
 
 	bpf_map_update_elem(d->m.config, &zero, &cfg, BPF_ANY);
+	hwtier_renew_lease(d);
 }
 
 const struct fsm_ops daemon_ops = {
@@ -111,4 +112,5 @@ const struct fsm_ops daemon_ops = {
 	.hw_offer = hwtier_offer,
 	.hw_withdraw = hwtier_withdraw,
 	.hw_state = hwtier_state,
+	.ct_acct = hwtier_ct_acct,
 };
