@@ -459,6 +459,43 @@ else
 	fi
 fi
 
+# --- the daemon against musl -----------------------------------------------
+
+# OpenWrt's C library is musl. Compile every user/*.c (not link: there is
+# no musl libbpf here) with musl's headers and this machine's kernel and
+# library headers, with the project's CFLAGS (-Werror included).
+if ! command -v musl-gcc >/dev/null; then
+	skip user-musl "musl-gcc is not installed (scripts/deps.sh)"
+elif [ ! -f "$TOP/build/fastpath.skel.h" ]; then
+	skip user-musl "build/fastpath.skel.h is not built (make all)"
+else
+	inc=$TMP/musl-inc
+	mkdir -p "$inc"
+	for d in linux asm-generic bpf libmnl libnetfilter_conntrack libnfnetlink; do
+		ln -s "/usr/include/$d" "$inc/$d"
+	done
+	ln -s "/usr/include/$(gcc -dumpmachine)/asm" "$inc/asm"
+	musl_cc() {
+		musl-gcc -DFP_VERSION=\"0.1\" -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+			-I"$TOP/include" -I"$TOP/build" -I"$TOP/user" -idirafter "$inc" -c "$@"
+	}
+	ok=1
+	for f in "$TOP"/user/*.c; do
+		if ! out=$(musl_cc "$f" -o "$TMP/musl.o" 2>&1); then
+			ok=0
+			fail user-musl "$(basename "$f"): $(echo "$out" | grep -m3 error)"
+		fi
+	done
+	[ $ok -eq 1 ] && pass user-musl
+	# It is musl's libc: glibc's <execinfo.h> is not there.
+	printf '#include <execinfo.h>\n' >"$TMP/glibc.c"
+	if musl_cc "$TMP/glibc.c" -o "$TMP/glibc.o" 2>/dev/null; then
+		fail user-musl-is-musl "a glibc-only header compiled"
+	else
+		pass user-musl-is-musl
+	fi
+fi
+
 # --- the feed Makefile ------------------------------------------------------
 
 # Every ./files/X the Makefile installs exists, and every file in files/ is
