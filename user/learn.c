@@ -223,6 +223,22 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		cd->key.ifindex = other->out.oif;
 		memcpy(cd->key.vlan, other->out.vlan, sizeof(cd->key.vlan));
 		cd->key.pppoe_sid = other->out.sid;
+		/* Frames come to the MAC the router sends from on that link
+		 * (the VLAN, bridge or PPPoE device's), and PPPoE frames from
+		 * the concentrator the other direction goes to.
+		 */
+		memcpy(f.in_dmac, other->out.smac, 6);
+		if (other->out.sid)
+			memcpy(f.in_smac, other->out.dmac, 6);
+	} else {
+		__u32 mtu;
+
+		/* The port itself receives: its own MAC. */
+		if (link_info(ifname_or_index(cd->iif, in), f.in_dmac, &mtu)) {
+			pr_debug("conntrack %u: no MAC for %s; kept slow", c->id, in);
+			c->hold = FP_H_NOT_ATTACHED;
+			return 0;
+		}
 	}
 	/* --max-flows counts connections; a second direction always fits. */
 	if (!other->offloaded && d->conns_offloaded >= d->opt.max_flows) {

@@ -195,6 +195,12 @@ static int resolve_egress(struct flow_args *a)
 		pr_warn("%s: cannot read MAC and MTU: %s", a->out, strerror(-err));
 		return EXIT_FAIL;
 	}
+	/* Frames of the flow are addressed to the ingress device. */
+	err = link_info(a->in, a->val.in_dmac, &(__u32){ 0 });
+	if (err) {
+		pr_warn("%s: cannot read MAC: %s", a->in, strerror(-err));
+		return EXIT_FAIL;
+	}
 	if (!a->have_mtu)
 		a->val.mtu = mtu > 65535 ? 65535 : mtu;
 	if (a->have_dmac)
