@@ -128,7 +128,7 @@ static void clear_learned(struct daemon *d)
 	while (!bpf_map_get_next_key(d->m.flows, prev, &next)) {
 		k = next;
 		if (!bpf_map_lookup_elem(d->m.flows, &k, &f) && !(f.flags & FP_F_STATIC)) {
-			bpf_map_delete_elem(d->m.flows, &k);
+			fp_flow_delete(d->m.flows, &k);
 			prev = NULL;	/* restart: the key is gone */
 		} else {
 			prev = &k;

@@ -98,6 +98,12 @@ __u32 fp_prog_id(int prog_fd);
 int fp_clock_ensure(struct fp_maps *m);
 __u32 fp_map_capacity(int map_fd);
 
+/* flowtab.c: flow-table writes that wait out the datapath's readers. */
+int fp_flows_quiesce(void);
+int fp_flow_write(int flows_fd, const struct fp_flow_key *k,
+		  const struct fp_flow *v, __u64 flags);
+int fp_flow_delete(int flows_fd, const struct fp_flow_key *k);
+
 /* netlink.c: rtnetlink queries. */
 struct nlmsghdr;
 int nl_route_query(struct nlmsghdr *nlh,

@@ -101,7 +101,7 @@ void conn_unoffload(struct daemon *d, struct conn *c, bool relearn)
 
 		if (cd->offloaded) {
 			ppe_dir_stop(d, cd);
-			bpf_map_delete_elem(d->m.flows, &cd->key);
+			fp_flow_delete(d->m.flows, &cd->key);
 			bpf_map_delete_elem(d->rates_fd, &cd->key);
 			cd->offloaded = false;
 			d->offloaded--;
@@ -199,6 +199,7 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	char in[IF_NAMESIZE + 8], port[IF_NAMESIZE + 8];
 	struct fp_flow_key ek;
 	struct fp_flow f = {};
+	int err;
 
 	cd->pending = false;
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
@@ -267,14 +268,15 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	if (memcmp(ek.daddr, c->tuple[dir].dst, 16) || ek.dport != c->tuple[dir].dport)
 		f.flags |= FP_F_DNAT;
 
-	if (bpf_map_update_elem(d->m.flows, &cd->key, &f, BPF_ANY)) {
-		if (errno == E2BIG || errno == ENOMEM) {
+	err = fp_flow_write(d->m.flows, &cd->key, &f, BPF_ANY);
+	if (err) {
+		if (err == -E2BIG || err == -ENOMEM) {
 			c->hold = FP_H_TABLE_FULL;
 			d->st.table_full++;
 			return 0;
 		}
-		pr_warn("cannot write a flow entry: %s", strerror(errno));
-		return -errno;
+		pr_warn("cannot write a flow entry: %s", strerror(-err));
+		return err;
 	}
 	pr_debug("conntrack %u: %s direction in %s vlan %#x/%#x pppoe %#x, out %s vlan %#x/%#x pppoe %#x",
 		 c->id, dir ? "reply" : "original", ifname_or_index(cd->key.ifindex, in),

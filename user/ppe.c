@@ -553,7 +553,7 @@ static void set_state(struct daemon *d, const struct conn_dir *cd,
 		      struct fp_flow *f, __u8 state)
 {
 	f->state = state;
-	bpf_map_update_elem(d->m.flows, &cd->key, f, BPF_EXIST);
+	fp_flow_write(d->m.flows, &cd->key, f, BPF_EXIST);
 }
 
 /* Back to XDP for the rest of this offload: re-learning tries again. */
