@@ -770,6 +770,12 @@ static const struct tcase cases[] = {
 	  .flow = { FLOW4_TCP(NAT4, .flags = BOTH) }, FORWARD,
 	  .out = OUT4_TCP(SNATTED4, DNATTED4, .tcp_flags = 0x20 | TH_ACK) },
 
+	/* The stack drops an IPv4 header whose checksum does not verify. */
+	PUNT4("v4-header-checksum-bad", FP_R_MALFORMED, .ip_csum_delta = 1),
+	PUNT4_UDP("v4-header-checksum-zero", FP_R_MALFORMED, .ip_csum_zero = 1),
+	PUNT4("v4-header-checksum-bad-vlan", FP_R_MALFORMED,
+	      .tag = { VLAN(0x8100, 10) }, .ip_csum_delta = 0x100),
+
 	/* Bytes after the IP packet: the stack trims them, XDP passes. */
 	PUNT4_UDP("v4-udp-eth-padding-passes", FP_R_TRAILING, .payload = 6,
 		  .pad_to = 60),
