@@ -245,6 +245,19 @@ static int t_entry_nat_rewrite(struct t *t)
 	return 0;
 }
 
+/* A frame must be addressed to the port it arrives on (other_host). */
+static int t_entry_ingress_mac(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	struct fp_flow *o = entry(t, c, DIR_ORIG), *r = entry(t, c, DIR_REPLY);
+
+	CHECK(o && r);
+	CHECK(!memcmp(o->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, LAN }), 6));
+	CHECK(!memcmp(r->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, WAN }), 6));
+	CHECK(!memcmp(o->in_smac, ((__u8[6]){ 0 }), 6));	/* not PPPoE */
+	return 0;
+}
+
 static int t_udp_no_reply_slow(struct t *t)
 {
 	struct conn *c = ct_full(t, 1, IPPROTO_UDP, 0, 0, 0, false);
@@ -1059,6 +1072,7 @@ static const struct test tests[] = {
 	T(tcp_established_learning),
 	T(established_learning_offloaded),
 	T(entry_nat_rewrite),
+	T(entry_ingress_mac),
 	T(udp_no_reply_slow),
 	T(udp_seen_reply),
 	T(helper_slow),

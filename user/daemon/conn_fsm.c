@@ -361,6 +361,25 @@ static bool key_stacked(struct daemon *d, struct conn *c, int dir)
 	return true;
 }
 
+/*
+ * The MACs a frame of @dir must carry (docs/DESIGN.md, "Datapath rules"):
+ * the router's own address on the link it arrives on, and for PPPoE the
+ * concentrator's as its source. A direction keyed from the other one
+ * (key_stacked()) arrives where that one leaves, from where it goes.
+ */
+static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
+			struct fp_flow *f)
+{
+	const struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+
+	if (d->ops->attached(d, cd->iif))
+		return d->ops->dev_mac(d, cd->iif, f->in_dmac);
+	memcpy(f->in_dmac, other->out.smac, 6);
+	if (other->out.sid)
+		memcpy(f->in_smac, other->out.dmac, 6);
+	return 0;
+}
+
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
@@ -374,6 +393,12 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
 		goto full;
 	entry_of(d, c, dir, &f);
+	if (ingress_macs(d, c, dir, &f)) {
+		pr_debug("conntrack %u: no MAC for if%u; kept slow", c->id, cd->iif);
+		c->hold = FP_H_NOT_ATTACHED;
+		dir_set(d, c, dir, DS_SLOW);
+		return 0;
+	}
 	if (d->ops->entry_write(d, &cd->key, &f, false)) {
 		if (errno == E2BIG || errno == ENOMEM)
 			goto full;

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
+#include "lib/flowtab.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "daemon/run.h"
@@ -75,7 +76,7 @@ static void clear_learned(struct daemon *d)
 	while (!bpf_map_get_next_key(d->m.flows, prev, &next)) {
 		k = next;
 		if (!bpf_map_lookup_elem(d->m.flows, &k, &f) && !(f.flags & FP_F_STATIC)) {
-			bpf_map_delete_elem(d->m.flows, &k);
+			fp_flow_delete(d->m.flows, &k);
 			prev = NULL;	/* restart: the key is gone */
 		} else {
 			prev = &k;
