@@ -168,6 +168,19 @@ flow_packets() {
 	flows_json | jq --arg src "$1" '[.[] | select(.src == $src) | .packets] | add // 0'
 }
 
+# port_entries PORT: entries in the xdp state with PORT as source or
+# destination port.
+port_entries() {
+	flows_json | jq --arg p ":$1" \
+		'[.[] | select(.state == "xdp" and ((.src | endswith($p)) or (.dst | endswith($p))))] | length'
+}
+
+# port_offloaded PORT: both directions of the connection with PORT are in
+# the table, and the forward chain stays still for a second.
+port_offloaded() {
+	[ "$(port_entries "$1")" -ge 2 ] && fwd_quiet
+}
+
 # Daemon-made entries in the table (static ones excluded).
 auto_entries() {
 	flows_json | jq '[.[] | select(.static | not)] | length'
