@@ -483,10 +483,12 @@ fwd_quiet() {
 	[ $((b - a)) -le 3 ]
 }
 
+# fwd_busy [SECONDS]: the forward chain sees over 20 packets in SECONDS
+# (default 0.5): the flow is on the slow path.
 fwd_busy() {
 	local a b
 	a=$(lab_fwd_packets)
-	sleep 0.5
+	sleep "${1:-0.5}"
 	b=$(lab_fwd_packets)
 	[ $((b - a)) -gt 20 ]
 }

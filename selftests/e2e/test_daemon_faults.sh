@@ -44,7 +44,7 @@ if wait_for 30 port_offloaded 8002; then
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
-	if wait_for 10 fwd_busy; then
+	if wait_for 10 fwd_busy 0.2; then
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		echo "  kill9: slow path took over after $ms ms (lease $lease_ms ms)"
 		if [ "$lease_ms" -gt 0 ] && [ $ms -le $((lease_ms + 1000)) ]; then
