@@ -25,6 +25,7 @@ E2E_FAILED=0
 # cleanup removes them, and their processes, too.
 EXTRA_NS=()
 DAEMON_PID=
+declare -A XFER_STATE
 DAEMON_LOG=$TMP/daemon.log
 : >"$DAEMON_LOG"
 
@@ -216,7 +217,7 @@ verdicts() {
 start_daemon() {
 	spawn in_r "$FP" run "$@" >>"$DAEMON_LOG" 2>&1
 	DAEMON_PID=$!
-	wait_for 30 daemon_running || {
+	wait_for 60 daemon_running || {
 		echo "  daemon did not start:"
 		tail -5 "$DAEMON_LOG"
 		return 1
@@ -319,7 +320,7 @@ while [ ! -e $TMP/$name.go ]; do sleep 0.05; done; tail -c +$((first + 1)) $blob
 		spawn in_s timeout 120 socat -u "$listen:$lport,reuseaddr" "CREATE:$TMP/$name.out"
 	fi
 	XFER_SRV_PID=$!
-	wait_for 10 listening "$lport" || { fail "$name" "server did not listen"; return 1; }
+	wait_for 30 listening "$lport" || { fail "$name" "server did not listen"; return 1; }
 	xfer_snapshot
 	XFER_FWD0=$XFER_F0
 	if [ "${XFER_DIR:-up}" = down ]; then
@@ -334,6 +335,8 @@ while [ ! -e $TMP/$name.go ]; do sleep 0.05; done; tail -c +$((first + 1)) $blob
 		xfer_snapshot
 		touch "$TMP/$name.go"
 	fi
+	# Other transfers may run before tcp_xfer_wait NAME: keep this one's state.
+	XFER_STATE[$name]="$XFER_BLOB $XFER_CLI_PID $XFER_SRV_PID ${XFER_LINK_NOW// /,} $XFER_F0 $XFER_D0 $XFER_X0 $XFER_I0 $XFER_R0 $XFER_FWD0 ${XFER_HOLD:+held}"
 	return 0
 }
 
@@ -355,7 +358,10 @@ xfer_count() {
 }
 
 tcp_xfer_wait() {
-	local name=$1
+	local name=$1 link held
+	read -r XFER_BLOB XFER_CLI_PID XFER_SRV_PID link XFER_F0 XFER_D0 XFER_X0 XFER_I0 XFER_R0 \
+		XFER_FWD0 held <<<"${XFER_STATE[$name]}"
+	XFER_LINK_NOW=${link//,/ } XFER_OK=0
 	if ! wait "$XFER_CLI_PID"; then
 		fail "$name" "client failed"
 		touch "$TMP/$name.go"
@@ -364,7 +370,7 @@ tcp_xfer_wait() {
 	wait "$XFER_SRV_PID"
 	xfer_count
 	echo -n "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR"
-	echo ", invalid $XFER_INVALID, RSTs $XFER_RSTS${XFER_HOLD:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
+	echo ", invalid $XFER_INVALID, RSTs $XFER_RSTS${held:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if ! cmp -s "$XFER_BLOB" "$TMP/$name.out"; then
 		fail "$name" "received data differs ($(stat -c %s "$TMP/$name.out" 2>/dev/null || echo 0) of $(stat -c %s "$XFER_BLOB") bytes)"
 		return 1
