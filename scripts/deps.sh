@@ -135,6 +135,10 @@ unpack() {
 		dpkg-deb -x "$p" "$tree"
 	done
 	rm -rf "$dl"
+	# modules.dep is made at install, which this is not.
+	for m in "$tree"/lib/modules/*/; do
+		[ -d "$m/kernel" ] && depmod -b "$tree" "$(basename "$m")"
+	done
 	echo "$*" >"$tree/.done"
 }
 

@@ -208,7 +208,7 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	mount -t debugfs debugfs /sys/kernel/debug
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	stty -F /dev/$CONSOLE raw -echo 2>/dev/null
-	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH=/bin \
+	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH="/bin:/host$SYSROOT/usr/sbin" \
 		LD_LIBRARY_PATH="/host$SYSROOT/lib/$TRIPLET:/host$SYSROOT/usr/lib/$TRIPLET" \
 		/bin/sh "/host$cmd" </dev/null >/dev/$CONSOLE 2>&1
 	status=$?
@@ -279,8 +279,9 @@ MODPROBE
 	rm -rf "$stage"
 }
 
-# Rebuilt when this script changes, since the init script lives in it.
-[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
+# Rebuilt when this script changes, since the init script lives in it,
+# and when the kernel's modules do.
+[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] && [ "$INITRD" -nt "$MODDIR/modules.dep" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
 
 RUN=$(mktemp -d "$VMDIR/run.XXXXXX")
 LOG=$RUN/console
