@@ -24,8 +24,10 @@
 # machine. There is no Debian userland of that architecture, so nothing is
 # chrooted: COMMAND runs under that architecture's busybox sh, in the
 # host's current directory under /host (the host root, read-only), with
-# the dynamic loader and the libraries of the "make cross" sysroot, so
-# the binaries of build/ARCH/ run as they are. $FP_HOST is /host there.
+# the dynamic loader, the libraries and bpftool of the "make cross"
+# sysroot in the initramfs. MIPS cannot exec a file on the 9p share, so
+# a command copies the binaries of build/ARCH/ to /tmp (tmpfs) first.
+# $FP_HOST is /host there, $FP_ARCH the architecture.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FP_LIB=${FP_LIB:-/var/lib/fastpath}
@@ -208,8 +210,8 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	mount -t debugfs debugfs /sys/kernel/debug
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	stty -F /dev/$CONSOLE raw -echo 2>/dev/null
-	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH="/bin:/host$SYSROOT/usr/sbin" \
-		LD_LIBRARY_PATH="/host$SYSROOT/lib/$TRIPLET:/host$SYSROOT/usr/lib/$TRIPLET" \
+	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH=/bin \
+		LD_LIBRARY_PATH="/lib/$TRIPLET" \
 		/bin/sh "/host$cmd" </dev/null >/dev/$CONSOLE 2>&1
 	status=$?
 else
@@ -238,11 +240,18 @@ build_initramfs() {
 		echo "/lib/mod/$(basename "$m" .xz)" >>"$stage/lib/mod/order"
 	done
 	touch "$stage/lib/mod/order"
-	# The foreign binaries' ELF interpreter, by its usual name (/lib/...).
+	# A foreign guest gets the sysroot's shared libraries, its dynamic
+	# loader by its usual name (/lib/...) and bpftool in the initramfs:
+	# MIPS cannot run an ELF file from the 9p share (exec fails), and
+	# this way nothing of the sysroot is looked up over 9p at run time.
 	if [ -n "$SYSROOT" ]; then
+		mkdir -p "$stage/lib/$TRIPLET"
+		(cd "$SYSROOT" && find "lib/$TRIPLET" "usr/lib/$TRIPLET" -maxdepth 1 -name '*.so*' \
+			-exec cp -a {} "$stage/lib/$TRIPLET/" \;) || return 1
 		for l in "$SYSROOT"/lib/ld*.so*; do
-			ln -s "/host$(readlink -f "$l")" "$stage/lib/${l##*/}"
+			ln -s "$TRIPLET/$(basename "$(readlink -f "$l")")" "$stage/lib/${l##*/}"
 		done
+		cp "$SYSROOT/usr/sbin/bpftool" "$stage/bin/bpftool" || return 1
 	fi
 	{
 		echo '#!/bin/busybox sh'

@@ -6,7 +6,10 @@
 #
 #   vectors_inner.sh ARCH
 arch=$1
-b=build/$arch
+# MIPS cannot exec from the 9p share: run copies in tmpfs.
+b=/tmp/fpbin
+mkdir -p $b
+cp "build/$arch/test_vectors" "build/$arch/fastpath.bpf.o" $b/ || exit 1
 out=/tmp/vectors.out
 
 echo "$arch: kernel $(uname -r) on $(uname -m)"
@@ -38,7 +41,7 @@ jit_check() {
 		echo "SKIP $arch-jit: the arm32 JIT cannot translate fastpath_xdp (no BPF atomics); vectors on the interpreter"
 		echo 0 >/proc/sys/net/core/bpf_jit_enable
 	else
-		echo "FAIL $arch-jit: bpftool cannot load $b/fastpath.bpf.o: $bpf"
+		echo "FAIL $arch-jit: bpftool cannot load build/$arch/fastpath.bpf.o: $bpf"
 	fi
 	rm -rf /sys/fs/bpf/fpjit
 }
