@@ -42,12 +42,12 @@ want_vm= want_cross=
 for extra in "$@"; do
 	case "$extra" in
 	vm)
-		pkgs+=(qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio ppp pppoe)
+		pkgs+=(qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 kmod cpio ppp pppoe pahole xz-utils)
 		want_vm=1
 		;;
 	cross)
 		pkgs+=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mipsel-linux-gnu gcc-s390x-linux-gnu
-		       qemu-system-arm qemu-system-mips qemu-system-misc qemu-user cpio xz-utils)
+		       qemu-system-arm qemu-system-mips qemu-system-misc qemu-user cpio xz-utils pahole kmod)
 		want_cross=1
 		;;
 	*) echo "deps.sh: unknown group '$extra'" >&2; exit 2 ;;
@@ -135,6 +135,10 @@ unpack() {
 		dpkg-deb -x "$p" "$tree"
 	done
 	rm -rf "$dl"
+	# Debian's headers name their common half by its absolute path.
+	for m in "$tree"/usr/src/linux-headers-*/Makefile; do
+		[ -e "$m" ] && sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$m"
+	done
 	# modules.dep is made at install, which this is not.
 	for m in "$tree"/lib/modules/*/; do
 		[ -d "$m/kernel" ] && depmod -b "$tree" "$(basename "$m")"
