@@ -515,8 +515,8 @@ else
 	fail feed-fw4-include-path "fastpath.nft is not installed under /usr/share/nftables.d/chain-pre/forward/"
 fi
 
-# The module the KernelPackage names is one kmod/Kbuild builds (a rename of
-# fastpath_ppe.ko must change FASTPATH_KMOD too).
+# The module the KernelPackage names is one kmod/Kbuild builds (a rename
+# of the module must change FASTPATH_KMOD too).
 kmod=$(sed -n 's/^FASTPATH_KMOD:=//p' "$PKG/Makefile")
 if [ -n "$kmod" ] && grep -Eq "^obj-m.*[[:space:]=]$kmod\.o" "$TOP/kmod/Kbuild"; then
 	pass feed-kmod-name
