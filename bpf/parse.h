@@ -44,9 +44,17 @@ static __always_inline __u32 len16(__be16 v)
 	return x & 0xffff;
 }
 
+/*
+ * @end is the end of what the program can read. In XDP that is the end of
+ * the frame and @len is 0. At TC the skb's linear part may end before the
+ * frame does (a GSO packet, paged data), so @len holds skb->len and the
+ * length checks use it. XDP initialises @len with a constant 0, so the
+ * compiler drops the TC branches from its copy.
+ */
 struct hdr_cursor {
 	void *pos;
 	void *end;
+	__u32 len;
 };
 
 /* What the datapath needs to know about a parsed packet, beyond the key. */
@@ -61,7 +69,18 @@ struct pkt {
 	__u16 l2_len;			/* ingress L2 header: Ethernet, tags, PPPoE */
 	__u16 pppoe_len;		/* ingress PPPoE length field, 0 = none */
 	__u8 tcp_flags;			/* byte 13 of the TCP header, 0 for UDP */
+	__u8 l4_hlen;			/* TCP or UDP header length (TC: GSO) */
 };
+
+/* Whether @l3_len bytes of IP packet at @l3 run past the frame. */
+static __always_inline int l3_beyond(const struct hdr_cursor *c,
+				     const struct pkt *p, void *l3,
+				     __u32 l3_len)
+{
+	if (c->len)
+		return p->l2_len + l3_len > c->len;
+	return l3 + l3_len > c->end;
+}
 
 #define TCP_FLAG_FIN	0x01
 #define TCP_FLAG_SYN	0x02
@@ -83,7 +102,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 	/* Ethernet may pad short frames, so only a frame shorter than the
 	 * IP length is inconsistent.
 	 */
-	if (tot < sizeof(*ip) || (void *)ip + tot > c->end)
+	if (tot < sizeof(*ip) || l3_beyond(c, p, ip, tot))
 		return -FP_R_MALFORMED;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return -FP_R_FRAGMENT;
@@ -128,7 +147,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
 		return -FP_R_MALFORMED;
 	plen = len16(ip6->payload_len);
 	/* payload_len 0 is a jumbogram, which needs a hop-by-hop header. */
-	if ((void *)(ip6 + 1) + plen > c->end)
+	if (l3_beyond(c, p, ip6, sizeof(*ip6) + plen))
 		return -FP_R_MALFORMED;
 	if (ipv6_is_ext(ip6->nexthdr))
 		return -FP_R_IPV6_EXT;
@@ -161,6 +180,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 			return -FP_R_MALFORMED;
 		p->tcp_flags = ((__u8 *)th)[13];
 		p->l4check = &th->check;
+		p->l4_hlen = th->doff * 4;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = c->pos;
 		__u32 ulen;
@@ -176,6 +196,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 		if (k->family == AF_INET6 && !uh->check)
 			return -FP_R_MALFORMED;
 		p->l4check = &uh->check;
+		p->l4_hlen = sizeof(*uh);
 	} else {
 		return -FP_R_L4_PROTO;
 	}

@@ -28,6 +28,10 @@ const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_LEASE] = "lease",
 	[FP_R_PPP_PROTO] = "ppp_proto",
 	[FP_R_HEADROOM] = "headroom",
+	[FP_R_TIER_TC] = "tier_tc",
+	[FP_R_TIER_XDP] = "tier_xdp",
+	[FP_R_TC_L2] = "tc_l2",
+	[FP_R_MULTIBUF] = "multibuf",
 };
 
 const char *const fp_hold_names[FP_H_MAX] = {
@@ -45,4 +49,5 @@ const char *const fp_state_names[FP_STATE_MAX] = {
 	[FP_STATE_HW_PENDING] = "hw_pending",
 	[FP_STATE_HW] = "hw",
 	[FP_STATE_TEARDOWN] = "teardown",
+	[FP_STATE_TC] = "tc",
 };
