@@ -406,22 +406,19 @@ static __always_inline int l2_push_skb(struct __sk_buff *skb,
 
 	out_len = l2_out_len(f, &v0, &v1, &tail_off);
 	if (k->pppoe_sid) {
-		struct fp_pppoe_hdr *ph;
+		__u16 *w;
 
 		in_len += PPPOE_SES_HLEN;
 		data = (void *)(long)skb->data;
 		end = (void *)(long)skb->data_end;
-		ph = data + ETH_HLEN;
-		if ((void *)(ph + 1) > end)
+		w = data + ETH_HLEN;
+		if ((void *)(w + 4) > end)
 			return -1;
-		/* Same version, type and code; l2_tc_shrinks() made sure
-		 * the egress has a PPPoE header at the same place.
-		 */
-		*cdiff = csum_diff16(*cdiff, ph->sid, bpf_htons(sid));
-		*cdiff = csum_diff16(*cdiff, ph->len, bpf_htons(l3_len + 2));
-		*cdiff = csum_diff16(*cdiff, ph->ppp_proto,
-				     family == AF_INET ? bpf_htons(PPP_IP) :
-							 bpf_htons(PPP_IPV6));
+		/* The ingress PPPoE header leaves the sum... */
+		*cdiff = csum_diff16(*cdiff, w[0], 0);
+		*cdiff = csum_diff16(*cdiff, w[1], 0);
+		*cdiff = csum_diff16(*cdiff, w[2], 0);
+		*cdiff = csum_diff16(*cdiff, w[3], 0);
 	}
 	delta = (int)out_len - (int)in_len;
 	if (delta > 0 && bpf_skb_change_head(skb, delta, 0))
@@ -433,6 +430,19 @@ static __always_inline int l2_push_skb(struct __sk_buff *skb,
 	if (data + FP_L2_MAX > end || (void *)tail + 2 + PPPOE_SES_HLEN > end)
 		return -1;
 	l2_write(data, tail, f, v0, v1, sid, l3_len, family);
+	if (k->pppoe_sid) {
+		/* ... and what now fills its 8 bytes, right before the IP
+		 * header (a PPPoE header, or tags), enters it.
+		 */
+		__u16 *w = data + ((out_len - PPPOE_SES_HLEN) & 0x1f);
+
+		if ((void *)(w + 4) > end)
+			return -1;
+		*cdiff = csum_diff16(*cdiff, 0, w[0]);
+		*cdiff = csum_diff16(*cdiff, 0, w[1]);
+		*cdiff = csum_diff16(*cdiff, 0, w[2]);
+		*cdiff = csum_diff16(*cdiff, 0, w[3]);
+	}
 	return out_len;
 }
 
