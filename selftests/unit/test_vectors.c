@@ -42,6 +42,7 @@
 #include "fastpath.skel.h"
 #include "pkt.h"
 #include "learn_vectors.h"
+#include "tc_partial.h"
 
 /*
  * The tables start every packet and flow from the defaults in PKT() and
@@ -1398,6 +1399,7 @@ int main(int argc, char **argv)
 	e.prog_fd = e.xdp_fd;
 	e.stats_fd = e.xdp_stats_fd;
 	failed += learn_vectors_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
+	failed += tc_partial_run(e.skel);
 	ret = failed ? 1 : 0;
 cleanup:
 	fastpath_bpf__destroy(e.skel);
