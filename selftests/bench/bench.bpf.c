@@ -11,6 +11,9 @@
  * Every measured program runs behind the same prelude, so the comparison
  * stays fair; bench_drop behind it measures what the prelude costs.
  *
+ * All of them are frags-aware (xdp.frags), as fastpath_xdp is: a tail
+ * call only reaches a program of the same kind as the prog array's first.
+ *
  * bench_sink sits on the server's veth: it lets that veth accept XDP
  * frames, counts what arrives for both paths, and drops it there, so the
  * receive side costs the same whichever path delivered the frame.
@@ -76,7 +79,7 @@ static __always_inline __u16 csum_fold32(__u32 s)
 	return (__u16)s;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_prelude(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -121,21 +124,21 @@ int bench_prelude(struct xdp_md *ctx)
 }
 
 /* Slow path: hand every frame to the kernel stack. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
 
 /* The prelude's own cost: restore, tail call, and recycle the page. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_drop(struct xdp_md *ctx)
 {
 	return XDP_DROP;
 }
 
 /* XDP's limit here: the least a forwarder must do, MACs and redirect. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_redirect(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -160,7 +163,7 @@ static __always_inline void sink_count(__u32 idx)
 		(*c)++;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_sink(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
