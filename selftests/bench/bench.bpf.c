@@ -23,6 +23,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -153,6 +154,27 @@ int bench_redirect(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_dest, cfg->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, cfg->smac, ETH_ALEN);
 	return bpf_redirect_map(&bench_tx, cfg->oif, 0);
+}
+
+/*
+ * The TC tier's limit: the same least work at clsact ingress, on the skb
+ * an XDP_PASS made; bpf_redirect() to the egress device.
+ */
+SEC("tc")
+int bench_tc_redirect(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct bench_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bench_cfg, &zero);
+	if (!cfg || (void *)(eth + 1) > end)
+		return TC_ACT_OK;
+	__builtin_memcpy(eth->h_dest, cfg->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->smac, ETH_ALEN);
+	return bpf_redirect(cfg->oif, 0);
 }
 
 static __always_inline void sink_count(__u32 idx)

@@ -109,6 +109,7 @@ enum path_id {
 	P_FAST1M,
 	P_FASTPV,
 	P_TC,
+	P_TC_REDIRECT,
 	P_VAR,
 	P_VAR1M,
 	P_MAX,
@@ -160,6 +161,8 @@ static struct path paths[P_MAX] = {
 			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP, .pppoe_vlan = true },
 	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at clsact ingress: 1 IPv4 flow, SNAT,"
 			 " bpf_redirect", AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
+	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at clsact"
+			 " ingress", AF_INET, 1, CK_SERVER },
 	[P_VAR]      = { "var",      "--variant, 1 IPv4 flow", AF_INET, 1,
 			 CK_SERVER | CK_NAT | CK_FP },
 	[P_VAR1M]    = { "var_1m",   "--variant, large table", AF_INET, 0,
@@ -921,6 +924,11 @@ static int write_json(const struct bench *b, int warnings)
 		paired_ratio(&P[P_TC], &P[P_SLOW], b->o.runs));
 	fprintf(f, "  \"ratio_tc_over_fast\": %.3f,\n",
 		P[P_TC].med_ns / P[P_FAST].med_ns);
+	fprintf(f, "  \"tc_redirect_ns\": %.1f,\n", P[P_TC_REDIRECT].med_ns);
+	fprintf(f, "  \"ratio_tc_over_tc_redirect\": %.3f,\n",
+		P[P_TC].med_ns / P[P_TC_REDIRECT].med_ns);
+	fprintf(f, "  \"ratio_tc_redirect_over_slow\": %.3f,\n",
+		P[P_TC_REDIRECT].med_ns / P[P_SLOW].med_ns);
 	if (b->o.variant) {
 		fprintf(f, "  \"var_ns\": %.1f,\n", P[P_VAR].med_ns);
 		fprintf(f, "  \"var_1m_ns\": %.1f,\n", P[P_VAR1M].med_ns);
@@ -992,6 +1000,12 @@ static int report(const struct bench *b)
 	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_over_fast",
 	       P[P_TC].med_ns / P[P_FAST].med_ns,
 	       paired_ratio(&P[P_TC], &P[P_FAST], b->o.runs));
+	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_over_tc_redirect",
+	       P[P_TC].med_ns / P[P_TC_REDIRECT].med_ns,
+	       paired_ratio(&P[P_TC], &P[P_TC_REDIRECT], b->o.runs));
+	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_redirect_over_slow",
+	       P[P_TC_REDIRECT].med_ns / P[P_SLOW].med_ns,
+	       paired_ratio(&P[P_TC_REDIRECT], &P[P_SLOW], b->o.runs));
 	printf("  %-27s %6.2f %8.2f\n", "ratio_slow_v6_over_fast_v6",
 	       P[P_SLOW6].med_ns / P[P_FAST6].med_ns,
 	       paired_ratio(&P[P_SLOW6], &P[P_FAST6], b->o.runs));
@@ -1165,6 +1179,8 @@ static int setup(struct bench *b)
 	paths[P_TC].prog_fd = paths[P_SLOW].prog_fd;
 	paths[P_TC].fp = &b->fptc;
 	paths[P_TC].tc_fd = bpf_program__fd(b->fptc.skel->progs.fastpath_tc);
+	paths[P_TC_REDIRECT].prog_fd = paths[P_SLOW].prog_fd;
+	paths[P_TC_REDIRECT].tc_fd = bpf_program__fd(b->bb->progs.bench_tc_redirect);
 	path_fp(&paths[P_VAR], &b->var, 1);
 	path_fp(&paths[P_VAR1M], &b->var1m, b->o.flows_1m);
 	paths[P_VAR].off = paths[P_VAR1M].off = !b->o.variant;
