@@ -120,6 +120,14 @@ static __always_inline void nat_rewrite(struct pkt *p, const struct fp_flow *f,
 	}
 }
 
+/* Whether adding @diff changes a one's complement sum at all. */
+static __always_inline int csum_changes(__u64 diff)
+{
+	__u16 f = csum_fold64(diff);
+
+	return f && f != 0xffff;
+}
+
 /*
  * TC: the same rewrite on an skb, which has a checksum state XDP cannot
  * see. The L4 checksum goes through bpf_l4_csum_replace(), which knows it:
@@ -204,12 +212,15 @@ static __always_inline void nat_rewrite_skb(struct __sk_buff *skb, void *data,
 		cdiff += pseudo;
 	}
 
-	if (l4 && pseudo)
+	/* A helper call costs more than the check: a diff that folds to
+	 * 0 or 0xffff (masquerade keeping the port) changes nothing.
+	 */
+	if (l4 && csum_changes(pseudo))
 		bpf_l4_csum_replace(skb, off, 0, csum_fold64(pseudo),
 				    BPF_F_PSEUDO_HDR | mm0);
-	if (l4 && ports)
+	if (l4 && csum_changes(ports))
 		bpf_l4_csum_replace(skb, off, 0, csum_fold64(ports), mm0);
-	if (cdiff)
+	if (csum_changes(cdiff))
 		bpf_csum_update(skb, csum_fold64(cdiff));
 }
 
