@@ -54,6 +54,9 @@ enum fp_state {
 	FP_STATE_HW_PENDING,	/* handed to the PPE; XDP passes it up so it binds */
 	FP_STATE_HW,		/* bound in the PPE; the CPU should not see it */
 	FP_STATE_TEARDOWN,	/* FIN/RST seen or removed by policy: slow path */
+	FP_STATE_TC,		/* forwarded by the TC ingress program (skb level):
+				 * XDP passes it up, so the egress qdisc applies
+				 * and the skb keeps its checksum state */
 	FP_STATE_MAX,
 };
 
@@ -137,7 +140,8 @@ enum fp_reason {
 	FP_R_LEASE,		/* daemon lease expired */
 	FP_R_PPP_PROTO,		/* PPPoE session frame carrying neither IPv4
 				 * nor IPv6: LCP, IPCP, ... (the PPP daemon's) */
-	FP_R_HEADROOM,		/* no headroom to push the egress L2 header */
+	FP_R_HEADROOM,		/* no headroom to push the egress L2 header;
+				 * TC: the kernel could not make room (ENOMEM) */
 	FP_R_OTHER_HOST,	/* destination MAC is not the router's on that
 				 * link, or a PPPoE frame not from the
 				 * concentrator (fp_flow.in_dmac, in_smac) */
@@ -145,10 +149,17 @@ enum fp_reason {
 				 * RST), no flags at all included */
 	FP_R_TRAILING,		/* bytes after the IP packet: trailing bytes
 				 * or Ethernet padding (the stack trims them) */
+	FP_R_TIER_TC,		/* XDP: the entry is on the TC tier */
+	FP_R_TIER_XDP,		/* TC: the entry is on another tier (XDP) */
+	FP_R_TC_L2,		/* TC: the egress L2 header is shorter than the
+				 * ingress one without its tags (PPPoE removed):
+				 * the skb helpers only shrink IP frames */
+	FP_R_MULTIBUF,		/* XDP: a multi-buffer (jumbo) frame */
 	FP_R_MAX,
 };
 
-/* Per-CPU counters, one array slot per reason. */
+/* Per-CPU counters, one array slot per reason: "fp_stats" for the XDP
+ * program, "fp_tc_stats" for the TC ingress program. */
 struct fp_counter {
 	__u64 packets;
 	__u64 bytes;

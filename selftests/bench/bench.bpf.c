@@ -11,6 +11,9 @@
  * Every measured program runs behind the same prelude, so the comparison
  * stays fair; bench_drop behind it measures what the prelude costs.
  *
+ * All of them are frags-aware (xdp.frags), as fastpath_xdp is: a tail
+ * call only reaches a program of the same kind as the prog array's first.
+ *
  * bench_sink sits on the server's veth: it lets that veth accept XDP
  * frames, counts what arrives for both paths, and drops it there, so the
  * receive side costs the same whichever path delivered the frame.
@@ -20,6 +23,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -76,7 +80,7 @@ static __always_inline __u16 csum_fold32(__u32 s)
 	return (__u16)s;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_prelude(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -121,21 +125,21 @@ int bench_prelude(struct xdp_md *ctx)
 }
 
 /* Slow path: hand every frame to the kernel stack. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
 
 /* The prelude's own cost: restore, tail call, and recycle the page. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_drop(struct xdp_md *ctx)
 {
 	return XDP_DROP;
 }
 
 /* XDP's limit here: the least a forwarder must do, MACs and redirect. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_redirect(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -152,6 +156,27 @@ int bench_redirect(struct xdp_md *ctx)
 	return bpf_redirect_map(&bench_tx, cfg->oif, 0);
 }
 
+/*
+ * The TC tier's limit: the same least work at clsact ingress, on the skb
+ * an XDP_PASS made; bpf_redirect() to the egress device.
+ */
+SEC("tc")
+int bench_tc_redirect(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct bench_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bench_cfg, &zero);
+	if (!cfg || (void *)(eth + 1) > end)
+		return TC_ACT_OK;
+	__builtin_memcpy(eth->h_dest, cfg->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->smac, ETH_ALEN);
+	return bpf_redirect(cfg->oif, 0);
+}
+
 static __always_inline void sink_count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&sink_ctr, &idx);
@@ -160,7 +185,7 @@ static __always_inline void sink_count(__u32 idx)
 		(*c)++;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_sink(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;

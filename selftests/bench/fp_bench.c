@@ -11,6 +11,16 @@
  * server's veth counts what arrives, so every number is checked against
  * what actually got forwarded.
  *
+ * The TC tier ("tc") is measured like the slow path, which it replaces:
+ * the prelude returns XDP_PASS, so each live frame becomes an skb that the
+ * router's stack receives on the client-facing veth, and there the
+ * fastpath_tc program on clsact ingress matches its FP_STATE_TC entry,
+ * rewrites it and bpf_redirect()s it out of the server-facing veth. It is
+ * attached only for its own runs, so the other paths stay as they were.
+ * BPF_F_TEST_XDP_LIVE_FRAMES exists for XDP programs only; this way the
+ * TC program runs on real skbs of the real receive path, and tc_ns counts
+ * the skb allocation and the egress qdisc's xmit exactly as slow_ns does.
+ *
  * Nothing is pinned: `ip netns exec` gives us a fresh /sys without bpffs,
  * and a benchmark must never adopt or disturb a running fastpath's maps.
  */
@@ -84,6 +94,7 @@ struct bench {
 	struct fp_inst fp;		/* default capacity, one flow per family */
 	struct fp_inst fp1m;		/* the large table */
 	struct fp_inst var, var1m;	/* the same two for --variant */
+	struct fp_inst fptc;		/* one IPv4 flow on the TC tier */
 	int ncpus;
 };
 
@@ -97,6 +108,8 @@ enum path_id {
 	P_REDIRECT,
 	P_FAST1M,
 	P_FASTPV,
+	P_TC,
+	P_TC_REDIRECT,
 	P_VAR,
 	P_VAR1M,
 	P_MAX,
@@ -120,6 +133,7 @@ struct path {
 	struct fp_inst *fp;		/* whose fp_stats to read, for CK_FP */
 	bool off;			/* not measured in this invocation */
 	bool direct;			/* run prog_fd itself, without the prelude */
+	int tc_fd;			/* on clsact ingress for its runs, or 0 */
 	__u32 packets;			/* per run, sized from the warm-up */
 	__u32 ns[MAX_RUNS];		/* kernel's average per frame */
 	double wall[MAX_RUNS];		/* syscall wall time per frame */
@@ -145,6 +159,10 @@ static struct path paths[P_MAX] = {
 	[P_FASTPV]   = { "fast_pppoe_vlan",
 			 "fastpath_xdp, IPv4 in PPPoE over VLAN 7 in, untagged out, SNAT",
 			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP, .pppoe_vlan = true },
+	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at clsact ingress: 1 IPv4 flow, SNAT,"
+			 " bpf_redirect", AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
+	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at clsact"
+			 " ingress", AF_INET, 1, CK_SERVER },
 	[P_VAR]      = { "var",      "--variant, 1 IPv4 flow", AF_INET, 1,
 			 CK_SERVER | CK_NAT | CK_FP },
 	[P_VAR1M]    = { "var_1m",   "--variant, large table", AF_INET, 0,
@@ -689,6 +707,29 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* The TC program on the client-facing veth's clsact ingress, or off it. */
+static int tc_ingress(const struct bench *b, int prog_fd, bool on)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	int err;
+
+	if (!on) {
+		bpf_tc_detach(&hook, &opts);
+		return 0;
+	}
+	/* setup() made the clsact qdisc. */
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	err = bpf_tc_attach(&hook, &opts);
+	if (!err)
+		return 0;
+	fprintf(stderr, "fp_bench: attaching fastpath_tc to %s: %s\n",
+		b->o.in_dev, strerror(-err));
+	return -1;
+}
+
 /* One live-frame run of @p; @run < 0 is a warm-up and is not recorded. */
 static int run_once(struct bench *b, struct path *p, int run)
 {
@@ -729,12 +770,16 @@ static int run_once(struct bench *b, struct path *p, int run)
 		return -1;
 	}
 
+	if (p->tc_fd && tc_ingress(b, p->tc_fd, true))
+		return -1;
 	snapshot(b, p, &before);
 	t0 = now_ns();
 	err = bpf_prog_test_run_opts(p->direct ? p->prog_fd :
 				     bpf_program__fd(b->bb->progs.bench_prelude),
 				     &topts);
 	t1 = now_ns();
+	if (p->tc_fd)
+		tc_ingress(b, p->tc_fd, false);
 	if (err) {
 		fprintf(stderr, "fp_bench: live-frame run of %s: %s\n", p->name,
 			strerror(errno));
@@ -874,6 +919,18 @@ static int write_json(const struct bench *b, int warnings)
 		P[P_FASTPV].med_ns / P[P_FAST].med_ns);
 	fprintf(f, "  \"paired_pppoe_vlan_over_fast\": %.3f,\n",
 		paired_ratio(&P[P_FASTPV], &P[P_FAST], b->o.runs));
+	fprintf(f, "  \"tc_ns\": %.1f,\n", P[P_TC].med_ns);
+	fprintf(f, "  \"ratio_tc_over_slow\": %.3f,\n",
+		P[P_TC].med_ns / P[P_SLOW].med_ns);
+	fprintf(f, "  \"paired_tc_over_slow\": %.3f,\n",
+		paired_ratio(&P[P_TC], &P[P_SLOW], b->o.runs));
+	fprintf(f, "  \"ratio_tc_over_fast\": %.3f,\n",
+		P[P_TC].med_ns / P[P_FAST].med_ns);
+	fprintf(f, "  \"tc_redirect_ns\": %.1f,\n", P[P_TC_REDIRECT].med_ns);
+	fprintf(f, "  \"ratio_tc_over_tc_redirect\": %.3f,\n",
+		P[P_TC].med_ns / P[P_TC_REDIRECT].med_ns);
+	fprintf(f, "  \"ratio_tc_redirect_over_slow\": %.3f,\n",
+		P[P_TC_REDIRECT].med_ns / P[P_SLOW].med_ns);
 	if (b->o.variant) {
 		fprintf(f, "  \"var_ns\": %.1f,\n", P[P_VAR].med_ns);
 		fprintf(f, "  \"var_1m_ns\": %.1f,\n", P[P_VAR1M].med_ns);
@@ -939,6 +996,18 @@ static int report(const struct bench *b)
 	report_target(stdout, "ratio_pppoe_vlan_over_fast",
 		      P[P_FASTPV].med_ns / P[P_FAST].med_ns,
 		      paired_ratio(&P[P_FASTPV], &P[P_FAST], b->o.runs), 1.2, true);
+	report_target(stdout, "ratio_tc_over_slow",
+		      P[P_TC].med_ns / P[P_SLOW].med_ns,
+		      paired_ratio(&P[P_TC], &P[P_SLOW], b->o.runs), 0.5, true);
+	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_over_fast",
+	       P[P_TC].med_ns / P[P_FAST].med_ns,
+	       paired_ratio(&P[P_TC], &P[P_FAST], b->o.runs));
+	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_over_tc_redirect",
+	       P[P_TC].med_ns / P[P_TC_REDIRECT].med_ns,
+	       paired_ratio(&P[P_TC], &P[P_TC_REDIRECT], b->o.runs));
+	printf("  %-27s %6.2f %8.2f\n", "ratio_tc_redirect_over_slow",
+	       P[P_TC_REDIRECT].med_ns / P[P_SLOW].med_ns,
+	       paired_ratio(&P[P_TC_REDIRECT], &P[P_SLOW], b->o.runs));
 	printf("  %-27s %6.2f %8.2f\n", "ratio_slow_v6_over_fast_v6",
 	       P[P_SLOW6].med_ns / P[P_FAST6].med_ns,
 	       paired_ratio(&P[P_SLOW6], &P[P_FAST6], b->o.runs));
@@ -1076,6 +1145,31 @@ static int setup(struct bench *b)
 	    fp_pair_load(b, &b->var, &b->var1m, b->o.variant))
 		return -1;
 
+	/* The TC tier: its own copy, whose one entry is in FP_STATE_TC. */
+	{
+		struct fp_flow_key k;
+		struct fp_flow v;
+
+		if (fp_load(b, &b->fptc, NULL, FP_DEFAULT_CAPACITY))
+			return -1;
+		b->fptc.stats = b->fptc.skel->maps.fp_tc_stats;
+		flow_entry(b, AF_INET, b->o.sport, &k, &v);
+		v.state = FP_STATE_TC;
+		if (flow_add(&b->fptc, &k, &v))
+			return -1;
+	}
+	{
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			fprintf(stderr, "fp_bench: clsact on %s: %s\n",
+				b->o.in_dev, strerror(-err));
+			return -1;
+		}
+	}
+
 	paths[P_BARE].prog_fd = bpf_program__fd(b->bb->progs.bench_drop);
 	paths[P_PRELUDE].prog_fd = paths[P_BARE].prog_fd;
 	paths[P_SLOW].prog_fd = bpf_program__fd(b->bb->progs.bench_pass);
@@ -1085,6 +1179,11 @@ static int setup(struct bench *b)
 	path_fp(&paths[P_FAST6], &b->fp, 1);
 	path_fp(&paths[P_FAST1M], &b->fp1m, b->o.flows_1m);
 	path_fp(&paths[P_FASTPV], &b->fp, 1);
+	paths[P_TC].prog_fd = paths[P_SLOW].prog_fd;
+	paths[P_TC].fp = &b->fptc;
+	paths[P_TC].tc_fd = bpf_program__fd(b->fptc.skel->progs.fastpath_tc);
+	paths[P_TC_REDIRECT].prog_fd = paths[P_SLOW].prog_fd;
+	paths[P_TC_REDIRECT].tc_fd = bpf_program__fd(b->bb->progs.bench_tc_redirect);
 	path_fp(&paths[P_VAR], &b->var, 1);
 	path_fp(&paths[P_VAR1M], &b->var1m, b->o.flows_1m);
 	paths[P_VAR].off = paths[P_VAR1M].off = !b->o.variant;
@@ -1101,6 +1200,7 @@ static void teardown(struct bench *b)
 		bpf_xdp_detach(b->peer_ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		enter_ns(b->self_ns, "router");
 	}
+	fp_unload(&b->fptc);
 	fp_unload(&b->var1m);
 	fp_unload(&b->var);
 	fp_unload(&b->fp1m);

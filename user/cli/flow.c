@@ -22,7 +22,7 @@
 static const char flow_usage[] =
 	"Usage: fastpath flow add -i IN -o OUT -p tcp|udp -s SRC:PORT -d DST:PORT\n"
 	"                         [--snat ADDR[:PORT]] [--dnat ADDR[:PORT]]\n"
-	"                         [--dmac MAC | --via ADDR] [--mtu N] [--replace]\n"
+	"                         [--dmac MAC | --via ADDR] [--mtu N] [--tc] [--replace]\n"
 	"       fastpath flow del -i IN -p tcp|udp -s SRC:PORT -d DST:PORT\n"
 	"\n"
 	"Add or delete one direction of a flow by hand. The tuple is the packet as\n"
@@ -39,6 +39,7 @@ static const char flow_usage[] =
 	"      --dmac MAC     next-hop MAC; default: the neighbour entry of --via\n"
 	"      --via ADDR     next hop to look up; default: the (NATed) destination\n"
 	"      --mtu N        egress MTU; default: the egress device's MTU\n"
+	"      --tc           forward on the TC tier (clsact ingress) instead of XDP\n"
 	"      --replace      overwrite an existing entry\n"
 	"  -h, --help         show this help\n";
 
@@ -99,6 +100,7 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a, bool add)
 		{ "via", required_argument, NULL, 'v' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "replace", no_argument, NULL, 'r' },
+		{ "tc", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -159,6 +161,9 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a, bool add)
 			break;
 		case 'r':
 			a->replace = true;
+			break;
+		case 'T':
+			a->val.state = FP_STATE_TC;
 			break;
 		case 'h':
 			fputs(flow_usage, stdout);
@@ -237,7 +242,8 @@ static int flow_add(int argc, char **argv)
 		a.val.nat_sport = a.key.sport;
 	if ((a.val.flags & FP_F_DNAT) && !a.val.nat_dport)
 		a.val.nat_dport = a.key.dport;
-	a.val.state = FP_STATE_XDP;
+	if (a.val.state != FP_STATE_TC)
+		a.val.state = FP_STATE_XDP;
 	a.val.flags |= FP_F_STATIC;
 
 	ret = resolve_egress(&a);

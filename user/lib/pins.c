@@ -24,6 +24,7 @@
 #include "lib/ethtool.h"
 #include "lib/log.h"
 #include "lib/pins.h"
+#include "lib/tc.h"
 #include "fastpath.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -41,7 +42,8 @@
 
 static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
 					   "fp_config", "fp_learn", "fp_events",
-					   "fp_rates", "fp_daemon", "fp_clock" };
+					   "fp_rates", "fp_daemon", "fp_clock",
+					   "fp_tc_stats" };
 
 /* OpenWrt and minimal systems may not mount bpffs; pins need it. */
 static int ensure_bpffs(void)
@@ -192,6 +194,8 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
 	if (!err)
+		err = fp_tier_prepare(skel);
+	if (!err)
 		err = fastpath_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)",
@@ -213,6 +217,9 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
 		goto out;
 	}
+	err = fp_tier_pin(skel, fp_pin_dir());
+	if (err)
+		goto out;
 	err = pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN)) ?:
 	      pin_private(pin_path(PIN_CLOCK));
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
@@ -344,7 +351,7 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 		pr_warn("%s: cannot add to the redirect map: %s", ifname, strerror(errno));
 		return err;
 	}
-	return 0;
+	return fp_tc_ingress_attach(ifindex, ifname, fp_pin_dir());
 }
 
 int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
@@ -354,6 +361,7 @@ int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 	int err = 0;
 
 	fp_tc_detach(ifindex);
+	fp_tc_ingress_detach(ifindex);
 	/* Leave the redirect map first, so no flow sends to it meanwhile. */
 	if (bpf_map_delete_elem(m->tx_ports, &ifindex) && errno != ENOENT)
 		pr_warn("%s: cannot remove from the redirect map: %s", ifname,
@@ -415,6 +423,7 @@ int fp_unpin_all(void)
 		err = -errno;
 	if (unlink(pin_path(PIN_CLOCK)) && errno != ENOENT)
 		err = -errno;
+	fp_tier_unpin(fp_pin_dir());
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		if (unlink(pin_path(pinned_maps[i])) && errno != ENOENT)
 			err = -errno;
