@@ -50,8 +50,13 @@ lab() {
 	ip netns add "$C"
 	ip netns add "$R"
 	ip netns add "$S"
-	ip -n "$R" link add rc0 type veth peer name c0 netns "$C"
-	ip -n "$R" link add rs0 type veth peer name s0 netns "$S"
+	# Two queues per veth, as a NIC has one per CPU: with one, frames
+	# that both CPUs redirect (fast_2cpu) would meet in one ring and its
+	# lock, which no real NIC shares between CPUs.
+	ip -n "$R" link add rc0 numtxqueues 2 numrxqueues 2 type veth \
+		peer name c0 netns "$C" numtxqueues 2 numrxqueues 2
+	ip -n "$R" link add rs0 numtxqueues 2 numrxqueues 2 type veth \
+		peer name s0 netns "$S" numtxqueues 2 numrxqueues 2
 
 	ip -n "$C" addr add 10.0.1.2/24 dev c0
 	ip -n "$C" addr add fd00:1::2/64 dev c0 nodad
