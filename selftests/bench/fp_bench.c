@@ -1187,6 +1187,13 @@ static int write_json(const struct bench *b, int nwarn)
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ],\n");
+	{
+		char date[32];
+		time_t t = time(NULL);
+
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&t));
+		fprintf(f, "  \"date\": \"%s\",\n", date);
+	}
 	fprintf(f, "  \"runs\": %d,\n", b->o.runs);
 	fprintf(f, "  \"run_ms\": %u,\n", b->o.run_ms);
 	fprintf(f, "  \"frame_bytes\": %d,\n", BENCH_FRAME_LEN);
