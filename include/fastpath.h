@@ -64,8 +64,17 @@ enum fp_state {
 
 /*
  * What to do with a matching packet. The first 64 bytes are read on every
- * packet and written only by userspace; the counters sit after them, so
- * the per-packet writes dirty a different cache line of the value.
+ * packet and written only by userspace; the counters follow, written on
+ * every packet by the one CPU that forwards the flow.
+ *
+ * The size is chosen for the kernel's hash element, which on a 64-bit
+ * kernel is a 48-byte header (struct htab_elem), the 48-byte key and this
+ * value: 48 + 48 + 96 = 192 bytes, three whole cache lines. The elements
+ * of a preallocated map sit back to back in one page-aligned area, so at
+ * 192 bytes each starts on a line and a lookup touches exactly three
+ * lines; at 184 (no @reserved) seven in eight straddled four, and the
+ * counters of one flow shared a line with the header of the next, which
+ * another CPU reads. docs/PERF.md has the measurements.
  *
  * @mtu is the MTU of the device the frame leaves on (@oif, the lowest
  * device: eth0, not eth0.7 or ppp0), as `ip link` shows it. The datapath
@@ -95,6 +104,7 @@ struct fp_flow {
 	__u64 packets;		/* updated by the datapath (and from the PPE) */
 	__u64 bytes;		/* L3 bytes, as conntrack counts them */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of the last packet */
+	__u64 reserved;		/* 0; pads the hash element to 3 lines */
 };
 
 /*
@@ -246,7 +256,7 @@ struct fp_rate {
 _Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
 _Static_assert(FP_OFF(fp_flow_key, saddr) == 16, "fp_flow_key.saddr");
 _Static_assert(FP_OFF(fp_flow_key, daddr) == 32, "fp_flow_key.daddr");
-_Static_assert(sizeof(struct fp_flow) == 88, "fp_flow size");
+_Static_assert(sizeof(struct fp_flow) == 96, "fp_flow size");
 _Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
 _Static_assert(FP_OFF(fp_flow, packets) == 64, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");

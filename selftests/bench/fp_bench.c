@@ -623,10 +623,30 @@ static void flow_entry_idx(const struct bench *b, __u32 idx,
 	k->saddr[0] = htonl(ntohl(b->o.src4.s_addr) + (idx >> 16));
 }
 
+/*
+ * A --variant may pad struct fp_flow (to study the element layout): the
+ * values written to and read from its table take the map's value size,
+ * with struct fp_flow at their start.
+ */
+static size_t vsize(const struct fp_inst *fi)
+{
+	size_t n = bpf_map__value_size(fi->flows);
+
+	return n > sizeof(struct fp_flow) ? n : sizeof(struct fp_flow);
+}
+
 static int flow_add(struct fp_inst *fi, const struct fp_flow_key *k,
 		    const struct fp_flow *v)
 {
-	if (bpf_map_update_elem(bpf_map__fd(fi->flows), k, v, BPF_NOEXIST)) {
+	__u8 buf[1024] = {};
+
+	if (vsize(fi) > sizeof(buf)) {
+		fprintf(stderr, "fp_bench: flow value of %zu bytes is too big\n",
+			vsize(fi));
+		return -1;
+	}
+	memcpy(buf, v, sizeof(*v));
+	if (bpf_map_update_elem(bpf_map__fd(fi->flows), k, buf, BPF_NOEXIST)) {
 		fprintf(stderr, "fp_bench: adding flow: %s\n", strerror(errno));
 		return -1;
 	}
@@ -652,14 +672,15 @@ static int fill_table(const struct bench *b, struct fp_inst *fi)
 	const __u32 chunk = 65536;
 	__u32 total = b->o.fill_total, done = 0;
 	struct fp_flow_key *keys;
-	struct fp_flow *vals;
+	size_t vsz = vsize(fi);
+	__u8 *vals;
 	int fd = bpf_map__fd(fi->flows), err = 0;
 
 	/* Batch updates take no BPF_NOEXIST; the keys are unique anyway. */
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 	keys = calloc(chunk, sizeof(*keys));
-	vals = calloc(chunk, sizeof(*vals));
+	vals = calloc(chunk, vsz);
 	if (!keys || !vals) {
 		fprintf(stderr, "fp_bench: out of memory for the table fill\n");
 		err = -1;
@@ -669,7 +690,8 @@ static int fill_table(const struct bench *b, struct fp_inst *fi)
 		__u32 n = total - done < chunk ? total - done : chunk, i, cnt;
 
 		for (i = 0; i < n; i++)
-			flow_entry_idx(b, done + i, &keys[i], &vals[i]);
+			flow_entry_idx(b, done + i, &keys[i],
+				       (struct fp_flow *)(vals + i * vsz));
 		cnt = n;
 		err = bpf_map_update_batch(fd, keys, vals, &cnt, &bo);
 		if (err || cnt != n) {
@@ -788,10 +810,13 @@ static __u64 flow_packets(const struct bench *b, const struct fp_inst *fi, int n
 {
 	struct fp_flow_key k;
 	struct fp_flow v;
+	__u8 buf[1024];
 
 	flow_entry(b, AF_INET, b->o.sport + n, &k, &v);
-	if (bpf_map_lookup_elem(bpf_map__fd(fi->flows), &k, &v))
+	if (vsize(fi) > sizeof(buf) ||
+	    bpf_map_lookup_elem(bpf_map__fd(fi->flows), &k, buf))
 		return 0;
+	memcpy(&v, buf, sizeof(v));
 	return v.packets;
 }
 
