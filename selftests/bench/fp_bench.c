@@ -358,6 +358,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->only);
 			return -1;
 		}
+		if (listed(o->only, "flowtable") && !o->ft_sport) {
+			fprintf(stderr, "fp_bench: the flowtable path needs --flowtable-sport\n");
+			return -1;
+		}
 	}
 	if (o->warmup > o->packets)
 		o->warmup = o->packets;
