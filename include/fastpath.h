@@ -66,9 +66,14 @@ enum fp_state {
 #define FP_F_STATIC	(1U << 2)	/* added by hand; the daemon leaves it alone */
 
 /*
- * What to do with a matching packet. The first 80 bytes are read on every
- * packet and written only by userspace; the counters sit after them, so
- * the per-packet writes go to bytes no reader of the rewrite needs.
+ * What to do with a matching packet. The first 76 bytes are read on every
+ * packet and written only by userspace; the counters follow, written on
+ * every packet by the one CPU that forwards the flow.
+ *
+ * The kernel's hash element is a 48-byte header (struct htab_elem on a
+ * 64-bit kernel), the 48-byte key and this value: 48 + 48 + 104 = 200
+ * bytes. docs/PERF.md measured 192 (three whole cache lines) against 184;
+ * the ingress MACs (issue 11, L1) took the padding that gave 192.
  *
  * @mtu is the MTU of the device the frame leaves on (@oif, the lowest
  * device: eth0, not eth0.7 or ppp0), as `ip link` shows it. The datapath
