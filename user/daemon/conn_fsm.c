@@ -115,6 +115,16 @@ static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
 		d->conns_offloaded += conn_was ? -1 : 1;
 }
 
+/* @out is valid (learned), and indexed by its (oif, dmac) while it is. */
+static void set_have_out(struct daemon *d, struct conn *c, int dir, bool on)
+{
+	c->dir[dir].have_out = on;
+	if (on)
+		conntab_via_link(&d->conns, c, dir);
+	else
+		conntab_via_unlink(&d->conns, c, dir);
+}
+
 static void key_from_tuple(struct fp_flow_key *k, __u32 ifindex,
 			   const struct ct_tuple *t)
 {
@@ -210,7 +220,7 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 			egress_key(&k, c, dir);
 			d->ops->learn_disarm(d, &k);
 		}
-		cd->have_out = false;
+		set_have_out(d, c, dir, false);
 		dir_set(d, c, dir, rest);
 	}
 	if (was)
@@ -239,7 +249,8 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
 		return;
 
-	c->dir[0].have_out = c->dir[1].have_out = false;
+	set_have_out(d, c, DIR_ORIG, false);
+	set_have_out(d, c, DIR_REPLY, false);
 	arm_both(d, c);
 	pr_debug("conntrack %u: learning both directions", c->id);
 	/* After arming the learner, so the next packets are caught meanwhile;
@@ -399,6 +410,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	int err;
 
 	dir_set(d, c, dir, DS_SLOW);
+	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
 	    (ev->iif && !d->ops->attached(d, ev->iif) && !d->ops->stacked(d, ev->iif))) {
 		c->hold = FP_H_NOT_ATTACHED;
@@ -418,7 +430,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		c->hold = FP_H_SQM;
 		return 0;
 	}
-	cd->have_out = true;
+	set_have_out(d, c, dir, true);
 	err = dir_offload(d, c, dir);
 	/* The other direction may have waited for this one's egress. */
 	if (!err && c->dir[!dir].state == DS_WAITING)
@@ -714,12 +726,27 @@ static void relearn_if_via(struct conn *c, void *arg)
 		send_one(v->d, c, CE_RELEARN);
 }
 
-/* Flows out of @ifindex to @mac, or all flows in or out of it (mac NULL). */
+/*
+ * Flows out of @ifindex to @mac, found through the (oif, dmac) index
+ * (neighbour and FDB changes are frequent: no scan per event); or all
+ * flows in or out of @ifindex (mac NULL: a link change, rare), by a scan.
+ */
 void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac)
 {
 	struct via v = { d, ifindex, mac };
+	struct conn *hit[64];
+	int n;
 
-	conntab_foreach(&d->conns, relearn_if_via, &v);
+	if (!mac) {
+		conntab_foreach(&d->conns, relearn_if_via, &v);
+		return;
+	}
+	/* Relearning unlinks each one found, so every round makes progress. */
+	do {
+		n = conntab_via_find(&d->conns, ifindex, mac, hit, 64);
+		for (int i = 0; i < n && i < 64; i++)
+			send_one(d, hit[i], CE_RELEARN);
+	} while (n > 64);
 }
 
 static void relearn_learned(struct conn *c, void *arg)
