@@ -52,7 +52,7 @@ help:
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
 	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
-	@echo '  kmod       build the hardware tier modules (kmod/, KDIR=kernel tree) into build/'
+	@echo '  kmod       build fastpath.ko (kmod/) and the test fixture ppe_sim.ko (KDIR=kernel tree) into build/'
 	@echo '  install    install fastpath and its man page under $$(PREFIX) (default /usr/local)'
 	@echo '  clean      remove build/'
 	@echo 'Set V=1 to print full commands.'
@@ -139,12 +139,14 @@ bench-vm: deps-vm
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)selftests/vm/bench_vm.sh
 
-# The hardware tier modules, with kbuild (kmod/Makefile picks KDIR).
+# The companion module and its test fixture, with kbuild (kmod/Makefile picks KDIR).
 .PHONY: kmod
 kmod: | $(BUILD)
 	$(call msg,KBUILD,kmod/)
 	$(Q)$(MAKE) --no-print-directory -C kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
-	$(Q)cp kmod/fastpath_ppe.ko kmod/ppe_sim.ko $(BUILD)/
+	$(call msg,KBUILD,selftests/kmod/)
+	$(Q)$(MAKE) --no-print-directory -C selftests/kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
+	$(Q)cp kmod/fastpath.ko selftests/kmod/ppe_sim.ko $(BUILD)/
 
 PREFIX ?= /usr/local
 install: $(BUILD)/fastpath

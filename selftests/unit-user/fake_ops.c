@@ -237,6 +237,23 @@ static void f_hw_withdraw(struct daemon *d, const struct fp_flow_key *k)
 		h->used = false;
 }
 
+/* Every device's MAC is 02:00:00:00:00:<ifindex>. */
+static int f_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
+{
+	(void)d;
+	memcpy(mac, (__u8[6]){ 2, 0, 0, 0, 0, (__u8)ifindex }, 6);
+	return 0;
+}
+
+static void f_ct_acct(struct daemon *d, const struct fp_flow_key *k,
+		      __u64 packets, __u64 bytes)
+{
+	(void)k;
+	F(d)->accts++;
+	F(d)->acct_packets += packets;
+	F(d)->acct_bytes += bytes;
+}
+
 static void f_hw_state(struct daemon *d, const struct fp_flow_key *k,
 		       struct hw_answer *a)
 {
@@ -277,9 +294,11 @@ const struct fsm_ops fake_ops = {
 	.carries = f_carries,
 	.egress_mtu = f_egress_mtu,
 	.egress_shaped = f_egress_shaped,
+	.dev_mac = f_dev_mac,
 	.renew_lease = f_renew_lease,
 	.hw_poll = f_hw_poll,
 	.hw_offer = f_hw_offer,
 	.hw_withdraw = f_hw_withdraw,
 	.hw_state = f_hw_state,
+	.ct_acct = f_ct_acct,
 };

@@ -58,6 +58,9 @@ struct fake {
 	bool hw_unknown;		/* the poll failed this tick */
 	int hw_offers, hw_withdraws, hw_polls;
 	struct fake_hw hw[FAKE_SLOTS];
+	/* conntrack accounting: what the daemon added, all directions */
+	int accts;
+	__u64 acct_packets, acct_bytes;
 };
 
 extern const struct fsm_ops fake_ops;

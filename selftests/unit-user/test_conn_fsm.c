@@ -245,6 +245,19 @@ static int t_entry_nat_rewrite(struct t *t)
 	return 0;
 }
 
+/* A frame must be addressed to the port it arrives on (other_host). */
+static int t_entry_ingress_mac(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	struct fp_flow *o = entry(t, c, DIR_ORIG), *r = entry(t, c, DIR_REPLY);
+
+	CHECK(o && r);
+	CHECK(!memcmp(o->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, LAN }), 6));
+	CHECK(!memcmp(r->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, WAN }), 6));
+	CHECK(!memcmp(o->in_smac, ((__u8[6]){ 0 }), 6));	/* not PPPoE */
+	return 0;
+}
+
 static int t_udp_no_reply_slow(struct t *t)
 {
 	struct conn *c = ct_full(t, 1, IPPROTO_UDP, 0, 0, 0, false);
@@ -665,6 +678,35 @@ static int t_rates_written(struct t *t)
 	return 0;
 }
 
+/* What the fast path carried reaches conntrack's counters once. */
+static int t_ct_acct_tick(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	tick(t, 1);
+	CHECK(t->fk.accts == 0);	/* nothing carried yet */
+	traffic(t, c, DIR_ORIG);
+	traffic(t, c, DIR_REPLY);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2 && t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2);	/* no growth, nothing added */
+	return 0;
+}
+
+/* Leaving the table hands conntrack what was carried since the last tick. */
+static int t_ct_acct_on_unoffload(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	traffic(t, c, DIR_ORIG);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	return 0;
+}
+
 static int t_entry_removed_behind_back(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1076,6 +1118,7 @@ static const struct test tests[] = {
 	T(tcp_established_learning),
 	T(established_learning_offloaded),
 	T(entry_nat_rewrite),
+	T(entry_ingress_mac),
 	T(udp_no_reply_slow),
 	T(udp_seen_reply),
 	T(helper_slow),
@@ -1109,6 +1152,8 @@ static const struct test tests[] = {
 	T(idle_timeout),
 	T(active_refresh),
 	T(rates_written),
+	T(ct_acct_tick),
+	T(ct_acct_on_unoffload),
 	T(entry_removed_behind_back),
 	T(neighbour_mac_change),
 	T(neighbour_index_many),

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
+#include "lib/flowtab.h"
 #include "lib/ethtool.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -213,6 +214,12 @@ static int resolve_egress(struct flow_args *a)
 		pr_warn("%s: cannot read MAC and MTU: %s", a->out, strerror(-err));
 		return EXIT_FAIL;
 	}
+	/* Frames of the flow are addressed to the ingress device. */
+	err = link_info(a->in, a->val.in_dmac, &(__u32){ 0 });
+	if (err) {
+		pr_warn("%s: cannot read MAC: %s", a->in, strerror(-err));
+		return EXIT_FAIL;
+	}
 	if (!a->have_mtu)
 		a->val.mtu = mtu > 65535 ? 65535 : mtu;
 	if (a->have_dmac)
@@ -231,7 +238,7 @@ static int flow_add(int argc, char **argv)
 {
 	struct fp_maps m;
 	struct flow_args a;
-	int ret;
+	int ret, err;
 
 	ret = parse_flow_args(argc, argv, &a, true);
 	if (ret)
@@ -256,8 +263,9 @@ static int flow_add(int argc, char **argv)
 		pr_warn("%s: not attached; run 'fastpath attach %s' first", a.out, a.out);
 		goto out;
 	}
-	if (bpf_map_update_elem(m.flows, &a.key, &a.val,
-				a.replace ? BPF_ANY : BPF_NOEXIST)) {
+	err = fp_flow_write(m.flows, &a.key, &a.val, a.replace ? BPF_ANY : BPF_NOEXIST);
+	if (err) {
+		errno = -err;
 		if (errno == EEXIST)
 			pr_warn("flow already exists (use --replace)");
 		else if (errno == E2BIG || errno == ENOMEM)
@@ -276,7 +284,7 @@ static int flow_del(int argc, char **argv)
 {
 	struct fp_maps m;
 	struct flow_args a;
-	int ret;
+	int ret, err;
 
 	ret = parse_flow_args(argc, argv, &a, false);
 	if (ret)
@@ -286,9 +294,15 @@ static int flow_del(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	ret = EXIT_OK;
-	if (bpf_map_delete_elem(m.flows, &a.key)) {
-		pr_warn("%s", errno == ENOENT ? "no such flow" : strerror(errno));
+	err = fp_flow_delete(m.flows, &a.key);
+	if (err) {
+		pr_warn("%s", err == -ENOENT ? "no such flow" : strerror(-err));
 		ret = EXIT_FAIL;
+	} else if (fp_flows_quiesce()) {
+		/* The next writer may be another process, which cannot know
+		 * it must wait: leave the table with nothing to wait for.
+		 */
+		pr_warn("cannot wait for the datapath's readers");
 	}
 	fp_close(&m);
 	return ret;

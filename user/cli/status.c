@@ -68,6 +68,14 @@ static const char *const hw_mode_names[] = {
 	[FP_HWM_OFF] = "off", [FP_HWM_NO_KMOD] = "no_kmod", [FP_HWM_ON] = "on",
 };
 
+/* The daemon writes conntrack's counters through the module it uses. */
+static const char *ct_acct_state(__u8 hw_mode)
+{
+	if (hw_mode == FP_HWM_ON)
+		return "on";
+	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
+}
+
 /*
  * A device's tier: "hw" when the daemon offloads to the PPE behind it,
  * else "xdp", with the reason in @why.
@@ -194,6 +202,7 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "offered", ds->hw_offered);
 	json_u64(j, "fallbacks", ds->hw_fallbacks);
 	json_end(j, '}');
+	json_str(j, "ct_accounting", ct_acct_state(ds->hw_mode));
 	json_obj_open(j, "slow_path");
 	for (int h = 0; h < FP_H_MAX; h++)
 		json_u64(j, fp_hold_names[h], ds->hold[h]);
@@ -259,7 +268,8 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 		       (unsigned long long)ds->hw_fallbacks);
 	else
 		printf("hardware:   %s\n", ds->hw_mode == FP_HWM_OFF ?
-		       "off (--no-hw)" : "fastpath_ppe is not loaded");
+		       "off (--no-hw)" : "fastpath.ko is not loaded");
+	printf("conntrack accounting: %s\n", ct_acct_state(ds->hw_mode));
 	printf("slow path:  ");
 	for (int h = 0; h < FP_H_MAX; h++)
 		if (h != FP_H_LEARNING && ds->hold[h])

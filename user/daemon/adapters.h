@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * adapters.h - what turns the outside into events for conn_fsm(): conntrack
- * (ct.c), rtnetlink and nftables (netmon.c), fastpath_ppe (hwtier.c), and
+ * (ct.c), rtnetlink and nftables (netmon.c), fastpath.ko (hwtier.c), and
  * the daemon's real fsm_ops (ops.c).
  */
 #ifndef FP_DAEMON_ADAPTERS_H
@@ -34,6 +34,9 @@ void hwtier_poll(struct daemon *d);
 int hwtier_offer(struct daemon *d, const struct fp_flow_key *k,
 		 const struct fp_flow *f, char *msg, size_t msglen);
 void hwtier_withdraw(struct daemon *d, const struct fp_flow_key *k);
+void hwtier_renew_lease(struct daemon *d);
+void hwtier_ct_acct(struct daemon *d, const struct fp_flow_key *k,
+		    __u64 packets, __u64 bytes);
 void hwtier_state(struct daemon *d, const struct fp_flow_key *k,
 		  struct hw_answer *a);
 

@@ -201,6 +201,18 @@ static void arm_both(struct daemon *d, struct conn *c)
 	learn_arm(d, c, DIR_REPLY);
 }
 
+/*
+ * Conntrack saw none of the packets the fast path carried: their growth
+ * since the last tick goes into its counters (docs/DESIGN.md, "Tiers").
+ */
+static void acct(struct daemon *d, const struct conn_dir *cd,
+		 const struct fp_flow *f)
+{
+	if (f->packets > cd->packets && f->bytes >= cd->bytes)
+		d->ops->ct_acct(d, &cd->key, f->packets - cd->packets,
+				f->bytes - cd->bytes);
+}
+
 /* Out of the table and the learner; @rest is SLOW or TEARDOWN. */
 static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 		      enum dir_state rest)
@@ -212,6 +224,11 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 		struct conn_dir *cd = &c->dir[dir];
 
 		if (dir_in_table(cd->state)) {
+			struct fp_flow f;
+
+			/* what it carried since the last tick, before it goes */
+			if (!d->ops->entry_read(d, &cd->key, &f))
+				acct(d, cd, &f);
 			if (cd->state == DS_HW_PENDING || cd->state == DS_HW)
 				d->ops->hw_withdraw(d, &cd->key);
 			cd->hw_refused = false;
@@ -355,6 +372,25 @@ static bool key_stacked(struct daemon *d, struct conn *c, int dir)
 	return true;
 }
 
+/*
+ * The MACs a frame of @dir must carry (docs/DESIGN.md, "Datapath rules"):
+ * the router's own address on the link it arrives on, and for PPPoE the
+ * concentrator's as its source. A direction keyed from the other one
+ * (key_stacked()) arrives where that one leaves, from where it goes.
+ */
+static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
+			struct fp_flow *f)
+{
+	const struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+
+	if (d->ops->attached(d, cd->iif))
+		return d->ops->dev_mac(d, cd->iif, f->in_dmac);
+	memcpy(f->in_dmac, other->out.smac, 6);
+	if (other->out.sid)
+		memcpy(f->in_smac, other->out.dmac, 6);
+	return 0;
+}
+
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
@@ -368,6 +404,12 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
 		goto full;
 	entry_of(d, c, dir, &f);
+	if (ingress_macs(d, c, dir, &f)) {
+		pr_debug("conntrack %u: no MAC for if%u; kept slow", c->id, cd->iif);
+		c->hold = FP_H_NOT_ATTACHED;
+		dir_set(d, c, dir, DS_SLOW);
+		return 0;
+	}
 	if (d->ops->entry_write(d, &cd->key, &f, false)) {
 		if (errno == E2BIG || errno == ENOMEM)
 			goto full;
@@ -476,7 +518,7 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 	case HWA_UNKNOWN:
 		break;
 	case HWA_GONE:
-		hw_fallback(d, c, dir, f, "fastpath_ppe is gone");
+		hw_fallback(d, c, dir, f, "fastpath.ko is gone");
 		return;
 	case HWA_MISSING:
 		hw_fallback(d, c, dir, f, "the module withdrew it (device down or gone)");
@@ -534,6 +576,7 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 		return false;
 	}
 	hw_tick(d, c, dir, &f);
+	acct(d, cd, &f);
 	r.pps = f.packets - cd->packets;
 	r.bps = (f.bytes - cd->bytes) * 8;
 	d->ops->rate_write(d, &cd->key, &r);

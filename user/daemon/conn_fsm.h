@@ -83,6 +83,7 @@ struct fsm_ops {
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
 	bool (*egress_shaped)(struct daemon *d, const struct dir_out *o);
+	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);
 	/* The datapath's lease (and the module's, where it has one). */
 	void (*renew_lease)(struct daemon *d, __u64 lease_ns, __u64 expires_ns);
 	/* The hardware tier (hwtier.c) */
@@ -92,6 +93,9 @@ struct fsm_ops {
 	void (*hw_withdraw)(struct daemon *d, const struct fp_flow_key *k);
 	void (*hw_state)(struct daemon *d, const struct fp_flow_key *k,
 			 struct hw_answer *a);
+	/* conntrack's counters: what a direction carried since last told */
+	void (*ct_acct)(struct daemon *d, const struct fp_flow_key *k,
+			__u64 packets, __u64 bytes);
 };
 
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);

@@ -63,7 +63,7 @@ struct netmon {
 	unsigned int nfdbs;
 };
 
-/* hwtier.c: what the daemon knows of fastpath_ppe. */
+/* hwtier.c: what the daemon knows of fastpath.ko. */
 #define HW_DEV_CACHE	64
 struct hw_dev_cap {
 	__u32 ifindex;

@@ -2,7 +2,7 @@
 /*
  * hwtier.c - the hardware tier's adapter (docs/DESIGN.md, "Tiers" and "A
  * connection's life", step 6): the fsm_ops that offer, withdraw and follow
- * directions on fastpath_ppe.ko, through the genetlink client in lib/genl.c.
+ * directions on fastpath.ko, through the genetlink client in lib/genl.c.
  *
  * A learned direction whose ingress and egress devices the module can
  * bind goes to the module, and to FP_STATE_HW_PENDING in the flow table:
@@ -62,13 +62,53 @@ static void forget_dev(struct hwtier *hw, __u32 ifindex)
 
 static void kmod_lost(struct daemon *d)
 {
-	pr_warn("hardware tier: fastpath_ppe went away; its flows go back to XDP");
+	pr_warn("hardware tier: fastpath.ko went away; its flows go back to XDP");
 	ppe_close();
 	d->hw.kmod = false;
 	d->hw.polled_ok = false;
 	d->hw.reopen_ns = mono_ns() + REOPEN_NS;
 	memset(d->hw.caps, 0, sizeof(d->hw.caps));
 	d->st.hw_mode = FP_HWM_NO_KMOD;
+}
+
+/*
+ * The module's lease has the XDP lease's length and is renewed on the same
+ * tick. Its idle expiry is a backstop behind the daemon's own idle timeout
+ * and hardware deadline, so it only acts on a rule the daemon forgot.
+ */
+void hwtier_renew_lease(struct daemon *d)
+{
+	__u32 idle = d->opt.idle_timeout_s > d->opt.hw_deadline_s ?
+		     d->opt.idle_timeout_s : d->opt.hw_deadline_s;
+	int err;
+
+	if (!d->hw.kmod)
+		return;
+	idle += d->opt.lease_s;
+	err = ppe_lease(d->opt.lease_s * 1000, idle < 86400 ? (int)idle : 86400);
+	/* A family that is gone shows again in the poll, which handles it. */
+	if (err && err != -ENOENT)
+		pr_debug("hardware tier: cannot renew the module's lease: %s",
+			 strerror(-err));
+}
+
+/*
+ * Conntrack accounting: conntrack sees none of the packets the fast path
+ * carries, so what a direction carried since the last tick goes into the
+ * entry's counters through the module, as nf_flowtable does with its own.
+ * An entry without counters (nf_conntrack_acct=0) or already gone answers
+ * an error, which changes nothing.
+ */
+void hwtier_ct_acct(struct daemon *d, const struct fp_flow_key *k,
+		    __u64 packets, __u64 bytes)
+{
+	int err;
+
+	if (!d->hw.kmod)
+		return;
+	err = ppe_ct_acct(k, packets, bytes);
+	if (err && err != -EOPNOTSUPP && err != -ENOENT)
+		pr_debug("conntrack accounting: %s", strerror(-err));
 }
 
 static void log_dev(__u32 ifindex)
@@ -100,15 +140,16 @@ int hwtier_start(struct daemon *d)
 		d->st.hw_mode = FP_HWM_NO_KMOD;
 		d->hw.reopen_ns = mono_ns() + REOPEN_NS;
 		if (err == -ENOENT)
-			pr_info("hardware tier: fastpath_ppe is not loaded; XDP only");
+			pr_info("hardware tier: fastpath.ko is not loaded; XDP only");
 		else
-			pr_warn("hardware tier: cannot reach fastpath_ppe: %s", strerror(-err));
+			pr_warn("hardware tier: cannot reach fastpath.ko: %s", strerror(-err));
 		return 0;
 	}
 	d->hw.kmod = true;
 	d->st.hw_mode = FP_HWM_ON;
 	/* Directions an earlier daemon left behind are learned again. */
 	ppe_flush();
+	hwtier_renew_lease(d);
 	for (int i = 0; i < d->nports; i++)
 		log_dev(d->ports[i]);
 	return 0;
@@ -116,8 +157,10 @@ int hwtier_start(struct daemon *d)
 
 void hwtier_stop(struct daemon *d)
 {
-	if (d->hw.kmod)
+	if (d->hw.kmod) {
 		ppe_flush();
+		ppe_lease(0, -1);
+	}
 	ppe_close();
 	d->hw.kmod = false;
 	free(d->hw.polled);
@@ -157,10 +200,11 @@ void hwtier_poll(struct daemon *d)
 		d->hw.reopen_ns = mono_ns() + REOPEN_NS;
 		if (ppe_open())
 			return;
-		pr_info("hardware tier: fastpath_ppe is loaded; new flows may use it");
+		pr_info("hardware tier: fastpath.ko is loaded; new flows may use it");
 		d->hw.kmod = true;
 		memset(d->hw.caps, 0, sizeof(d->hw.caps));
 		d->st.hw_mode = FP_HWM_ON;
+		hwtier_renew_lease(d);
 	}
 	d->hw.npolled = 0;
 	err = ppe_flow_dump(collect, &d->hw);

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
+#include "lib/flowtab.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "daemon/run.h"
@@ -39,7 +40,7 @@ static const struct opt_spec run_opts[] = {
 	{ O_KEEP, "keep-attached", NULL, "on exit, leave XDP attached and the table pinned" },
 	{ 'm', "mode", "M", "XDP mode: auto, native or generic (as in attach)" },
 	{ 'c', "capacity", "N", "flow-table size when loading afresh (default 65536)" },
-	{ O_NO_HW, "no-hw", NULL, "never offload to a PPE (kmod fastpath_ppe)" },
+	{ O_NO_HW, "no-hw", NULL, "never offload to a PPE (module fastpath.ko)" },
 	{ O_HW_DEADLINE, "hw-deadline", "S", "a flow the PPE has not bound after S s goes back\n"
 					     "to XDP (default 10)" },
 	{ 'h', "help", NULL, "show this help" },
@@ -81,7 +82,7 @@ static void clear_learned(struct daemon *d)
 	while (!bpf_map_get_next_key(d->m.flows, prev, &next)) {
 		k = next;
 		if (!bpf_map_lookup_elem(d->m.flows, &k, &f) && !(f.flags & FP_F_STATIC)) {
-			bpf_map_delete_elem(d->m.flows, &k);
+			fp_flow_delete(d->m.flows, &k);
 			prev = NULL;	/* restart: the key is gone */
 		} else {
 			prev = &k;

@@ -3,12 +3,14 @@
  * ops.c - the daemon's struct fsm_ops: what conn_fsm.c does to the world,
  * done with libbpf (the flow table, fp_learn, fp_rates, fp_config),
  * libnetfilter_conntrack (ct.c), the link cache (links.c) and
- * fastpath_ppe (hwtier.c). The unit tests replace all of it with fakes.
+ * fastpath.ko (hwtier.c). The unit tests replace all of it with fakes.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <bpf/bpf.h>
 
+#include "lib/flowtab.h"
 #include "lib/log.h"
 #include "daemon/adapters.h"
 
@@ -21,7 +23,10 @@ static __u64 op_now(struct daemon *d)
 static int op_entry_write(struct daemon *d, const struct fp_flow_key *k,
 			  const struct fp_flow *f, bool must_exist)
 {
-	return bpf_map_update_elem(d->m.flows, k, f, must_exist ? BPF_EXIST : BPF_ANY);
+	int err = fp_flow_write(d->m.flows, k, f, must_exist ? BPF_EXIST : BPF_ANY);
+
+	errno = -err;	/* conn_fsm reads errno, as after bpf_map_update_elem() */
+	return err ? -1 : 0;
 }
 
 static int op_entry_read(struct daemon *d, const struct fp_flow_key *k,
@@ -32,7 +37,7 @@ static int op_entry_read(struct daemon *d, const struct fp_flow_key *k,
 
 static void op_entry_delete(struct daemon *d, const struct fp_flow_key *k)
 {
-	bpf_map_delete_elem(d->m.flows, k);
+	fp_flow_delete(d->m.flows, k);
 	bpf_map_delete_elem(d->m.rates, k);
 }
 
@@ -88,6 +93,17 @@ static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 	__u32 zero = 0;
 
 	bpf_map_update_elem(d->m.config, &zero, &cfg, BPF_ANY);
+	hwtier_renew_lease(d);
+}
+
+static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
+{
+	const struct link *l = links_get(&d->links, ifindex);
+
+	if (!l || !l->seen)
+		return -ENOENT;
+	memcpy(mac, l->mac, 6);
+	return 0;
 }
 
 const struct fsm_ops daemon_ops = {
@@ -106,9 +122,11 @@ const struct fsm_ops daemon_ops = {
 	.carries = op_carries,
 	.egress_mtu = op_egress_mtu,
 	.egress_shaped = op_egress_shaped,
+	.dev_mac = op_dev_mac,
 	.renew_lease = op_renew_lease,
 	.hw_poll = hwtier_poll,
 	.hw_offer = hwtier_offer,
 	.hw_withdraw = hwtier_withdraw,
 	.hw_state = hwtier_state,
+	.ct_acct = hwtier_ct_acct,
 };

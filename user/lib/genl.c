@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * genl.c - the client of fastpath_ppe.ko's genetlink family
+ * genl.c - the client of fastpath.ko's genetlink family
  * (include/fastpath_genl.h): device capability, flow add/del/flush and the
  * flow dump with the hardware counters. The hardware tier's decisions are
  * in daemon/hwtier.c and daemon/conn_fsm.c.
@@ -139,7 +139,7 @@ void ppe_close(void)
 	gfamily = 0;
 }
 
-/* 0, or -ENOENT when fastpath_ppe is not loaded. */
+/* 0, or -ENOENT when fastpath.ko is not loaded. */
 int ppe_open(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -271,6 +271,45 @@ int ppe_flush(void)
 	return talk(genl_hdr(buf, gfamily, FP_CMD_FLUSH, 0), NULL, NULL, NULL, 0);
 }
 
+/*
+ * Renews the module's lease of this namespace (0 ends it) and, unless
+ * @idle_s is negative, sets its idle expiry (0: never). Once renewed, the
+ * module withdraws every direction when the daemon stops renewing
+ * (docs/DESIGN.md, "Safety").
+ */
+int ppe_lease(__u32 lease_ms, int idle_s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = genl_hdr(buf, gfamily, FP_CMD_LEASE, 0);
+	mnl_attr_put_u32(nlh, FP_A_LEASE_MS, lease_ms);
+	if (idle_s >= 0)
+		mnl_attr_put_u32(nlh, FP_A_IDLE_S, idle_s);
+	return talk(nlh, NULL, NULL, NULL, 0);
+}
+
+/*
+ * Adds what the fast path carried for the direction whose conntrack tuple
+ * is @k's (zone 0) to that direction's conntrack counters.
+ */
+int ppe_ct_acct(const struct fp_flow_key *k, __u64 packets, __u64 bytes)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = genl_hdr(buf, gfamily, FP_CMD_CT_ACCT, 0);
+	mnl_attr_put_u8(nlh, FP_A_KEY_FAMILY, k->family);
+	mnl_attr_put_u8(nlh, FP_A_KEY_PROTO, k->proto);
+	mnl_attr_put(nlh, FP_A_KEY_SPORT, sizeof(k->sport), &k->sport);
+	mnl_attr_put(nlh, FP_A_KEY_DPORT, sizeof(k->dport), &k->dport);
+	mnl_attr_put(nlh, FP_A_KEY_SADDR, sizeof(k->saddr), k->saddr);
+	mnl_attr_put(nlh, FP_A_KEY_DADDR, sizeof(k->daddr), k->daddr);
+	mnl_attr_put_u64(nlh, FP_A_ACCT_PACKETS, packets);
+	mnl_attr_put_u64(nlh, FP_A_ACCT_BYTES, bytes);
+	return talk(nlh, NULL, NULL, NULL, 0);
+}
+
 struct dump_ctx {
 	int (*fn)(const struct ppe_flow_stat *s, void *arg);
 	void *arg;
@@ -335,9 +374,9 @@ const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 	const char *drv = pd->driver[0] ? pd->driver : "its driver";
 
 	if (open_err == -ENOENT)
-		snprintf(buf, len, "the hardware tier module fastpath_ppe is not loaded");
+		snprintf(buf, len, "the hardware tier module fastpath.ko is not loaded");
 	else if (open_err)
-		snprintf(buf, len, "cannot ask fastpath_ppe: %s", strerror(-open_err));
+		snprintf(buf, len, "cannot ask fastpath.ko: %s", strerror(-open_err));
 	else if (pd->bind == FP_BIND_DIRECT)
 		snprintf(buf, len, "%s offloads flows (TC_SETUP_FT through ndo_setup_tc)", drv);
 	else if (pd->bind == FP_BIND_INDIRECT)

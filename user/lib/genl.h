@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * genl.h - the client of fastpath_ppe.ko's genetlink family; the family is
+ * genl.h - the client of fastpath.ko's genetlink family; the family is
  * described once, in include/fastpath_genl.h.
  */
 #ifndef FP_LIB_GENL_H
@@ -37,6 +37,8 @@ int ppe_flow_add(const struct fp_flow_key *k, const struct fp_flow *f,
 		 char *msg, size_t msglen);
 int ppe_flow_del(const struct fp_flow_key *k);
 int ppe_flush(void);
+int ppe_lease(__u32 lease_ms, int idle_s);
+int ppe_ct_acct(const struct fp_flow_key *k, __u64 packets, __u64 bytes);
 int ppe_flow_dump(int (*fn)(const struct ppe_flow_stat *s, void *arg), void *arg);
 const char *ppe_dev_reason(int open_err, const struct ppe_dev *pd,
 			   char *buf, size_t len);
