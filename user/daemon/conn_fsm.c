@@ -47,9 +47,15 @@
  *                                     any --> both SLOW; the conn is freed
  *  CE_STOP (the daemon exits)         any --> both SLOW, nothing armed
  *
- * Leaving the table always deletes the entry (and its rate), withdraws a
- * hardware flow and disarms the learner, in that order, so no entry
- * outlives the state that made it (docs/DESIGN.md, "Safety rules").
+ * Leaving the table always withdraws a hardware flow, then deletes the
+ * entry (and its rate); leaving LEARNING disarms the learner: no entry
+ * outlives the state that made it (docs/DESIGN.md, "Safety").
+ *
+ * Room left for issue 11: a candidate not learned within 10 s would go
+ * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
+ * is there for it), and a local or loopback connection would get a hold of
+ * its own in conn_policy() from an fsm_ops query of the local addresses;
+ * the TC tier enters DS_TC from dir_offload() as XDP is entered today.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -256,7 +262,7 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		return;
 	}
 	/* A new mark may mean a new verdict: learn it again through the
-	 * firewall (docs/DESIGN.md, "Safety rules" 3).
+	 * firewall (docs/DESIGN.md, "Safety" 3).
 	 */
 	if (mark_changed && is_candidate(c)) {
 		unoffload(d, c, true, DS_SLOW);
