@@ -9,7 +9,7 @@
 
 #include "daemon/daemon.h"
 
-#define FAKE_SLOTS	64
+#define FAKE_SLOTS	512
 
 struct fake_entry {
 	bool used;

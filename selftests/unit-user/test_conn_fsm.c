@@ -732,6 +732,52 @@ static int t_neighbour_mac_change(struct t *t)
 	return 0;
 }
 
+static int t_neighbour_index_many(struct t *t)
+{
+	struct conn *c;
+	int learning = 0, xdp = 0;
+
+	t->d.opt.max_flows = 1000;
+	for (int n = 0; n < 110; n++) {
+		c = tcp_est(t, n);
+		/* 100 go to next hop ...:20, 10 to ...:21 */
+		learn_full(t, c, 0, LAN, WAN, n < 100 ? 0x20 : 0x21, 0, 0, cookie(c, 0));
+		learn(t, c, 1);
+	}
+	fsm_relearn_via(&t->d, WAN, (__u8[6]){ 2, 0, 0, 0, 0, 0x20 });
+	for (int n = 0; n < 110; n++) {
+		struct ct_tuple o, r;
+
+		tuples(n, IPPROTO_TCP, &o, &r);
+		c = conntab_find(&t->d.conns, &o, NULL);
+		learning += both(c, DS_LEARNING) && n < 100;
+		xdp += both(c, DS_XDP) && n >= 100;
+	}
+	CHECK(learning == 100 && xdp == 10 && fake_entries(&t->fk) == 20);
+	return 0;
+}
+
+static int t_neighbour_index_follows_relearn(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	const __u8 a[6] = { 2, 0, 0, 0, 0, 0x20 }, b[6] = { 2, 0, 0, 0, 0, 0x22 };
+
+	fsm_relearn_all(&t->d);
+	learn_full(t, c, 0, LAN, WAN, 0x22, 0, 0, cookie(c, 0));	/* moved to b */
+	learn(t, c, 1);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, a);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, LAN, b);			/* b, but on the other port */
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, b);
+	CHECK(both(c, DS_LEARNING));
+	ct_destroy(t, 1, IPPROTO_TCP);
+	fsm_relearn_via(&t->d, WAN, b);			/* nothing left to find */
+	CHECK(t->d.conns.n == 0);
+	return 0;
+}
+
 static int t_link_down(struct t *t)
 {
 	struct conn *a = offloaded(t, 1), *b = offloaded(t, 2);
@@ -1110,6 +1156,8 @@ static const struct test tests[] = {
 	T(ct_acct_on_unoffload),
 	T(entry_removed_behind_back),
 	T(neighbour_mac_change),
+	T(neighbour_index_many),
+	T(neighbour_index_follows_relearn),
 	T(link_down),
 	T(link_other_port_untouched),
 	T(device_removed),

@@ -52,6 +52,17 @@ struct dir_out {
 	__u8 smac[6];
 };
 
+struct conn;
+
+/* A learned direction, indexed by (egress port, next-hop MAC), so a
+ * neighbour or FDB change finds its flows without a scan.
+ */
+struct vnode {
+	struct vnode *next;
+	struct conn *conn;
+	bool linked;
+};
+
 struct conn_dir {
 	enum dir_state state;		/* written by conn_fsm.c only */
 	bool have_out;			/* @iif and @out hold what was learned */
@@ -63,9 +74,8 @@ struct conn_dir {
 	__u64 packets, bytes;		/* from the entry, at the last tick */
 	__u64 hw_since;			/* offered to the PPE (ns) */
 	__u64 hw_base_packets, hw_base_bytes;	/* the entry's counts then */
+	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
 };
-
-struct conn;
 
 /* A conn is hashed twice, by its original and by its reply tuple. */
 struct tnode {
@@ -103,12 +113,15 @@ struct ct_info {
 	bool helper;			/* a conntrack helper is attached */
 };
 
-/* conntab.c: the table, hashed with a per-run secret key. */
+/* conntab.c: the table, hashed with a per-run secret key, and the index
+ * of learned directions by (egress port, next-hop MAC).
+ */
 struct conntab {
 	struct tnode **buckets;
 	unsigned int nbuckets;
 	__u32 n;
 	__u64 key[2];			/* SipHash key */
+	struct vnode **via;		/* nbuckets too */
 };
 
 int conntab_init(struct conntab *t, unsigned int buckets, const __u64 key[2]);
@@ -121,5 +134,10 @@ void conntab_del(struct conntab *t, struct conn *c);
 void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
 		     void *arg);
 void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in);
+
+void conntab_via_link(struct conntab *t, struct conn *c, int dir);
+void conntab_via_unlink(struct conntab *t, struct conn *c, int dir);
+int conntab_via_find(const struct conntab *t, __u32 oif, const __u8 mac[6],
+		     struct conn **out, int max);
 
 #endif /* FP_DAEMON_CONN_H */

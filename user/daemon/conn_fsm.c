@@ -47,9 +47,15 @@
  *                                     any --> both SLOW; the conn is freed
  *  CE_STOP (the daemon exits)         any --> both SLOW, nothing armed
  *
- * Leaving the table always deletes the entry (and its rate), withdraws a
- * hardware flow and disarms the learner, in that order, so no entry
- * outlives the state that made it (docs/DESIGN.md, "Safety rules").
+ * Leaving the table always withdraws a hardware flow, then deletes the
+ * entry (and its rate); leaving LEARNING disarms the learner: no entry
+ * outlives the state that made it (docs/DESIGN.md, "Safety").
+ *
+ * Room left for issue 11: a candidate not learned within 10 s would go
+ * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
+ * is there for it), and a local or loopback connection would get a hold of
+ * its own in conn_policy() from an fsm_ops query of the local addresses;
+ * the TC tier enters DS_TC from dir_offload() as XDP is entered today.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +119,16 @@ static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
 		d->offloaded += now ? 1 : -1;
 	if (conn_was != conn_in_table(c))
 		d->conns_offloaded += conn_was ? -1 : 1;
+}
+
+/* @out is valid (learned), and indexed by its (oif, dmac) while it is. */
+static void set_have_out(struct daemon *d, struct conn *c, int dir, bool on)
+{
+	c->dir[dir].have_out = on;
+	if (on)
+		conntab_via_link(&d->conns, c, dir);
+	else
+		conntab_via_unlink(&d->conns, c, dir);
 }
 
 static void key_from_tuple(struct fp_flow_key *k, __u32 ifindex,
@@ -227,7 +243,7 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 			egress_key(&k, c, dir);
 			d->ops->learn_disarm(d, &k);
 		}
-		cd->have_out = false;
+		set_have_out(d, c, dir, false);
 		dir_set(d, c, dir, rest);
 	}
 	if (was)
@@ -246,7 +262,7 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		return;
 	}
 	/* A new mark may mean a new verdict: learn it again through the
-	 * firewall (docs/DESIGN.md, "Safety rules" 3).
+	 * firewall (docs/DESIGN.md, "Safety" 3).
 	 */
 	if (mark_changed && is_candidate(c)) {
 		unoffload(d, c, true, DS_SLOW);
@@ -256,7 +272,8 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
 		return;
 
-	c->dir[0].have_out = c->dir[1].have_out = false;
+	set_have_out(d, c, DIR_ORIG, false);
+	set_have_out(d, c, DIR_REPLY, false);
 	arm_both(d, c);
 	pr_debug("conntrack %u: learning both directions", c->id);
 	/* After arming the learner, so the next packets are caught meanwhile;
@@ -441,6 +458,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	int err;
 
 	dir_set(d, c, dir, DS_SLOW);
+	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
 	    (ev->iif && !d->ops->attached(d, ev->iif) && !d->ops->stacked(d, ev->iif))) {
 		c->hold = FP_H_NOT_ATTACHED;
@@ -460,7 +478,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		c->hold = FP_H_SQM;
 		return 0;
 	}
-	cd->have_out = true;
+	set_have_out(d, c, dir, true);
 	err = dir_offload(d, c, dir);
 	/* The other direction may have waited for this one's egress. */
 	if (!err && c->dir[!dir].state == DS_WAITING)
@@ -757,12 +775,27 @@ static void relearn_if_via(struct conn *c, void *arg)
 		send_one(v->d, c, CE_RELEARN);
 }
 
-/* Flows out of @ifindex to @mac, or all flows in or out of it (mac NULL). */
+/*
+ * Flows out of @ifindex to @mac, found through the (oif, dmac) index
+ * (neighbour and FDB changes are frequent: no scan per event); or all
+ * flows in or out of @ifindex (mac NULL: a link change, rare), by a scan.
+ */
 void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac)
 {
 	struct via v = { d, ifindex, mac };
+	struct conn *hit[64];
+	int n;
 
-	conntab_foreach(&d->conns, relearn_if_via, &v);
+	if (!mac) {
+		conntab_foreach(&d->conns, relearn_if_via, &v);
+		return;
+	}
+	/* Relearning unlinks each one found, so every round makes progress. */
+	do {
+		n = conntab_via_find(&d->conns, ifindex, mac, hit, 64);
+		for (int i = 0; i < n && i < 64; i++)
+			send_one(d, hit[i], CE_RELEARN);
+	} while (n > 64);
 }
 
 static void relearn_learned(struct conn *c, void *arg)

@@ -58,6 +58,7 @@ struct fdb;
 struct netmon {
 	struct mnl_socket *rtnl, *nft;
 	struct neigh *neighs;		/* (ifindex, address) -> MAC */
+	unsigned int nneighs;
 	struct fdb *fdbs;		/* bridge FDB: MAC -> port */
 	unsigned int nfdbs;
 };
