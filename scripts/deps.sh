@@ -8,7 +8,7 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmnl-dev libnetfilter-conntrack-dev
 	iproute2 iputils-ping ethtool nftables conntrack iperf3 socat netcat-openbsd
-	python3 jq bc
+	python3 jq bc shellcheck musl-tools
 )
 
 # Extra packages a caller asks for, e.g. "deps.sh vm" for the VM harness.
