@@ -13,32 +13,14 @@
 # - the feed Makefile: its files/ list, the module it packages, and the
 #   BPF object built with its flags for both byte orders.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# The test library: pass/fail/skip, spawned processes and extra
+# namespaces removed on exit, wait_for.
+source "$(dirname "$0")/../lib.sh"
 PKG=$TOP/openwrt/fastpath
 FILES=$PKG/files
 STANDIN=$TOP/selftests/e2e/openwrt_standin.sh
-TMP=$(mktemp -d /tmp/fastpath-openwrt.XXXXXX)
 NS=fpow$$
-FAILED=0
-PIDS=()
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for p in c r s; do ip netns del "$NS-$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	FAILED=1
-}
-skip() { echo "SKIP $1: $2"; }
+EXTRA_NS+=("$NS-c" "$NS-r" "$NS-s")
 
 # --- shell scripts ---------------------------------------------------------
 
@@ -213,7 +195,7 @@ for sh in "${SHELLS[@]}"; do
 	# (a zombie child of this shell would look alive to kill -0).
 	(sleep 30 >/dev/null 2>&1 & echo $! >"$TMP/pid")
 	daemon=$(cat "$TMP/pid")
-	PIDS+=("$daemon")
+	E2E_PIDS+=("$daemon")
 	start=$SECONDS
 	translate "$sh" "$FILES/fastpath.config" SI_FLOW_OFFLOADING=on
 	if [ $((SECONDS - start)) -gt 5 ]; then
@@ -231,7 +213,6 @@ done
 # The translated options must be ones the real CLI accepts: "run OPTIONS
 # --help" exits 0 only if every option before --help parsed. A bad value
 # must make it fail, or this check could not.
-FP=$TOP/build/fastpath
 if [ -x "$FP" ] && [ ${#SHELLS[@]} -gt 0 ]; then
 	c=$(with sqm_guard 0)
 	c=$(with hw 0 "$c")
@@ -438,13 +419,10 @@ elif ! fw4_lab 2>"$TMP/err"; then
 else
 	for port in 80 8080; do
 		ip netns exec "$NS-s" socat -T 10 TCP-LISTEN:$port,reuseaddr,fork EXEC:cat &
-		PIDS+=($!)
+		E2E_PIDS+=($!)
 	done
 	for port in 80 8080; do
-		for _ in $(seq 50); do
-			ip netns exec "$NS-s" ss -Hltn "sport = :$port" | grep -q . && break
-			sleep 0.1
-		done
+		wait_for 5 eval "ip netns exec $NS-s ss -Hltn 'sport = :$port' | grep -q ."
 	done
 	ok=1
 	for port in 80 8080; do
@@ -577,4 +555,4 @@ else
 	skip bpf-object-same-as-make "build/fastpath.bpf.o is not built (make all)"
 fi
 
-exit $FAILED
+exit $E2E_FAILED
