@@ -11,7 +11,7 @@ arch=$1
 b=/tmp/fpbin
 out=/tmp/vectors.out
 mkdir -p $b
-cp "build/$arch/test_vectors" $b/ || exit 1
+cp "build/$arch/test_vectors" "build/$arch/fastpath" $b/ || exit 1
 
 jit=/proc/sys/net/core/bpf_jit_enable
 echo "$arch: kernel $(uname -r) on $(uname -m)"
@@ -39,7 +39,7 @@ run
 # the vectors then run on the interpreter, that kernel's default (armhf
 # has no CONFIG_BPF_JIT_DEFAULT_ON). Anywhere else it fails.
 if [ "$arch" = armhf ] && grep -q '^load: Unknown error 524' $out; then
-	echo "SKIP $arch-jit: the arm32 JIT cannot translate fastpath_xdp (no BPF atomics); vectors on the interpreter"
+	skip_jit="SKIP $arch-jit: the arm32 JIT cannot translate fastpath_xdp (no BPF atomics); vectors on the interpreter"
 	echo 0 >$jit
 	run
 	jit_want=
@@ -48,14 +48,44 @@ else
 	jit_want=$([ -e $jit ] && echo native)
 fi
 
-sed "s/^\(PASS\|FAIL\|SKIP\) /\1 $arch-/" $out
+sed -i "s/^\(PASS\|FAIL\|SKIP\) /\1 $arch-/" $out
+cat $out
 j=$(sed -n 's/^jit: //p' $out)
 if [ -n "$jit_want" ]; then
 	case $j in
 	"fastpath_xdp native"*) echo "PASS $arch-jit: $j" ;;
 	*) echo "FAIL $arch-jit: the JIT is on, but ${j:-nothing was loaded}" ;;
 	esac
-fi
+else
+	echo "${skip_jit:-SKIP $arch-jit: this kernel has no BPF JIT; vectors on the interpreter}"
+fi | tee -a $out
+# The command on this CPU: attach, two static flows (v4 with SNAT, v6),
+# and "fastpath flows" must print back the very addresses and ports.
+flows_check() {
+	local fp="$b/fastpath" got want
+	export FASTPATH_PIN_DIR=/sys/fs/bpf/fpx
+	if ! "$fp" attach fpu0 "$peer" >>$out.cli 2>&1; then
+		echo "FAIL $arch-flows: fastpath attach failed: $(cat $out.cli)"
+		return
+	fi
+	"$fp" flow add -i fpu0 -o "$peer" -p tcp -s 192.168.1.10:40000 -d 198.51.100.20:443 \
+		--snat 203.0.113.1:61000 --dmac 02:00:00:00:02:20 >>$out.cli 2>&1 &&
+	"$fp" flow add -i "$peer" -o fpu0 -p udp -s '[2001:db8:2::20]:53' -d '[2001:db8:1::10]:40001' \
+		--dmac 02:00:00:00:01:10 >>$out.cli 2>&1 ||
+		echo "FAIL $arch-flows: fastpath flow add failed: $(cat $out.cli)"
+	got=$("$fp" flows 2>&1 | tr -s ' ')
+	echo "$got" | sed "s/^/$arch: flows: /"
+	for want in "fpu0 tcp 192.168.1.10:40000 -> 198.51.100.20:443 snat 203.0.113.1:61000 => $peer xdp pkts 0 bytes 0" \
+		"$peer udp [2001:db8:2::20]:53 -> [2001:db8:1::10]:40001 => fpu0 xdp pkts 0 bytes 0"; do
+		case $got in
+		*"$want"*) echo "PASS $arch-flows: $want" ;;
+		*) echo "FAIL $arch-flows: no line '$want'" ;;
+		esac
+	done
+	"$fp" detach >>$out.cli 2>&1 || echo "FAIL $arch-detach: $(cat $out.cli)"
+}
+flows_check | tee -a $out
+
 p=$(grep -c '^PASS ' $out)
 f=$(grep -c '^FAIL ' $out)
 s=$(grep -c '^SKIP ' $out)
