@@ -55,13 +55,19 @@ static __always_inline int pass(__u32 reason, __u64 bytes, const int tc)
 	return tc ? TC_ACT_OK : XDP_PASS;
 }
 
-/* A plain load: array lookups are inlined by the verifier. */
+/*
+ * A plain load: array lookups are inlined by the verifier. A kernel that
+ * cannot run the clock's timer callback (the mips32 JIT has no BPF-to-BPF
+ * calls, s390x and 32-bit ARM kernels may have no JIT that takes it, and
+ * the interpreter refuses callbacks) never sets @now: then every packet
+ * asks the helper instead.
+ */
 static __always_inline __u64 clock_now(void)
 {
 	__u32 zero = 0;
 	struct fp_clock *c = bpf_map_lookup_elem(&fp_clock, &zero);
 
-	return c ? c->now : 0;
+	return c && c->now ? c->now : bpf_ktime_get_ns();
 }
 
 static __always_inline int lease_expired(__u64 now)

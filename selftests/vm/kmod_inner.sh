@@ -26,7 +26,8 @@ source "$VM_DIR/lib.sh"
 # shellcheck source=../lib.sh
 source "$VM_DIR/../lib.sh"
 
-KO=$TOP/build
+# The modules for this kernel: build/ (make kmod), or FP_KO (make kmod KVER=...).
+KO=${FP_KO:-$TOP/build}
 DBG=/sys/kernel/debug/ppe_sim
 MB=${MB:-8}
 TESTS=${*:-lifecycle genl rules hw indirect fallback lease acct}

@@ -132,6 +132,7 @@ int fp_open_pinned(struct fp_maps *m)
 	if (m->prog < 0)
 		return -errno;
 	m->learn_prog = bpf_obj_get(pin_path(PIN_LEARN));
+	/* Absent where the kernel refused it (fp_load_or_adopt()). */
 	m->clock_prog = bpf_obj_get(pin_path(PIN_CLOCK));
 	m->flows = map_fd_by_pin("flows");
 	m->tx_ports = map_fd_by_pin("tx_ports");
@@ -142,7 +143,7 @@ int fp_open_pinned(struct fp_maps *m)
 	m->rates = map_fd_by_pin("fp_rates");
 	m->daemon = map_fd_by_pin("fp_daemon");
 	m->clock = map_fd_by_pin("fp_clock");
-	if (m->learn_prog < 0 || m->clock_prog < 0 || m->flows < 0 ||
+	if (m->learn_prog < 0 || m->flows < 0 ||
 	    m->tx_ports < 0 || m->stats < 0 || m->config < 0 || m->learn < 0 ||
 	    m->events < 0 || m->rates < 0 || m->daemon < 0 || m->clock < 0) {
 		err = -errno;
@@ -182,21 +183,36 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot create %s: %s", fp_pin_dir(), strerror(errno));
 		return -errno;
 	}
-	skel = fastpath_bpf__open_opts(&opts);
-	if (!skel) {
-		pr_warn("cannot open the BPF object: %s", strerror(errno));
-		return -errno;
+	/*
+	 * A kernel that cannot run the clock's timer callback (no JIT that
+	 * takes BPF-to-BPF calls: mips32, Debian's s390x, 32-bit ARM; the
+	 * interpreter refuses callbacks) refuses fastpath_clock with EINVAL.
+	 * The datapath then reads the time per packet (clock_now()), so it
+	 * is loaded again without the clock.
+	 */
+	for (int try = 0; try < 2; try++) {
+		skel = fastpath_bpf__open_opts(&opts);
+		if (!skel) {
+			pr_warn("cannot open the BPF object: %s", strerror(errno));
+			return -errno;
+		}
+		/* The learning and rate maps never hold more than the table. */
+		err = bpf_map__set_max_entries(skel->maps.flows, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
+		if (!err && try)
+			err = bpf_program__set_autoload(skel->progs.fastpath_clock, false);
+		if (!err)
+			err = fp_tier_prepare(skel);
+		if (!err)
+			err = fastpath_bpf__load(skel);
+		if (err != -EINVAL || try)
+			break;
+		fastpath_bpf__destroy(skel);
+		pr_info("load refused (EINVAL): again without the clock's timer, which some JITs cannot take");
 	}
-	/* The learning and rate maps never hold more than the table. */
-	err = bpf_map__set_max_entries(skel->maps.flows, capacity);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
-	if (!err)
-		err = fp_tier_prepare(skel);
-	if (!err)
-		err = fastpath_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)",
 			strerror(-err));
@@ -212,16 +228,16 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot pin %s: %s", pin_path(PIN_LEARN), strerror(-err));
 		goto out;
 	}
-	err = bpf_program__pin(skel->progs.fastpath_clock, pin_path(PIN_CLOCK));
-	if (err) {
-		pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
-		goto out;
+	if (bpf_program__fd(skel->progs.fastpath_clock) >= 0) {
+		err = bpf_program__pin(skel->progs.fastpath_clock, pin_path(PIN_CLOCK));
+		if (err) {
+			pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
+			goto out;
+		}
+		err = pin_private(pin_path(PIN_CLOCK));
 	}
-	err = fp_tier_pin(skel, fp_pin_dir());
-	if (err)
-		goto out;
-	err = pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN)) ?:
-	      pin_private(pin_path(PIN_CLOCK));
+	err = err ?: fp_tier_pin(skel, fp_pin_dir());
+	err = err ?: pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN));
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		err = pin_private(pin_path(pinned_maps[i]));
 	}
@@ -250,6 +266,8 @@ int fp_clock_ensure(struct fp_maps *m)
 	__u64 now = mono_ns();
 	int err;
 
+	if (m->clock_prog < 0)	/* no timer here: the per-packet clock */
+		return 0;
 	if (!bpf_map_lookup_elem(m->clock, &zero, &c) && c.now &&
 	    now - c.now < 3 * FP_CLOCK_PERIOD_NS)
 		return 0;
