@@ -777,6 +777,9 @@ test_acct() {
 	fi
 	udp_server 5353
 	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
+	# Each client run takes seconds under emulation: the entry must
+	# outlive them all (a UDP entry not yet assured lasts 30 s).
+	in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 	in_r conntrack -F 2>/dev/null
 	udp_once 40500 || fail acct-setup "no UDP echo"
 	in_r conntrack -L -p udp --orig-port-src 40500 -o extended 2>/dev/null | sed 's/^/    /'
