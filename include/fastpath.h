@@ -246,10 +246,10 @@ struct fp_daemon_stats {
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
 };
 
-/* The daemon's hardware tier (kmod/fastpath_ppe.ko, user/ppe.c). */
+/* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */
 enum fp_hw_mode {
 	FP_HWM_OFF = 0,		/* "fastpath run --no-hw", or no daemon */
-	FP_HWM_NO_KMOD,		/* fastpath_ppe is not loaded */
+	FP_HWM_NO_KMOD,		/* fastpath.ko is not loaded */
 	FP_HWM_ON,		/* PPE-capable devices get their flows offloaded */
 };
 

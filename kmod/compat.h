@@ -3,9 +3,11 @@
  * compat.h - every kernel-version difference the modules meet, in one place.
  *
  * Targets: 5.15 (OpenWrt 22.03), 6.1 (OpenWrt 23.05, Debian 12), 6.6
- * (OpenWrt 24.10) and 6.12. Built and tested on 6.1 only; the other
- * branches follow the upstream API changes named next to each shim, as
- * far as we know them, and have not been compiled here.
+ * (OpenWrt 24.10) and 6.12. Built and tested on 6.1 and on 6.12
+ * (bookworm-backports: "make kmod KVER=6.12...", selftests/vm/
+ * test_kmod_612.sh); the other branches follow the upstream API changes
+ * named next to each shim, as far as we know them, and have not been
+ * compiled here.
  *
  * Unchanged across the range, so used directly: flow_block_cb_alloc(),
  * flow_indr_dev_register() and flow_indr_dev_setup_offload() (with the
@@ -21,6 +23,13 @@
 #include <linux/filter.h>
 #include <net/netlink.h>
 #include <net/rtnetlink.h>
+
+/* <asm/unaligned.h> moved to <linux/unaligned.h> in 6.12. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 /* 6.1 dropped netif_napi_add()'s weight argument. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
@@ -99,6 +108,25 @@ static inline int fp_do_xdp_generic(struct bpf_prog *prog, struct sk_buff **pskb
 	struct netlink_ext_ack *extack
 #define fp_newlink_net() (src_net)
 #define fp_newlink_tb() (tb)
+#endif
+
+/*
+ * Since 6.2 an extack holds a buffer for a formatted message
+ * (NL_SET_ERR_MSG_FMT); before, _msg must point at a string that outlives
+ * the request, since netlink_ack() reads it after the command returned.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define FP_HAVE_EXTACK_FMT 1
+#endif
+
+/*
+ * Conntrack accounting: nf_conntrack_find_get() and nf_ct_acct_add()
+ * (5.7, when nf_flowtable gained counters) take the same arguments
+ * from 5.15 to 6.12; the counts are unsigned int, so larger ones are
+ * added in parts. Without conntrack the operation answers EOPNOTSUPP.
+ */
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+#define FP_HAVE_CT 1
 #endif
 
 /*
