@@ -10,8 +10,10 @@
 # - the fw4 include with nft -c inside a table shaped like fw4's, and
 #   loaded for real in a namespace router, where it must mark forwarded
 #   TCP to port 80 and leave port 8080 alone;
-# - the feed Makefile: its files/ list, the module it packages, and the
-#   BPF object built with its flags for both byte orders.
+# - the daemon's sources against musl's headers;
+# - the feed Makefile: its files/ list, the module it packages, its
+#   recipes run by a stand-in SDK for a little- and a big-endian target,
+#   and the BPF object built with its flags for both byte orders.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 PKG=$TOP/openwrt/fastpath
@@ -522,6 +524,68 @@ if [ -n "$kmod" ] && grep -Eq "^obj-m.*[[:space:]=]$kmod\.o" "$TOP/kmod/Kbuild";
 	pass feed-kmod-name
 else
 	fail feed-kmod-name "FASTPATH_KMOD '$kmod' is not an obj-m of kmod/Kbuild"
+fi
+
+# The feed Makefile's own recipes (Build/Prepare, Build/Compile, the
+# install lists), run by a STAND-IN for an OpenWrt SDK's rules.mk,
+# package.mk, kernel.mk and bpf.mk (openwrt_sdk/) that builds for this
+# machine: the host's gcc and clang, kbuild against Debian's headers. Once
+# for a little-endian target, once (without the module) for a big-endian
+# one, whose BPF object must be the one the daemon embeds.
+SDK=$TOP/selftests/e2e/openwrt_sdk
+printf '%s\n' '#include <stdio.h>' '#include <bpf/libbpf.h>' '#include "fastpath.skel.h"' \
+	'int main(void) { size_t sz; const void *p = fastpath_bpf__elf_bytes(&sz);' \
+	'return fwrite(p, 1, sz, stdout) != sz; }' >"$TMP/embedded.c"
+# embedded BUILD: the object the skeleton in BUILD embeds, on stdout.
+embedded() {
+	gcc -I"$1/build" -I"$TOP/include" "$TMP/embedded.c" -o "$TMP/embedded" -lbpf &&
+		"$TMP/embedded"
+}
+if [ ! -d /usr/src ] || [ -z "$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null)" ]; then
+	skip feed-sdk-build "no Debian kernel headers for kbuild (scripts/deps.sh vm)"
+else
+	for variant in le be; do
+		root=$TMP/pkg-$variant build=$TMP/sdk-$variant
+		extra=()
+		targets=(install-fastpath install-kmod-fastpath)
+		if [ $variant = be ]; then
+			extra=(CONFIG_BIG_ENDIAN=y SKIP_KMOD=1)
+			targets=(install-fastpath)
+		fi
+		if ! make -C "$PKG" TOPDIR="$SDK" BUILD_DIR="$build" DEST="$root" "${extra[@]}" \
+			"${targets[@]}" >"$TMP/sdk.log" 2>&1; then
+			fail "feed-sdk-build-$variant" "$(grep -E 'rror|\*\*\*' "$TMP/sdk.log" | head -10)"
+			continue
+		fi
+		pb=$build/fastpath-0.1
+		want_files="etc/config/fastpath etc/hotplug.d/iface/30-fastpath etc/hotplug.d/net/30-fastpath"
+		want_files="$want_files etc/init.d/fastpath usr/sbin/fastpath"
+		want_files="$want_files usr/share/nftables.d/chain-pre/forward/30-fastpath.nft"
+		got_files=$(cd "$root/fastpath" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
+		order=$([ $variant = le ] && echo "little endian" || echo "big endian")
+		if [ "$got_files" != "$want_files " ]; then
+			fail "feed-sdk-build-$variant" "package files: $got_files"
+		elif [ ! -x "$root/fastpath/etc/init.d/fastpath" ] || [ ! -x "$root/fastpath/usr/sbin/fastpath" ]; then
+			fail "feed-sdk-build-$variant" "init script or binary not executable"
+		elif ! "$root/fastpath/usr/sbin/fastpath" run --help >/dev/null; then
+			fail "feed-sdk-build-$variant" "the packaged fastpath does not run"
+		elif ! readelf -h "$pb/build/fastpath.bpf.o" | grep -q "Data:.*$order"; then
+			fail "feed-sdk-build-$variant" "BPF object not $order"
+		elif ! embedded "$pb" | cmp -s - "$pb/build/fastpath.bpf.o"; then
+			fail "feed-sdk-build-$variant" "the daemon does not embed the $order object"
+		else
+			pass "feed-sdk-build-$variant"
+		fi
+		if [ $variant = le ]; then
+			ko=$(find "$root/kmod-fastpath" -name "$kmod.ko")
+			if [ -n "$ko" ] && modinfo "$ko" >/dev/null 2>&1 &&
+				[ "$(cat "$root/kmod-fastpath/autoload")" = "$kmod" ]; then
+				pass feed-sdk-kmod
+			else
+				fail feed-sdk-kmod "no $kmod.ko in kmod-fastpath, or not autoloaded"
+			fi
+		fi
+	done
 fi
 
 # The BPF object, with the feed's flags (FASTPATH_BPF_CFLAGS) where this
