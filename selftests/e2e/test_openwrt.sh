@@ -450,7 +450,7 @@ else
 	done
 	ok=1
 	for port in 80 8080; do
-		got=$( (echo hello; sleep 0.5) | ip netns exec "$NS-c" socat -T 5 - TCP:10.77.2.2:$port)
+		got=$( (echo hello; sleep 0.5) | ip netns exec "$NS-c" socat -t 5 -T 10 - TCP:10.77.2.2:$port)
 		[ "$got" = hello ] || { ok=0; fail fw4-include-marks "no echo through the router on port $port"; }
 	done
 	m80=$(mark_of 80) m8080=$(mark_of 8080)
