@@ -68,8 +68,18 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 	default:
 		return FP_R_TEARDOWN;
 	}
+	/* Before anything that writes the entry: a frame the router would
+	 * not take must not end the flow either.
+	 */
+	if (!l2_addr_ok(p, f))
+		return FP_R_OTHER_HOST;
 	if (lease_expired(now))
 		return FP_R_LEASE;
+	/* SYN first: SYN+FIN and SYN+RST are invalid to conntrack, and
+	 * must not end the flow. parse_l4() passed a FIN without ACK.
+	 */
+	if (p->tcp_flags & TCP_FLAG_SYN)
+		return FP_R_TCP_SYN;
 	if (p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
 		/* conntrack must see the close; every later packet of this
 		 * direction follows it up until the daemon removes the entry.
@@ -77,8 +87,6 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 		f->state = FP_STATE_TEARDOWN;
 		return FP_R_TCP_FIN_RST;
 	}
-	if (p->tcp_flags & TCP_FLAG_SYN)
-		return FP_R_TCP_SYN;
 	if (family == AF_INET ? p->ip4->ttl <= 1 : p->ip6->hop_limit <= 1)
 		return FP_R_TTL;
 	if (l2_mtu_exceeded(p, f))

@@ -179,6 +179,34 @@ static __always_inline int l2_len_ok(const struct pkt *p,
 	return !k->pppoe_sid || p->pppoe_len == p->l3_len + 2;
 }
 
+/* Two MACs equal: three 16-bit loads each, as the packet is only known
+ * to be 2-byte aligned (NET_IP_ALIGN) and strict-alignment targets (MIPS)
+ * refuse wider loads there.
+ */
+static __always_inline int mac_eq(const void *a, const void *b)
+{
+	const __u16 *x = a, *y = b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
+}
+
+/*
+ * The frame is addressed to the router where the entry says it arrives
+ * (fp_flow.in_dmac), and a PPPoE frame comes from the concentrator
+ * (fp_flow.in_smac): the stack routes nothing else. A frame for another
+ * host (a bridge floods unknown unicast, a switch port mirrors) or a
+ * PPPoE frame from a host that is not the session's peer goes up, and
+ * there the stack drops it or bridges it. @p->pppoe_len is set only for a
+ * PPPoE frame (l2_len_ok() has made it the exact length).
+ */
+static __always_inline int l2_addr_ok(const struct pkt *p,
+				      const struct fp_flow *f)
+{
+	if (!mac_eq(p->eth->h_dest, f->in_dmac))
+		return 0;
+	return !p->pppoe_len || mac_eq(p->eth->h_source, f->in_smac);
+}
+
 /* L3 bytes the egress link leaves for the IP packet: PPPoE takes 8. */
 static __always_inline int l2_mtu_exceeded(const struct pkt *p,
 					   const struct fp_flow *f)

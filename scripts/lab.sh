@@ -79,7 +79,7 @@ lab_ruleset() {
 }
 
 # lab_link NS_A DEV_A NS_B DEV_B: the wire between two namespaces, a veth
-# pair, or with LAB_LINK=ppesim a pair of simulated PPE ports (kmod/ppe_sim.ko).
+# pair, or with LAB_LINK=ppesim a pair of simulated PPE ports (selftests/kmod/ppe_sim.ko).
 lab_link() {
 	if [ "${LAB_LINK:-veth}" = ppesim ]; then
 		ip link add "$2" netns "$1" type ppesim &&

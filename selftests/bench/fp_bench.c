@@ -504,6 +504,8 @@ static void flow_entry(const struct bench *b, int family, __u16 sport,
 	v->nat_sport = htons(sport);
 	memcpy(v->dmac, b->peer_mac, ETH_ALEN);
 	memcpy(v->smac, b->out_mac, ETH_ALEN);
+	/* The frames are addressed to the router, as build_frame() says. */
+	memcpy(v->in_dmac, b->in_mac, ETH_ALEN);
 
 	if (family == AF_INET) {
 		k->saddr[0] = o->src4.s_addr;
@@ -994,6 +996,7 @@ static int fp_pair_load(const struct bench *b, struct fp_inst *small,
 	flow_entry(b, AF_INET, b->o.sport, &k, &v);
 	k.vlan[0] = BENCH_VLAN;
 	k.pppoe_sid = BENCH_PPPOE_SID;
+	memcpy(v.in_smac, b->o.src_mac, ETH_ALEN);	/* the concentrator */
 	if (flow_add(small, &k, &v))
 		return -1;
 

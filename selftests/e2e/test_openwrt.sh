@@ -463,7 +463,7 @@ fi
 
 # --- the daemon against musl -----------------------------------------------
 
-# OpenWrt's C library is musl. Compile every user/*.c (not link: there is
+# OpenWrt's C library is musl. Compile every user/**/*.c (not link: there is
 # no musl libbpf here) with musl's headers and this machine's kernel and
 # library headers, with the project's CFLAGS (-Werror included).
 if ! command -v musl-gcc >/dev/null; then
@@ -481,14 +481,19 @@ else
 		musl-gcc -DFP_VERSION=\"0.1\" -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 			-I"$TOP/include" -I"$TOP/build" -I"$TOP/user" -idirafter "$inc" -c "$@"
 	}
-	ok=1
-	for f in "$TOP"/user/*.c; do
+	ok=1 n=0
+	while read -r f; do
+		n=$((n + 1))
 		if ! out=$(musl_cc "$f" -o "$TMP/musl.o" 2>&1); then
 			ok=0
-			fail user-musl "$(basename "$f"): $(echo "$out" | grep -m3 error)"
+			fail user-musl "${f#"$TOP"/}: $(echo "$out" | grep -m3 error)"
 		fi
-	done
-	[ $ok -eq 1 ] && pass user-musl
+	done < <(find "$TOP/user" -name '*.c' | sort)
+	if [ $n -eq 0 ]; then
+		fail user-musl "no user/**/*.c found"
+	elif [ $ok -eq 1 ]; then
+		pass "user-musl ($n files)"
+	fi
 	# It is musl's libc: glibc's <execinfo.h> is not there.
 	printf '#include <execinfo.h>\n' >"$TMP/glibc.c"
 	if musl_cc "$TMP/glibc.c" -o "$TMP/glibc.o" 2>/dev/null; then
@@ -517,8 +522,8 @@ else
 	fail feed-fw4-include-path "fastpath.nft is not installed under /usr/share/nftables.d/chain-pre/forward/"
 fi
 
-# The module the KernelPackage names is one kmod/Kbuild builds (a rename of
-# fastpath_ppe.ko must change FASTPATH_KMOD too).
+# The module the KernelPackage names is one kmod/Kbuild builds (a rename
+# of the module must change FASTPATH_KMOD too).
 kmod=$(sed -n 's/^FASTPATH_KMOD:=//p' "$PKG/Makefile")
 if [ -n "$kmod" ] && grep -Eq "^obj-m.*[[:space:]=]$kmod\.o" "$TOP/kmod/Kbuild"; then
 	pass feed-kmod-name

@@ -57,6 +57,9 @@
 #define MAC_RTR_IN	{ 0x02, 0x00, 0x00, 0x00, 0x01, 0x01 }
 #define MAC_RTR_OUT	{ 0x02, 0x00, 0x00, 0x00, 0x02, 0x01 }
 #define MAC_NEXTHOP	{ 0x02, 0x00, 0x00, 0x00, 0x02, 0x20 }
+#define MAC_OTHER	{ 0x02, 0x00, 0x00, 0x00, 0x01, 0x99 }	/* another host */
+#define MAC_CONC	{ 0x02, 0x00, 0x00, 0x00, 0x03, 0x30 }	/* PPPoE concentrator */
+#define MAC_BCAST	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 
 /* Symbolic devices, resolved to ifindexes at run time. */
 enum { IF_IN = 1, IF_OUT, IF_LO, IF_MAX };
@@ -77,6 +80,7 @@ struct flow_desc {
 	const char *nat_src, *nat_dst;
 	uint16_t nat_sport, nat_dport;
 	uint8_t dmac[6], smac[6];
+	uint8_t in_dmac[6], in_smac[6];		/* value: ingress MACs */
 	uint16_t vlan[2], pppoe_sid;		/* key: ingress encapsulation */
 	uint16_t out_vlan[2], out_pppoe_sid;	/* value: egress encapsulation */
 };
@@ -92,6 +96,12 @@ struct tcase {
 	int verdict;
 	int reason;
 	struct pkt_desc out;		/* the frame XDP_REDIRECT must send */
+	/*
+	 * The only port in tx_ports during the run: a redirect can only go
+	 * there. 0: flow[0]'s egress for XDP_REDIRECT; both test ports
+	 * (IF_IN and IF_OUT) for XDP_PASS.
+	 */
+	int egress;
 };
 
 #define PKT(fam, pr, sa, da, ...) {					\
@@ -118,7 +128,8 @@ struct tcase {
 	.iif = IF_IN, .family = fam, .proto = pr, .src = sa, .dst = da,	\
 	.sport = CPORT, .dport = SPORT, .state = FP_STATE_XDP,		\
 	.mtu = 1500, .oif = IF_OUT,					\
-	.dmac = MAC_NEXTHOP, .smac = MAC_RTR_OUT, __VA_ARGS__ }
+	.dmac = MAC_NEXTHOP, .smac = MAC_RTR_OUT,			\
+	.in_dmac = MAC_RTR_IN, .in_smac = MAC_CLIENT, __VA_ARGS__ }
 #define FLOW4_TCP(...)	FLOW(4, IPPROTO_TCP, C4, S4, __VA_ARGS__)
 #define FLOW4_UDP(...)	FLOW(4, IPPROTO_UDP, C4, S4, __VA_ARGS__)
 #define FLOW6_TCP(...)	FLOW(6, IPPROTO_TCP, C6, S6, __VA_ARGS__)
@@ -288,14 +299,6 @@ static const struct tcase cases[] = {
 	  .out = OUT4_UDP(SNATTED4, DNATTED4, .ttl = 1) },
 	{ .name = "v6-hoplimit2-forwards", .in = V6_TCP(.ttl = 2),
 	  .flow = { FLOW6_TCP() }, FORWARD, .out = OUT6_TCP(.ttl = 1) },
-	{ .name = "v4-udp-eth-padding-forwards",
-	  .in = V4_UDP(.payload = 6, .pad_to = 60),
-	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH) }, FORWARD,
-	  .out = OUT4_UDP(SNATTED4, DNATTED4, .payload = 6, .pad_to = 60) },
-	{ .name = "v4-tcp-eth-padding-forwards",
-	  .in = V4_TCP(.payload = 0, .pad_to = 60),
-	  .flow = { FLOW4_TCP(NAT4, .flags = FP_F_SNAT) }, FORWARD,
-	  .out = OUT4_TCP(SNATTED4, .payload = 0, .pad_to = 60) },
 	{ .name = "v4-udp-flag-bits-at-byte13-forward",
 	  .in = V4_UDP(.payload_fill = TH_FIN | TH_SYN | TH_RST),
 	  .flow = { FLOW4_UDP() }, FORWARD,
@@ -439,11 +442,6 @@ static const struct tcase cases[] = {
 	{ .name = "egress-inner-tag-without-outer-ignored", .in = V4_UDP(),
 	  .flow = { FLOW4_UDP(.out_vlan = { 0, 20 }) }, FORWARD,
 	  .out = OUT4_UDP() },
-	{ .name = "pppoe-eth-padding-forwards",
-	  .in = V4_UDP(.payload = 6, .pppoe_sid = 0x1234, .pad_to = 60),
-	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .pppoe_sid = 0x1234) },
-	  FORWARD, .out = OUT4_UDP(SNATTED4, DNATTED4, .payload = 6,
-				   .pad_to = 52) },
 	{ .name = "pppoe-vlan-udp-csum0-stays-0",
 	  .in = V4_UDP(.udp_csum_zero = 1, .tag = { VLAN(0x8100, 7) },
 		       .pppoe_sid = 0x1234),
@@ -507,10 +505,11 @@ static const struct tcase cases[] = {
 		       .pppoe_len_delta = -2),
 	  .flow = { FLOW6_UDP(.vlan = { 7 }, .pppoe_sid = 0x1234) },
 	  PASS_AS(FP_R_MALFORMED) },
+	/* Padding goes up whatever the PPPoE length says (L1 below). */
 	{ .name = "pppoe-len-padding-included",
 	  .in = V4_UDP(.payload = 6, .pppoe_sid = 0x1234, .pad_to = 60,
 		       .pppoe_len_delta = 4),
-	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_MALFORMED) },
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234) }, PASS_AS(FP_R_TRAILING) },
 
 	/* Exact match on the encapsulation. */
 	{ .name = "vlan-id-differs", .in = V4_TCP(.tag = { VLAN(0x8100, 10) }),
@@ -619,14 +618,14 @@ static const struct tcase cases[] = {
 	PUNT6_UDP("udp-truncated-v6", FP_R_MALFORMED, .payload = 0,
 		  .l4_trunc = 4),
 	/*
-	 * The L4 header must lie inside the IP packet, not in Ethernet
-	 * padding or trailing bytes after it.
+	 * An L4 header that only the Ethernet padding or trailing bytes
+	 * complete: the bytes after the IP packet send it up first.
 	 */
-	PUNT4_UDP("udp-truncated-v4-in-padding", FP_R_MALFORMED, .payload = 0,
+	PUNT4_UDP("udp-truncated-v4-in-padding", FP_R_TRAILING, .payload = 0,
 		  .l4_trunc = 4, .pad_to = 60),
-	PUNT4_UDP("v4-l4-beyond-tot-len", FP_R_MALFORMED, .payload = 0,
+	PUNT4_UDP("v4-l4-beyond-tot-len", FP_R_TRAILING, .payload = 0,
 		  .ip_len_delta = -8, .pad_to = 60),
-	PUNT6("v6-l4-beyond-payload-len", FP_R_MALFORMED, .payload = 0,
+	PUNT6("v6-l4-beyond-payload-len", FP_R_TRAILING, .payload = 0,
 	      .ip_len_delta = -20, .pad_to = 120),
 
 	/* Lengths that contradict the frame or each other. */
@@ -704,6 +703,108 @@ static const struct tcase cases[] = {
 	  .flow = { FLOW6_TCP() },
 	  .pre = &(struct pkt_desc)V6_TCP(.tcp_flags = TH_RST),
 	  .pre_reason = FP_R_TCP_FIN_RST, PASS_AS(FP_R_TEARDOWN) },
+
+	/*
+	 * L1: what the stack would not route (issue 11). The frame must be
+	 * addressed to the router on that link; a PPPoE frame must also come
+	 * from the concentrator. A frame that fails either must not touch
+	 * the entry, not even as a FIN.
+	 */
+	PUNT4("other-host-dmac", FP_R_OTHER_HOST, .dmac = MAC_OTHER),
+	PUNT6_UDP("other-host-broadcast", FP_R_OTHER_HOST, .dmac = MAC_BCAST),
+	PUNT6("other-host-router-out-mac", FP_R_OTHER_HOST, .dmac = MAC_RTR_OUT),
+	PUNT4("other-host-last-byte-differs", FP_R_OTHER_HOST,
+	      .dmac = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x00 }),
+	PUNT4("other-host-first-byte-differs", FP_R_OTHER_HOST,
+	      .dmac = { 0x03, 0x00, 0x00, 0x00, 0x01, 0x01 }),
+	PUNT4("other-host-fin-keeps-entry", FP_R_OTHER_HOST, .dmac = MAC_OTHER,
+	      .tcp_flags = TH_FIN | TH_ACK),
+	PUNT6("other-host-rst-keeps-entry", FP_R_OTHER_HOST, .dmac = MAC_OTHER,
+	      .tcp_flags = TH_RST),
+	{ .name = "entry-without-ingress-mac-forwards-nothing", .in = V4_UDP(),
+	  .flow = { FLOW4_UDP(.in_dmac = { 0 }) }, PASS_AS(FP_R_OTHER_HOST) },
+	{ .name = "entry-ingress-mac-is-compared", .in = V4_UDP(.dmac = MAC_OTHER),
+	  .flow = { FLOW4_UDP(.in_dmac = MAC_OTHER) }, FORWARD,
+	  .out = OUT4_UDP() },
+	{ .name = "vlan-other-host", .in = V4_TCP(.tag = { VLAN(0x8100, 10) },
+						  .dmac = MAC_OTHER),
+	  .flow = { FLOW4_TCP(.vlan = { 10 }) }, PASS_AS(FP_R_OTHER_HOST) },
+	{ .name = "pppoe-from-concentrator-forwards",
+	  .in = V4_TCP(.pppoe_sid = 0x1234, .smac = MAC_CONC),
+	  .flow = { FLOW4_TCP(NAT4, .flags = FP_F_SNAT, .pppoe_sid = 0x1234,
+			      .in_smac = MAC_CONC) }, FORWARD,
+	  .out = OUT4_TCP(SNATTED4) },
+	{ .name = "pppoe-not-from-concentrator",
+	  .in = V4_TCP(.pppoe_sid = 0x1234, .smac = MAC_OTHER),
+	  .flow = { FLOW4_TCP(.pppoe_sid = 0x1234, .in_smac = MAC_CONC) },
+	  PASS_AS(FP_R_OTHER_HOST) },
+	{ .name = "pppoe-vlan-not-from-concentrator-fin-keeps-entry",
+	  .in = V6_TCP(.tag = { VLAN(0x8100, 7) }, .pppoe_sid = 0x1234,
+		       .smac = MAC_CLIENT, .tcp_flags = TH_FIN | TH_ACK),
+	  .flow = { FLOW6_TCP(.vlan = { 7 }, .pppoe_sid = 0x1234,
+			      .in_smac = MAC_CONC) },
+	  PASS_AS(FP_R_OTHER_HOST) },
+	{ .name = "pppoe-concentrator-but-other-dmac",
+	  .in = V4_UDP(.pppoe_sid = 0x1234, .smac = MAC_CONC, .dmac = MAC_OTHER),
+	  .flow = { FLOW4_UDP(.pppoe_sid = 0x1234, .in_smac = MAC_CONC) },
+	  PASS_AS(FP_R_OTHER_HOST) },
+	/* Without PPPoE the source MAC is anyone's. */
+	{ .name = "plain-source-mac-not-checked", .in = V4_UDP(.smac = MAC_OTHER),
+	  .flow = { FLOW4_UDP(.in_smac = MAC_CONC) }, FORWARD,
+	  .out = OUT4_UDP() },
+
+	/* TCP without ACK goes up and leaves the entry alone. */
+	PUNT4("tcp-no-flags", FP_R_TCP_NO_ACK, .tcp_flags = 0),
+	PUNT6("tcp-psh-only", FP_R_TCP_NO_ACK, .tcp_flags = TH_PSH),
+	PUNT4("tcp-urg-psh-no-ack", FP_R_TCP_NO_ACK, .tcp_flags = 0x20 | TH_PSH),
+	PUNT4("tcp-fin-without-ack-keeps-entry", FP_R_TCP_NO_ACK,
+	      .tcp_flags = TH_FIN),
+	PUNT6("tcp-fin-psh-without-ack-keeps-entry", FP_R_TCP_NO_ACK,
+	      .tcp_flags = TH_FIN | TH_PSH),
+	PUNT4("tcp-ece-cwr-no-ack", FP_R_TCP_NO_ACK, .tcp_flags = 0xc0),
+	PUNT4("tcp-syn-fin-keeps-entry", FP_R_TCP_SYN,
+	      .tcp_flags = TH_SYN | TH_FIN),
+	PUNT6("tcp-syn-rst-keeps-entry", FP_R_TCP_SYN,
+	      .tcp_flags = TH_SYN | TH_RST | TH_ACK),
+	{ .name = "tcp-urg-ack-forwards", .in = V4_TCP(.tcp_flags = 0x20 | TH_ACK),
+	  .flow = { FLOW4_TCP(NAT4, .flags = BOTH) }, FORWARD,
+	  .out = OUT4_TCP(SNATTED4, DNATTED4, .tcp_flags = 0x20 | TH_ACK) },
+
+	/* The stack drops an IPv4 header whose checksum does not verify. */
+	PUNT4("v4-header-checksum-bad", FP_R_MALFORMED, .ip_csum_delta = 1),
+	PUNT4_UDP("v4-header-checksum-zero", FP_R_MALFORMED, .ip_csum_zero = 1),
+	PUNT4("v4-header-checksum-bad-vlan", FP_R_MALFORMED,
+	      .tag = { VLAN(0x8100, 10) }, .ip_csum_delta = 0x100),
+
+	/* Bytes after the IP packet: the stack trims them, XDP passes. */
+	PUNT4_UDP("v4-udp-eth-padding-passes", FP_R_TRAILING, .payload = 6,
+		  .pad_to = 60),
+	PUNT4("v4-tcp-ack-eth-padding-passes", FP_R_TRAILING, .payload = 0,
+	      .pad_to = 60),
+	PUNT4("v4-trailing-1-byte", FP_R_TRAILING, .pad_to = 14 + 20 + 20 + 101),
+	PUNT6_UDP("v6-trailing-bytes", FP_R_TRAILING, .pad_to = 14 + 40 + 8 + 164),
+	{ .name = "pppoe-eth-padding-passes",
+	  .in = V4_UDP(.payload = 6, .pppoe_sid = 0x1234, .pad_to = 60),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH, .pppoe_sid = 0x1234) },
+	  PASS_AS(FP_R_TRAILING) },
+	{ .name = "vlan-trailing-bytes",
+	  .in = V6_TCP(.tag = { VLAN(0x8100, 10) }, .pad_to = 200),
+	  .flow = { FLOW6_TCP(.vlan = { 10 }) }, PASS_AS(FP_R_TRAILING) },
+	/* Exactly the IP length, with the smallest frames the builder
+	 * makes: no padding, so forwarded.
+	 */
+	{ .name = "v4-udp-no-padding-forwards", .in = V4_UDP(.payload = 0),
+	  .flow = { FLOW4_UDP(NAT4, .flags = BOTH) }, FORWARD,
+	  .out = OUT4_UDP(SNATTED4, DNATTED4, .payload = 0) },
+
+	/*
+	 * The egress is the entry's port and no other: with only the
+	 * ingress port in tx_ports the packet cannot be redirected.
+	 */
+	{ .name = "egress-only-through-entry-oif", .in = V4_TCP(),
+	  .flow = { FLOW4_TCP() }, .egress = IF_IN, PASS_AS(FP_R_NO_EGRESS) },
+	{ .name = "egress-hairpin-to-ingress-port", .in = V6_UDP(),
+	  .flow = { FLOW6_UDP(.oif = IF_IN) }, FORWARD, .out = OUT6_UDP() },
 
 	/* Redirect only to attached devices. */
 	{ .name = "egress-not-in-devmap", .in = V4_TCP(),
@@ -816,6 +917,8 @@ static int flow_value(struct env *e, const struct flow_desc *f,
 	v->nat_dport = htons(f->nat_dport);
 	memcpy(v->dmac, f->dmac, 6);
 	memcpy(v->smac, f->smac, 6);
+	memcpy(v->in_dmac, f->in_dmac, 6);
+	memcpy(v->in_smac, f->in_smac, 6);
 	v->out_vlan[0] = f->out_vlan[0];
 	v->out_vlan[1] = f->out_vlan[1];
 	v->out_pppoe_sid = f->out_pppoe_sid;
@@ -1028,8 +1131,27 @@ out:
 	return -1;
 }
 
+/* tx_ports holds exactly the ports in @mask (bits of IF_*). */
+static int set_tx_ports(struct env *e, unsigned int mask)
+{
+	uint32_t ifx;
+	int i;
+
+	for (i = IF_IN; i < IF_MAX; i++) {
+		ifx = e->ifindex[i];
+		if (mask & 1U << i) {
+			if (bpf_map_update_elem(e->tx_fd, &ifx, &ifx, BPF_ANY))
+				return -1;
+		} else if (bpf_map_delete_elem(e->tx_fd, &ifx) && errno != ENOENT) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int run_case(struct env *e, const struct tcase *tc, struct result *r)
 {
+	unsigned int tx = 1U << IF_IN | 1U << IF_OUT;
 	struct pkt_desc in = tc->in, want = tc->out;
 	struct installed inst = {};
 	uint8_t scratch[PKT_MAX];
@@ -1038,6 +1160,14 @@ static int run_case(struct env *e, const struct tcase *tc, struct result *r)
 
 	CHECK(!clear_flows(e), r, "clear flows: %s", strerror(errno));
 	CHECK(!set_lease(e, tc->lease), r, "set lease: %s", strerror(errno));
+	/* A redirect must go where the entry says, so that port alone is
+	 * a redirect target: through any other, the run would pass.
+	 */
+	if (tc->egress)
+		tx = 1U << tc->egress;
+	else if (tc->verdict == XDP_REDIRECT)
+		tx = 1U << tc->flow[0].oif;
+	CHECK(!set_tx_ports(e, tx), r, "set tx_ports: %s", strerror(errno));
 	for (i = 0; i < MAX_FLOWS && tc->flow[i].family; i++) {
 		CHECK(!flow_key(e, &tc->flow[i], &inst.key[i]) &&
 		      !flow_value(e, &tc->flow[i], &inst.val[i]), r,

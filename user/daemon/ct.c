@@ -4,6 +4,7 @@
  * full dumps, BE_LIBERAL and timeout refreshes.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,12 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
-#include "daemon.h"
+#include "lib/log.h"
+#include "daemon/adapters.h"
 
 /* Bursts of thousands of short flows must not overrun the event socket. */
 #define CT_RCVBUF	(32 << 20)
 
-static struct nfct_handle *ev_h;	/* NEW/UPDATE/DESTROY events */
-static struct nfct_handle *q_h;		/* dumps and updates */
 
 static int ct_tuple_get(const struct nf_conntrack *ct, int dir,
 			struct ct_tuple *t)
@@ -59,97 +59,69 @@ static void ct_tuple_set(struct nf_conntrack *ct, const struct ct_tuple *t)
 	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, t->dport);
 }
 
-/* Events and dump entries go through the same path. */
+/* Events and dump entries go through the same path: into a struct
+ * ct_info, and on to the state machine.
+ */
 static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 		 void *data)
 {
 	struct daemon *d = data;
-	struct ct_tuple orig, reply;
-	struct conn *c;
-	bool mark_changed = false;
-	__u32 mark;
+	struct ct_info ci = {};
 
 	d->st.ct_events++;
-	if (ct_tuple_get(ct, DIR_ORIG, &orig) || ct_tuple_get(ct, DIR_REPLY, &reply))
+	if (ct_tuple_get(ct, DIR_ORIG, &ci.orig) || ct_tuple_get(ct, DIR_REPLY, &ci.reply))
 		return NFCT_CB_CONTINUE;
-	c = conn_find(&orig, NULL);
-
-	if (type == NFCT_T_DESTROY) {
-		if (c) {
-			conn_unoffload(d, c, false);
-			conn_del(c);
-		}
-		return NFCT_CB_CONTINUE;
-	}
-	if (c && memcmp(&c->tuple[DIR_REPLY], &reply, sizeof(reply))) {
-		/* Same original tuple, new NAT: a different connection. */
-		conn_unoffload(d, c, false);
-		conn_del(c);
-		c = NULL;
-	}
-	if (!c) {
-		c = conn_add(&orig, &reply);
-		if (!c)
-			return NFCT_CB_CONTINUE;
-		c->mark = nfct_get_attr_u32(ct, ATTR_MARK);
-	}
-	c->seen = true;
-	c->id = nfct_get_attr_u32(ct, ATTR_ID);
-	if (nfct_attr_is_set(ct, ATTR_STATUS))
-		c->status = nfct_get_attr_u32(ct, ATTR_STATUS);
-	if (orig.proto == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE))
-		c->tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-	if (nfct_attr_is_set(ct, ATTR_MARK)) {
-		mark = nfct_get_attr_u32(ct, ATTR_MARK);
-		mark_changed = mark != c->mark;
-		c->mark = mark;
-	}
-	/* A helper needs to see every packet; SEQ_ADJUST rewrites sequence
-	 * numbers and NAT_CLASH entries are not in the table.
-	 */
-	if (nfct_attr_is_set(ct, ATTR_HELPER_NAME) &&
-	    *(const char *)nfct_get_attr(ct, ATTR_HELPER_NAME))
-		c->status |= IPS_HELPER;
-	pr_debug("conntrack %u: %s, tcp state %u, status %#x, mark %#x%s", c->id,
-		 type == NFCT_T_NEW ? "new" : "update", c->tcp_state, c->status, c->mark,
-		 mark_changed ? " (changed)" : "");
-	conn_evaluate(d, c, mark_changed);
+	ci.destroy = type == NFCT_T_DESTROY;
+	ci.is_new = type == NFCT_T_NEW;
+	ci.id = nfct_get_attr_u32(ct, ATTR_ID);
+	ci.has_status = nfct_attr_is_set(ct, ATTR_STATUS) > 0;
+	if (ci.has_status)
+		ci.status = nfct_get_attr_u32(ct, ATTR_STATUS);
+	ci.has_tcp_state = nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0;
+	if (ci.has_tcp_state)
+		ci.tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+	ci.has_mark = nfct_attr_is_set(ct, ATTR_MARK) > 0;
+	if (ci.has_mark)
+		ci.mark = nfct_get_attr_u32(ct, ATTR_MARK);
+	ci.helper = nfct_attr_is_set(ct, ATTR_HELPER_NAME) > 0 &&
+		    *(const char *)nfct_get_attr(ct, ATTR_HELPER_NAME);
+	fsm_ct_event(d, &ci);
 	return NFCT_CB_CONTINUE;
 }
 
 int ct_open(struct daemon *d)
 {
-	ev_h = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW |
+	d->ct.ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW |
 			 NF_NETLINK_CONNTRACK_UPDATE | NF_NETLINK_CONNTRACK_DESTROY);
-	if (!ev_h) {
+	if (!d->ct.ev) {
 		pr_warn("cannot subscribe to conntrack events: %s", strerror(errno));
 		return -errno;
 	}
-	q_h = nfct_open(CONNTRACK, 0);
-	if (!q_h) {
+	d->ct.q = nfct_open(CONNTRACK, 0);
+	if (!d->ct.q) {
 		pr_warn("cannot open ctnetlink: %s", strerror(errno));
-		ct_close();
+		ct_close(d);
 		return -errno;
 	}
-	nfnl_rcvbufsiz(nfct_nfnlh(ev_h), CT_RCVBUF);
-	fcntl(nfct_fd(ev_h), F_SETFL, fcntl(nfct_fd(ev_h), F_GETFL) | O_NONBLOCK);
-	nfct_callback_register(ev_h, NFCT_T_ALL, ct_cb, d);
-	nfct_callback_register(q_h, NFCT_T_ALL, ct_cb, d);
+	nfnl_rcvbufsiz(nfct_nfnlh(d->ct.ev), CT_RCVBUF);
+	fcntl(nfct_fd(d->ct.ev), F_SETFL, fcntl(nfct_fd(d->ct.ev), F_GETFL) | O_NONBLOCK);
+	nfct_callback_register(d->ct.ev, NFCT_T_ALL, ct_cb, d);
+	nfct_callback_register(d->ct.q, NFCT_T_ALL, ct_cb, d);
 	return 0;
 }
 
-void ct_close(void)
+void ct_close(struct daemon *d)
 {
-	if (ev_h)
-		nfct_close(ev_h);
-	if (q_h)
-		nfct_close(q_h);
-	ev_h = q_h = NULL;
+	if (d->ct.ev)
+		nfct_close(d->ct.ev);
+	if (d->ct.q)
+		nfct_close(d->ct.q);
+	d->ct.ev = d->ct.q = NULL;
 }
 
-int ct_event_fd(void)
+int ct_event_fd(const struct daemon *d)
 {
-	return nfct_fd(ev_h);
+	return nfct_fd(d->ct.ev);
 }
 
 /* Drains the event socket. ENOBUFS means events were lost: the caller
@@ -157,7 +129,7 @@ int ct_event_fd(void)
  */
 int ct_read_events(struct daemon *d)
 {
-	if (nfct_catch(ev_h) < 0) {
+	if (nfct_catch(d->ct.ev) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
 		if (errno == ENOBUFS) {
@@ -171,30 +143,16 @@ int ct_read_events(struct daemon *d)
 	return 0;
 }
 
-static void drop_unseen(struct daemon *d, struct conn *c)
-{
-	if (!c->seen) {
-		conn_unoffload(d, c, false);
-		conn_del(c);
-	}
-}
-
-static void clear_seen(struct daemon *d, struct conn *c)
-{
-	(void)d;
-	c->seen = false;
-}
-
 /*
  * After a loss, the events still queued are older than the dump about to
  * be taken; applied after it they could resurrect a connection whose
  * DESTROY was among the lost. So they are discarded first.
  */
-static void ct_drain(void)
+static void ct_drain(struct daemon *d)
 {
-	static char buf[65536];
+	char buf[65536];
 
-	while (recv(nfct_fd(ev_h), buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	while (recv(nfct_fd(d->ct.ev), buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
 	       errno == ENOBUFS)
 		;
 }
@@ -206,21 +164,20 @@ int ct_dump(struct daemon *d)
 
 	if (d->resync_needed) {
 		d->resync_needed = false;
-		ct_drain();
+		ct_drain(d);
 	}
-	conn_foreach(clear_seen, d);
-	if (nfct_query(q_h, NFCT_Q_DUMP, &family) < 0) {
+	fsm_resync_begin(d);
+	if (nfct_query(d->ct.q, NFCT_Q_DUMP, &family) < 0) {
 		pr_warn("conntrack dump failed: %s", strerror(errno));
 		return -errno;
 	}
-	conn_foreach(drop_unseen, d);
-	d->st.resyncs++;
+	fsm_resync_end(d);
 	return 0;
 }
 
-static int ct_update(struct nf_conntrack *ct)
+static int ct_update(struct daemon *d, struct nf_conntrack *ct)
 {
-	int ret = nfct_query(q_h, NFCT_Q_UPDATE, ct);
+	int ret = nfct_query(d->ct.q, NFCT_Q_UPDATE, ct);
 
 	nfct_destroy(ct);
 	/* ENOENT: the entry died meanwhile; its DESTROY event follows. */
@@ -232,7 +189,7 @@ static int ct_update(struct nf_conntrack *ct)
  * flow; without BE_LIBERAL the FIN that later takes the slow path looks out
  * of window and "ct state invalid drop" kills the close.
  */
-int ct_set_liberal(const struct conn *c)
+int ct_set_liberal(struct daemon *d, const struct conn *c)
 {
 	struct nf_conntrack *ct = nfct_new();
 
@@ -243,10 +200,10 @@ int ct_set_liberal(const struct conn *c)
 	nfct_set_attr_u8(ct, ATTR_TCP_MASK_ORIG, IP_CT_TCP_FLAG_BE_LIBERAL);
 	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
 	nfct_set_attr_u8(ct, ATTR_TCP_MASK_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
-	return ct_update(ct);
+	return ct_update(d, ct);
 }
 
-int ct_refresh(const struct conn *c, __u32 timeout_s)
+int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
 {
 	struct nf_conntrack *ct = nfct_new();
 
@@ -254,7 +211,7 @@ int ct_refresh(const struct conn *c, __u32 timeout_s)
 		return -ENOMEM;
 	ct_tuple_set(ct, &c->tuple[DIR_ORIG]);
 	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout_s);
-	return ct_update(ct);
+	return ct_update(d, ct);
 }
 
 static __u32 sysctl_u32(const char *name, __u32 dflt)
@@ -274,8 +231,9 @@ static __u32 sysctl_u32(const char *name, __u32 dflt)
 }
 
 /* The timeout conntrack itself would set on the next packet. */
-__u32 ct_timeout_for(const struct conn *c)
+__u32 ct_timeout_for(struct daemon *d, const struct conn *c)
 {
+	(void)d;
 	if (c->tuple[DIR_ORIG].proto == IPPROTO_TCP)
 		return sysctl_u32("nf_conntrack_tcp_timeout_established", 432000);
 	if (c->status & IPS_ASSURED)

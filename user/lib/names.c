@@ -4,7 +4,7 @@
  * "status", "flows" and their --json print them. The unit tests link this
  * file too, so their reports use the same words.
  */
-#include "fastpath.h"
+#include "lib/names.h"
 
 const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_REDIRECT] = "redirect",
@@ -28,6 +28,9 @@ const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_LEASE] = "lease",
 	[FP_R_PPP_PROTO] = "ppp_proto",
 	[FP_R_HEADROOM] = "headroom",
+	[FP_R_OTHER_HOST] = "other_host",
+	[FP_R_TCP_NO_ACK] = "tcp_no_ack",
+	[FP_R_TRAILING] = "trailing",
 };
 
 const char *const fp_hold_names[FP_H_MAX] = {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stack.c - stacked devices (VLAN, PPPoE, bridge) and the ports under them.
+ * links.c - the daemon's one link cache: every device's facts the verdicts
+ * depend on (MTU, MAC, flags, a shaping root qdisc), and the stacked devices
+ * (VLAN, PPPoE, bridge) with the ports under them.
  *
  * XDP runs on the lowest devices, where frames arrive with their VLAN tags
  * and PPPoE header still on. The stack hands the same packet to the
@@ -8,16 +10,16 @@
  * session over eth0.7) or br-lan (a bridge over lan1, lan2). This file
  * maps one to the other:
  *
- * - stack_ports(): a name given on the command line -> the ports to attach
+ * - links_ports(): a name given on the command line -> the ports to attach
  *   to, with a line saying why;
- * - stack_carries(): does a frame arriving on a port with these tags and
+ * - links_carries(): does a frame arriving on a port with these tags and
  *   this session reach this stacked device? (the daemon's check before it
  *   keys a direction on what the other direction learned);
- * - stack_egress_devs(): the devices a frame leaving a port with these tags
+ * - links_egress_devs(): the devices a frame leaving a port with these tags
  *   went through on its way down (for their MTU and qdisc).
  *
- * It keeps a copy of the link table: stack_load() dumps it, and the daemon
- * feeds it every link notification through stack_link_msg(). PPPoE
+ * It keeps a copy of the link table: links_load() dumps it, and the daemon
+ * feeds it every link notification through links_msg(). PPPoE
  * sessions are read from /proc/net/pppoe when needed: which ppp device
  * owns which session is not exported by the kernel, so a check that needs
  * it accepts any PPPoE session of the network namespace.
@@ -27,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/if_arp.h>
@@ -36,80 +37,83 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "fp.h"
+#include "fastpath.h"
+#include "lib/fmt.h"
+#include "lib/log.h"
+#include "lib/rtnl.h"
+#include "daemon/links.h"
 
-enum { LK_PLAIN = 0, LK_VLAN, LK_BRIDGE, LK_PPP };
-
-struct link {
-	__u32 ifindex;
-	__u32 lower;		/* IFLA_LINK of a VLAN device */
-	__u32 master;		/* IFLA_MASTER: the bridge of a port */
-	__u32 mtu;
-	__u32 flags;
-	__u16 vlan;		/* a VLAN device's tag, as fp_flow_key.vlan */
-	__u8 kind;		/* LK_* */
-	char name[IF_NAMESIZE];
-};
-
-static struct link *links;
-static int nlinks, maxlinks;
+/* linux/if.h clashes with net/if.h; this is its value. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP (1 << 16)
+#endif
 
 /* Recursion bound: a VLAN of a VLAN of a bridge port is 3 deep. */
 #define STACK_DEPTH	8
 
-static struct link *link_get(__u32 ifindex)
+struct link *links_get(const struct links *ls, __u32 ifindex)
 {
-	for (int i = 0; i < nlinks; i++)
-		if (links[i].ifindex == ifindex)
-			return &links[i];
+	for (int i = 0; i < ls->n; i++)
+		if (ls->v[i].ifindex == ifindex)
+			return &ls->v[i];
 	return NULL;
 }
 
-static struct link *link_add(__u32 ifindex)
+/* Grows without bound: a fixed table that is full would read MTU 0. */
+struct link *links_add(struct links *ls, __u32 ifindex)
 {
-	struct link *l = link_get(ifindex), *grown;
+	struct link *l = links_get(ls, ifindex), *grown;
 
 	if (l)
 		return l;
-	if (nlinks == maxlinks) {
-		grown = realloc(links, (maxlinks + 64) * sizeof(*links));
+	if (ls->n == ls->max) {
+		grown = realloc(ls->v, (ls->max + 64) * sizeof(*ls->v));
 		if (!grown)
 			return NULL;
-		links = grown;
-		maxlinks += 64;
+		ls->v = grown;
+		ls->max += 64;
 	}
-	l = &links[nlinks++];
+	l = &ls->v[ls->n++];
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifindex;
 	return l;
 }
 
-static void link_del(__u32 ifindex)
+static void link_del(struct links *ls, __u32 ifindex)
 {
-	struct link *l = link_get(ifindex);
+	struct link *l = links_get(ls, ifindex);
 
 	if (l)
-		*l = links[--nlinks];
+		*l = ls->v[--ls->n];
 }
 
-static int attr_cb(const struct nlattr *a, void *data)
+void links_free(struct links *ls)
 {
-	const struct nlattr **tb = data;
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = ls->max = 0;
+}
 
-	/* One table for all three levels: IFLA_*, IFLA_INFO_* and IFLA_VLAN_*
-	 * are parsed into separate arrays, each at most IFLA_MAX long.
-	 */
-	if (mnl_attr_type_valid(a, IFLA_MAX) > 0)
-		tb[mnl_attr_get_type(a)] = a;
-	return MNL_CB_OK;
+/* The kernel drops a vanished device from the devmap itself, so whether it
+ * was ours is remembered here.
+ */
+void links_watch(struct links *ls, __u32 ifindex, const char *name, bool on)
+{
+	struct link *l = on ? links_add(ls, ifindex) : links_get(ls, ifindex);
+
+	if (!l)
+		return;
+	l->watched = on;
+	if (on && !l->name[0])
+		snprintf(l->name, sizeof(l->name), "%s", name);
 }
 
 static void parse_linkinfo(const struct nlattr *info, struct link *l)
 {
-	const struct nlattr *ti[IFLA_MAX + 1] = {}, *tv[IFLA_MAX + 1] = {};
+	const struct nlattr *ti[IFLA_INFO_MAX + 1] = {}, *tv[IFLA_VLAN_MAX + 1] = {};
 	const char *kind;
 
-	mnl_attr_parse_nested(info, attr_cb, ti);
+	nl_parse_nested(info, ti, IFLA_INFO_MAX);
 	if (!ti[IFLA_INFO_KIND])
 		return;
 	kind = mnl_attr_get_str(ti[IFLA_INFO_KIND]);
@@ -118,7 +122,7 @@ static void parse_linkinfo(const struct nlattr *info, struct link *l)
 	} else if (!strcmp(kind, "ppp")) {
 		l->kind = LK_PPP;
 	} else if (!strcmp(kind, "vlan") && ti[IFLA_INFO_DATA]) {
-		mnl_attr_parse_nested(ti[IFLA_INFO_DATA], attr_cb, tv);
+		nl_parse_nested(ti[IFLA_INFO_DATA], tv, IFLA_VLAN_MAX);
 		if (!tv[IFLA_VLAN_ID])
 			return;
 		l->kind = LK_VLAN;
@@ -130,83 +134,116 @@ static void parse_linkinfo(const struct nlattr *info, struct link *l)
 }
 
 /*
- * One RTM_NEWLINK/RTM_DELLINK. Returns STACK_MOVED when the change may
- * move traffic that the fast path carries through a stacked device (a
- * VLAN, bridge or PPP device went away, went down, changed its MTU, lower
- * device or tag), STACK_PORTS when a device joined or left a bridge (the
- * flows through the other ports stay as they are), else STACK_SAME.
+ * A stacked device that went away, went down, changed its MTU, lower
+ * device or tag may move traffic the fast path carries through it
+ * (STACK_MOVED); a device that joined or left a bridge moves only its own
+ * flows (STACK_PORTS).
  */
-enum stack_change stack_link_msg(const struct nlmsghdr *nlh)
+static enum stack_change stack_change(const struct link *old, const struct link *l,
+				      bool known)
 {
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFLA_MAX + 1] = {};
-	enum stack_change ret;
-	struct link *l, old;
-	bool known;
+	if (!known)	/* new; perhaps created as a bridge port */
+		return l->master ? STACK_PORTS : STACK_SAME;
+	if (l->kind == LK_PLAIN)
+		return old->master != l->master ? STACK_PORTS : STACK_SAME;
+	if (old->kind != l->kind || old->lower != l->lower || old->vlan != l->vlan ||
+	    old->mtu != l->mtu || ((old->flags ^ l->flags) & IFF_UP))
+		return STACK_MOVED;
+	return old->master != l->master ? STACK_PORTS : STACK_SAME;
+}
 
-	/* The bridge's own per-port messages carry no link info. */
-	if (ifi->ifi_family != AF_UNSPEC)
-		return STACK_SAME;
-	l = link_get(ifi->ifi_index);
-	if (nlh->nlmsg_type == RTM_DELLINK) {
-		if (!l)
-			return STACK_SAME;
-		ret = l->kind != LK_PLAIN ? STACK_MOVED :
-		      l->master ? STACK_PORTS : STACK_SAME;
-		link_del(ifi->ifi_index);
-		return ret;
-	}
-	known = l != NULL;
-	l = link_add(ifi->ifi_index);
-	if (!l)
-		return STACK_MOVED;	/* out of memory: assume the worst */
-	old = *l;
-	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, tb);
+static void link_update(struct link *l, const struct ifinfomsg *ifi,
+			const struct nlattr **tb)
+{
 	l->kind = ifi->ifi_type == ARPHRD_PPP ? LK_PPP : LK_PLAIN;
 	l->vlan = 0;
 	l->lower = tb[IFLA_LINK] ? mnl_attr_get_u32(tb[IFLA_LINK]) : 0;
 	l->master = tb[IFLA_MASTER] ? mnl_attr_get_u32(tb[IFLA_MASTER]) : 0;
 	l->mtu = tb[IFLA_MTU] ? mnl_attr_get_u32(tb[IFLA_MTU]) : 0;
 	l->flags = ifi->ifi_flags;
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_IFNAME])
 		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	if (tb[IFLA_LINKINFO])
 		parse_linkinfo(tb[IFLA_LINKINFO], l);
-	if (!known)	/* new; perhaps created as a bridge port */
-		return l->master ? STACK_PORTS : STACK_SAME;
-	if (l->kind == LK_PLAIN)
-		return old.master != l->master ? STACK_PORTS : STACK_SAME;
-	if (old.kind != l->kind || old.lower != l->lower || old.vlan != l->vlan ||
-	    old.mtu != l->mtu || ((old.flags ^ l->flags) & IFF_UP))
-		return STACK_MOVED;
-	return old.master != l->master ? STACK_PORTS : STACK_SAME;
+	l->seen = l->mark = true;
+}
+
+/* One RTM_NEWLINK/RTM_DELLINK into the cache, and what it changed. */
+void links_msg(struct links *ls, const struct nlmsghdr *nlh, struct link_change *ch)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct link *l, old;
+	bool known;
+
+	memset(ch, 0, sizeof(*ch));
+	/* The bridge's own per-port messages carry no link info. */
+	if (ifi->ifi_family != AF_UNSPEC || nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX))
+		return;
+	l = links_get(ls, ifi->ifi_index);
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		if (!l)
+			return;
+		ch->removed = true;
+		ch->watched = l->watched;
+		snprintf(ch->name, sizeof(ch->name), "%s", l->name);
+		ch->stack = l->kind != LK_PLAIN ? STACK_MOVED :
+			    l->master ? STACK_PORTS : STACK_SAME;
+		link_del(ls, ifi->ifi_index);
+		return;
+	}
+	known = l && l->seen;
+	l = links_add(ls, ifi->ifi_index);
+	if (!l) {
+		ch->stack = STACK_MOVED;	/* out of memory: assume the worst */
+		return;
+	}
+	old = *l;
+	link_update(l, ifi, tb);
+	ch->stack = stack_change(&old, l, known);
+	ch->watched = l->watched;
+	snprintf(ch->name, sizeof(ch->name), "%s", l->name);
+	if (known)
+		ch->dev_changed = old.mtu != l->mtu || memcmp(old.mac, l->mac, 6) ||
+				  ((old.flags ^ l->flags) & (IFF_UP | IFF_LOWER_UP)) ||
+				  !(l->flags & IFF_UP) || !(l->flags & IFF_LOWER_UP);
 }
 
 static int load_cb(const struct nlmsghdr *nlh, void *data)
 {
-	(void)data;
-	stack_link_msg(nlh);
+	struct link_change ch;
+
+	links_msg(data, nlh, &ch);
 	return MNL_CB_OK;
 }
 
-/* Fills the link table from a dump; the daemon keeps it current after. */
-int stack_load(void)
+/*
+ * Fills the cache from a dump; the daemon keeps it current after, and
+ * loads it again after lost notifications: what the dump no longer lists
+ * is gone, what it lists keeps its qdisc and watch marks.
+ */
+int links_load(struct links *ls)
 {
-	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + 64];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	int err;
 
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_DUMP;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	nlinks = 0;
-	return nl_route_query(nlh, load_cb, NULL);
+	for (int i = 0; i < ls->n; i++)
+		ls->v[i].mark = false;
+	err = nl_route_dump(RTM_GETLINK, AF_UNSPEC, load_cb, ls);
+	if (err)
+		return err;
+	for (int i = 0; i < ls->n;)
+		if (!ls->v[i].mark && ls->v[i].seen)
+			ls->v[i] = ls->v[--ls->n];
+		else
+			i++;
+	return 0;
 }
 
-bool stack_is_stacked(__u32 ifindex)
+bool links_is_stacked(const struct links *ls, __u32 ifindex)
 {
-	const struct link *l = link_get(ifindex);
+	const struct link *l = links_get(ls, ifindex);
 
 	return l && l->kind != LK_PLAIN;
 }
@@ -247,7 +284,7 @@ static int pppoe_sessions(struct pppoe_sess *s, int max)
 	return n;
 }
 
-static bool carries(__u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
+static bool carries(const struct links *ls, __u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
 		    int depth)
 {
 	struct pppoe_sess s[MAX_SESS];
@@ -258,7 +295,7 @@ static bool carries(__u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
 		return false;
 	if (dev == port)
 		return !vlan0 && !vlan1 && !sid;
-	l = link_get(dev);
+	l = links_get(ls, dev);
 	if (!l)
 		return false;
 	switch (l->kind) {
@@ -269,7 +306,7 @@ static bool carries(__u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
 		n = pppoe_sessions(s, MAX_SESS);
 		for (int i = 0; i < n; i++)
 			if (s[i].sid == sid &&
-			    carries(s[i].dev, port, vlan0, vlan1, 0, depth + 1))
+			    carries(ls, s[i].dev, port, vlan0, vlan1, 0, depth + 1))
 				return true;
 		return false;
 	case LK_VLAN:
@@ -278,13 +315,13 @@ static bool carries(__u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
 		/* This device takes off the innermost tag left. */
 		if (vlan1)
 			return vlan1 == l->vlan &&
-			       carries(l->lower, port, vlan0, 0, 0, depth + 1);
+			       carries(ls, l->lower, port, vlan0, 0, 0, depth + 1);
 		return vlan0 && vlan0 == l->vlan &&
-		       carries(l->lower, port, 0, 0, 0, depth + 1);
+		       carries(ls, l->lower, port, 0, 0, 0, depth + 1);
 	case LK_BRIDGE:
-		for (int i = 0; i < nlinks; i++)
-			if (links[i].master == dev &&
-			    carries(links[i].ifindex, port, vlan0, vlan1, sid, depth + 1))
+		for (int i = 0; i < ls->n; i++)
+			if (ls->v[i].master == dev &&
+			    carries(ls, ls->v[i].ifindex, port, vlan0, vlan1, sid, depth + 1))
 				return true;
 		return false;
 	}
@@ -296,9 +333,9 @@ static bool carries(__u32 dev, __u32 port, __u16 vlan0, __u16 vlan1, __u16 sid,
  * @sid reach @dev, where the routing code saw it? A bridge's frame may
  * come in on any of its ports.
  */
-bool stack_carries(__u32 dev, __u32 port, const __u16 vlan[2], __u16 sid)
+bool links_carries(const struct links *ls, __u32 dev, __u32 port, const __u16 vlan[2], __u16 sid)
 {
-	return carries(dev, port, vlan[0], vlan[1], sid, 0);
+	return carries(ls, dev, port, vlan[0], vlan[1], sid, 0);
 }
 
 /* Adds @ifindex to a set; -E2BIG when it is full. */
@@ -319,28 +356,28 @@ static int add_dev(__u32 *devs, int *n, int max, __u32 ifindex)
  * device of each tag (outer first), and for PPPoE every PPP device, since
  * which one owns the session is not known. Returns how many.
  */
-int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
-		      int max)
+int links_egress_devs(const struct links *ls, __u32 oif, const __u16 vlan[2],
+		      __u16 sid, __u32 *devs, int max)
 {
-	const struct link *cur = link_get(oif), *br;
+	const struct link *cur = links_get(ls, oif), *br;
 	int n = 0, t = 0;
 
 	add_dev(devs, &n, max, oif);
 	for (int depth = 0; cur && depth < STACK_DEPTH; depth++) {
 		const struct link *up = NULL;
 
-		br = cur->master ? link_get(cur->master) : NULL;
+		br = cur->master ? links_get(ls, cur->master) : NULL;
 		if (br && br->kind == LK_BRIDGE)
 			add_dev(devs, &n, max, br->ifindex);
 		else
 			br = NULL;
 		if (t >= 2 || !vlan[t])
 			break;
-		for (int i = 0; i < nlinks && !up; i++)
-			if (links[i].kind == LK_VLAN && links[i].vlan == vlan[t] &&
-			    (links[i].lower == cur->ifindex ||
-			     (br && links[i].lower == br->ifindex)))
-				up = &links[i];
+		for (int i = 0; i < ls->n && !up; i++)
+			if (ls->v[i].kind == LK_VLAN && ls->v[i].vlan == vlan[t] &&
+			    (ls->v[i].lower == cur->ifindex ||
+			     (br && ls->v[i].lower == br->ifindex)))
+				up = &ls->v[i];
 		if (!up)
 			break;
 		add_dev(devs, &n, max, up->ifindex);
@@ -348,9 +385,9 @@ int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
 		t++;
 	}
 	if (sid)
-		for (int i = 0; i < nlinks; i++)
-			if (links[i].kind == LK_PPP)
-				add_dev(devs, &n, max, links[i].ifindex);
+		for (int i = 0; i < ls->n; i++)
+			if (ls->v[i].kind == LK_PPP)
+				add_dev(devs, &n, max, ls->v[i].ifindex);
 	return n;
 }
 
@@ -359,15 +396,16 @@ int stack_egress_devs(__u32 oif, const __u16 vlan[2], __u16 sid, __u32 *devs,
  * the devices above it allow. The datapath takes 8 bytes off for PPPoE,
  * so a PPP device's MTU counts 8 more. 0 when @oif is unknown.
  */
-__u16 stack_egress_mtu(__u32 oif, const __u16 vlan[2], __u16 sid)
+__u16 links_egress_mtu(const struct links *ls, __u32 oif, const __u16 vlan[2],
+		       __u16 sid)
 {
 	__u32 devs[16], mtu = 0, m;
 	const struct link *l;
 	int n;
 
-	n = stack_egress_devs(oif, vlan, sid, devs, 16);
+	n = links_egress_devs(ls, oif, vlan, sid, devs, 16);
 	for (int i = 0; i < n; i++) {
-		l = link_get(devs[i]);
+		l = links_get(ls, devs[i]);
 		if (!l || !l->mtu)
 			continue;
 		m = l->mtu + (l->kind == LK_PPP ? 8 : 0);
@@ -377,16 +415,15 @@ __u16 stack_egress_mtu(__u32 oif, const __u16 vlan[2], __u16 sid)
 	return mtu > 65535 ? 65535 : mtu;
 }
 
-static const char *name_of(__u32 ifindex)
+/* A name from the cache, so a device just gone still has one. */
+static const char *name_of(const struct links *ls, __u32 ifindex,
+			   char buf[IF_NAMESIZE + 8])
 {
-	const struct link *l = link_get(ifindex);
-	static char buf[4][IF_NAMESIZE + 8];
-	static int i;
+	const struct link *l = links_get(ls, ifindex);
 
 	if (l && l->name[0])
 		return l->name;
-	i = (i + 1) % 4;
-	return ifname_or_index(ifindex, buf[i]);
+	return ifname_or_index(ifindex, buf);
 }
 
 static void appendf(char *buf, size_t len, const char *fmt, ...)
@@ -408,15 +445,16 @@ static void appendf(char *buf, size_t len, const char *fmt, ...)
  * Resolves @ifindex down to its ports, adding them to @ports, and writes
  * how into @why ("PPPoE session 0x1234 over eth0.7 = eth0 VLAN 7").
  */
-static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
+static int resolve(const struct links *ls, __u32 ifindex, __u32 *ports, int *n, int max, char *why,
 		   size_t len, int depth)
 {
 	struct pppoe_sess s[MAX_SESS];
-	const struct link *l = link_get(ifindex);
+	const struct link *l = links_get(ls, ifindex);
+	char nb[IF_NAMESIZE + 8];
 	int err, ns, found = 0;
 
 	if (depth > STACK_DEPTH) {
-		pr_warn("%s: devices stacked too deep", name_of(ifindex));
+		pr_warn("%s: devices stacked too deep", name_of(ls, ifindex, nb));
 		return -ELOOP;
 	}
 	if (!l || l->kind == LK_PLAIN)
@@ -425,10 +463,10 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
 		appendf(why, len, " = ");
 	switch (l->kind) {
 	case LK_VLAN:
-		appendf(why, len, "%s %sVLAN %u", name_of(l->lower),
+		appendf(why, len, "%s %sVLAN %u", name_of(ls, l->lower, nb),
 			l->vlan & FP_VLAN_8021AD ? "802.1ad " : "",
 			l->vlan & FP_VLAN_VID_MASK);
-		return resolve(l->lower, ports, n, max, why, len, depth + 1);
+		return resolve(ls, l->lower, ports, n, max, why, len, depth + 1);
 	case LK_PPP:
 		ns = pppoe_sessions(s, MAX_SESS);
 		if (!ns) {
@@ -441,26 +479,26 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
 			appendf(why, len, "%s 0x%04x over %s", i ? "," : "", s[i].sid,
 				s[i].devname);
 		for (int i = 0; i < ns; i++) {
-			err = resolve(s[i].dev, ports, n, max, why, len, depth + 1);
+			err = resolve(ls, s[i].dev, ports, n, max, why, len, depth + 1);
 			if (err)
 				return err;
 		}
 		return 0;
 	case LK_BRIDGE:
 		appendf(why, len, "bridge over");
-		for (int i = 0; i < nlinks; i++) {
-			if (links[i].master != ifindex)
+		for (int i = 0; i < ls->n; i++) {
+			if (ls->v[i].master != ifindex)
 				continue;
-			appendf(why, len, "%s %s", found++ ? "," : "", links[i].name);
+			appendf(why, len, "%s %s", found++ ? "," : "", ls->v[i].name);
 		}
 		if (!found) {
 			pr_warn("%s: the bridge has no ports", l->name);
 			return -ENOENT;
 		}
-		for (int i = 0; i < nlinks; i++) {
-			if (links[i].master != ifindex)
+		for (int i = 0; i < ls->n; i++) {
+			if (ls->v[i].master != ifindex)
 				continue;
-			err = resolve(links[i].ifindex, ports, n, max, why, len, depth + 1);
+			err = resolve(ls, ls->v[i].ifindex, ports, n, max, why, len, depth + 1);
 			if (err)
 				return err;
 		}
@@ -477,11 +515,11 @@ static int resolve(__u32 ifindex, __u32 *ports, int *n, int max, char *why,
  * if @verb is NULL); a plain name is itself. 0, or -errno after a
  * one-line error.
  */
-int stack_resolve(char *const *names, int nnames, __u32 *ports, int *nports,
-		  int max, const char *verb)
+int links_resolve(const struct links *ls, char *const *names, int nnames,
+		  __u32 *ports, int *nports, int max, const char *verb)
 {
 	__u32 ifindex, sub[FP_MAX_PORTS];
-	char why[512], list[512];
+	char why[512], list[512], nb[IF_NAMESIZE + 8];
 	int err, nsub;
 
 	*nports = 0;
@@ -493,20 +531,20 @@ int stack_resolve(char *const *names, int nnames, __u32 *ports, int *nports,
 	}
 	for (int i = 0; i < nnames; i++) {
 		parse_ifname(names[i], &ifindex);
-		if (!stack_is_stacked(ifindex)) {
+		if (!links_is_stacked(ls, ifindex)) {
 			if (add_dev(ports, nports, max, ifindex))
 				goto too_many;
 			continue;
 		}
 		why[0] = list[0] = '\0';
 		nsub = 0;
-		err = resolve(ifindex, sub, &nsub, FP_MAX_PORTS, why, sizeof(why), 0);
+		err = resolve(ls, ifindex, sub, &nsub, FP_MAX_PORTS, why, sizeof(why), 0);
 		if (err == -E2BIG)
 			goto too_many;
 		if (err)
 			return err;
 		for (int j = 0; j < nsub; j++) {
-			appendf(list, sizeof(list), "%s%s", j ? ", " : "", name_of(sub[j]));
+			appendf(list, sizeof(list), "%s%s", j ? ", " : "", name_of(ls, sub[j], nb));
 			if (add_dev(ports, nports, max, sub[j]))
 				goto too_many;
 		}
@@ -519,15 +557,36 @@ too_many:
 	return -E2BIG;
 }
 
-/* stack_resolve() on a fresh copy of the link table. */
-int stack_ports(char *const *names, int nnames, __u32 *ports, int *nports,
+/* links_resolve() on a fresh copy of the link table. */
+int links_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 		int max, const char *verb)
 {
-	int err = stack_load();
+	struct links ls = {};
+	int err = links_load(&ls);
 
-	if (err) {
+	if (err)
 		pr_warn("cannot read the interfaces: %s", strerror(-err));
-		return err;
+	else
+		err = links_resolve(&ls, names, nnames, ports, nports, max, verb);
+	links_free(&ls);
+	return err;
+}
+
+/* SQM guard: a shaping qdisc on any device the frame passed on its way
+ * down (ppp0, eth0.7, br-lan or the port itself).
+ */
+bool links_egress_shaped(const struct links *ls, __u32 oif, const __u16 vlan[2],
+			 __u16 sid)
+{
+	__u32 devs[16];
+	const struct link *l;
+	int n;
+
+	n = links_egress_devs(ls, oif, vlan, sid, devs, 16);
+	for (int i = 0; i < n; i++) {
+		l = links_get(ls, devs[i]);
+		if (l && l->shaped)
+			return true;
 	}
-	return stack_resolve(names, nnames, ports, nports, max, verb);
+	return false;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * attach.c - load or re-adopt the pinned datapath, attach it to devices.
+ * pins.c - load or re-adopt the pinned datapath, attach it to devices.
  *
  * All state lives in bpffs under fp_pin_dir(): the program ("xdp") and the
  * maps, pinned by name. A second invocation, or a restarted daemon, finds
@@ -8,6 +8,9 @@
  * everything.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -18,7 +21,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fp.h"
+#include "lib/ethtool.h"
+#include "lib/log.h"
+#include "lib/pins.h"
 #include "fastpath.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -419,4 +424,47 @@ int fp_unpin_all(void)
 		err = -errno;
 	}
 	return err;
+}
+
+/* libbpf's warnings are demoted one level: the command reports the failure
+ * itself in one line, and -v shows libbpf's detail (verifier log included).
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !fp_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void fp_setup_libbpf_log(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+int parse_mode(const char *s, enum fp_mode *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = FP_MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = FP_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = FP_MODE_GENERIC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int fp_flow_count(int flows_fd)
+{
+	struct fp_flow_key k, next;
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(flows_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
 }

@@ -1,168 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cli.c - the fastpath command: a table of subcommands, each with --help.
+ * status.c - "fastpath status": gathers one struct, then prints it as text
+ * or as JSON.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fp.h"
-#include "daemon.h"
-
-struct subcommand {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fastpath %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-static const char attach_usage[] =
-	"Usage: fastpath attach [--mode auto|native|generic] [--capacity N] IFACE...\n"
-	"\n"
-	"Load the XDP fast path, or re-adopt the one pinned under " FP_PIN_DIR ",\n"
-	"attach it to each IFACE and make each IFACE a redirect target.\n"
-	"\n"
-	"  -m, --mode M        auto (default: native, else generic with a warning),\n"
-	"                      native (driver XDP) or generic (skb XDP)\n"
-	"  -c, --capacity N    flow-table size when loading afresh (default 65536)\n"
-	"  -h, --help          show this help\n";
-
-static int cmd_attach(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "capacity", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	enum fp_mode mode = FP_MODE_AUTO;
-	__u32 capacity = FP_DEFAULT_CAPACITY;
-	__u32 ifindex[FP_MAX_PORTS];
-	char name[IF_NAMESIZE + 8];
-	struct fp_maps m;
-	int c, n, ret = EXIT_OK;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (parse_mode(optarg, &mode))
-				return usage_error("attach", "mode must be auto, native or generic, not '%s'",
-						   optarg);
-			break;
-		case 'c':
-			if (parse_u32(optarg, 1U << 26, &capacity) || !capacity)
-				return usage_error("attach", "invalid capacity '%s'", optarg);
-			break;
-		case 'h':
-			fputs(attach_usage, stdout);
-			return EXIT_OK;
-		default:
-			return bad_option("attach", argv);
-		}
-	}
-	n = argc - optind;
-	if (n < 1)
-		return usage_error("attach", "give at least one interface");
-	if (n > FP_MAX_PORTS)
-		return usage_error("attach", "at most %d interfaces", FP_MAX_PORTS);
-	/* Check every name, and find the ports under stacked ones, before
-	 * changing anything.
-	 */
-	if (stack_ports(argv + optind, n, ifindex, &n, FP_MAX_PORTS, "attaching to"))
-		return EXIT_FAIL;
-	if (fp_load_or_adopt(&m, capacity))
-		return EXIT_FAIL;
-	for (int i = 0; i < n; i++) {
-		ifname_or_index(ifindex[i], name);
-		if (fp_attach(&m, ifindex[i], name, mode))
-			ret = EXIT_FAIL;
-		else
-			pr_debug("%s: attached", name);
-	}
-	fp_close(&m);
-	return ret;
-}
-
-static const char detach_usage[] =
-	"Usage: fastpath detach [IFACE...]\n"
-	"\n"
-	"Detach the fast path from each IFACE. With no IFACE, detach from every\n"
-	"device and remove the pinned program and maps: the flow table is gone.\n"
-	"\n"
-	"  -h, --help    show this help\n";
-
-static int cmd_detach(int argc, char **argv)
-{
-	__u32 key, next, *prev = NULL, ports[FP_MAX_PORTS];
-	char name[IF_NAMESIZE + 8];
-	struct fp_maps m;
-	int ret = EXIT_OK, n = 0;
-
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(detach_usage, stdout);
-		return EXIT_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-')
-			return usage_error("detach", "unknown option '%s'", argv[i]);
-	}
-	if (argc - 1 > FP_MAX_PORTS)
-		return usage_error("detach", "at most %d interfaces", FP_MAX_PORTS);
-	/* A stacked name detaches from the ports under it, as attach did. */
-	if (argc > 1 &&
-	    stack_ports(argv + 1, argc - 1, ports, &n, FP_MAX_PORTS, "detaching from"))
-		return EXIT_FAIL;
-	if (fp_open_pinned(&m)) {
-		if (argc > 1) {
-			pr_warn("fastpath is not attached");
-			return EXIT_FAIL;
-		}
-		/* Nothing loaded: still clear leftovers of a broken state. */
-		return fp_unpin_all() ? EXIT_FAIL : EXIT_OK;
-	}
-
-	if (argc > 1) {
-		for (int i = 0; i < n; i++) {
-			ifname_or_index(ports[i], name);
-			if (fp_detach(&m, ports[i], name) == -ENOENT) {
-				pr_warn("%s: fastpath is not attached", name);
-				ret = EXIT_FAIL;
-			}
-		}
-		fp_close(&m);
-		return ret;
-	}
-
-	/* Detaching while iterating: always restart from the first key. */
-	while (!bpf_map_get_next_key(m.tx_ports, prev, &next)) {
-		key = next;
-		fp_detach(&m, key, ifname_or_index(key, name));
-		if (!bpf_map_lookup_elem(m.tx_ports, &key, &next)) {
-			/* could not remove it: step over it */
-			prev = &key;
-		}
-	}
-	fp_close(&m);
-	return fp_unpin_all() ? EXIT_FAIL : EXIT_OK;
-}
+#include "lib/args.h"
+#include "lib/fmt.h"
+#include "lib/genl.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "lib/pins.h"
+#include "cli/cli.h"
 
 static const char status_usage[] =
 	"Usage: fastpath status [--json]\n"
@@ -211,6 +68,14 @@ static const char *const hw_mode_names[] = {
 	[FP_HWM_OFF] = "off", [FP_HWM_NO_KMOD] = "no_kmod", [FP_HWM_ON] = "on",
 };
 
+/* The daemon writes conntrack's counters through the module it uses. */
+static const char *ct_acct_state(__u8 hw_mode)
+{
+	if (hw_mode == FP_HWM_ON)
+		return "on";
+	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
+}
+
 /*
  * A device's tier: "hw" when the daemon offloads to the PPE behind it,
  * else "xdp", with the reason in @why.
@@ -240,7 +105,7 @@ static const char *device_tier(__u32 ifindex, int ppe_err,
 	return "hw";
 }
 
-static int cmd_status(int argc, char **argv)
+int cmd_status(int argc, char **argv)
 {
 	struct fp_counter cnt[FP_R_MAX];
 	char name[IF_NAMESIZE + 8];
@@ -270,7 +135,7 @@ static int cmd_status(int argc, char **argv)
 
 	id = fp_prog_id(m.prog);
 	ppe_err = ppe_open();
-	entries = flow_count(m.flows);
+	entries = fp_flow_count(m.flows);
 	read_counters(m.stats, cnt);
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
 	bpf_map_lookup_elem(m.daemon, &zero, &ds);
@@ -354,6 +219,7 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "offered", ds.hw_offered);
 		json_u64(&j, "fallbacks", ds.hw_fallbacks);
 		json_end(&j, '}');
+		json_str(&j, "ct_accounting", ct_acct_state(ds.hw_mode));
 		json_obj_open(&j, "slow_path");
 		for (int h = 0; h < FP_H_MAX; h++)
 			json_u64(&j, fp_hold_names[h], ds.hold[h]);
@@ -396,7 +262,8 @@ static int cmd_status(int argc, char **argv)
 				       (unsigned long long)ds.hw_fallbacks);
 			else
 				printf("hardware:   %s\n", ds.hw_mode == FP_HWM_OFF ?
-				       "off (--no-hw)" : "fastpath_ppe is not loaded");
+				       "off (--no-hw)" : "fastpath.ko is not loaded");
+			printf("conntrack accounting: %s\n", ct_acct_state(ds.hw_mode));
 			printf("slow path:  ");
 			for (int h = 0; h < FP_H_MAX; h++)
 				if (h != FP_H_LEARNING && ds.hold[h])
@@ -410,98 +277,3 @@ static int cmd_status(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char lease_usage[] =
-	"Usage: fastpath lease SECONDS | off\n"
-	"\n"
-	"Renew the datapath lease for SECONDS, or turn it off. While a lease is\n"
-	"set and has expired, every packet takes the slow path. The daemon renews\n"
-	"it by itself; this command is for scripts and external controllers.\n"
-	"\n"
-	"  -h, --help    show this help\n";
-
-static int cmd_lease(int argc, char **argv)
-{
-	struct fp_config cfg = {};
-	struct fp_maps m;
-	__u32 zero = 0, secs;
-	int ret = EXIT_OK;
-
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(lease_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc != 2)
-		return usage_error("lease", "give SECONDS or 'off'");
-	if (strcmp(argv[1], "off")) {
-		if (parse_u32(argv[1], 86400, &secs) || !secs)
-			return usage_error("lease", "invalid duration '%s' (1..86400 seconds)",
-					   argv[1]);
-		cfg.lease_ns = secs * 1000000000ULL;
-		cfg.lease_expires = mono_ns() + cfg.lease_ns;
-	}
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
-		return EXIT_FAIL;
-	}
-	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY)) {
-		pr_warn("cannot write the lease: %s", strerror(errno));
-		ret = EXIT_FAIL;
-	}
-	fp_close(&m);
-	return ret;
-}
-
-static const struct subcommand commands[] = {
-	{ "run", cmd_run, "the daemon: offload what conntrack reports established" },
-	{ "attach", cmd_attach, "load and attach the fast path to interfaces" },
-	{ "detach", cmd_detach, "detach from interfaces, or remove everything" },
-	{ "flow", cmd_flow, "add or delete a static flow entry" },
-	{ "flows", cmd_flows, "list the flow table" },
-	{ "status", cmd_status, "interfaces, table use, counters and lease" },
-	{ "lease", cmd_lease, "renew or turn off the datapath lease" },
-	{}
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: fastpath [-v] COMMAND [ARGS]\n\n"
-		   "Move established router flows onto an XDP fast path.\n\nCommands:\n");
-	for (const struct subcommand *c = commands; c->name; c++)
-		fprintf(f, "  %-8s  %s\n", c->name, c->summary);
-	fprintf(f, "\nRun 'fastpath COMMAND --help' for a command's options.\n"
-		   "Options:\n  -v, --verbose  print debug and libbpf messages\n"
-		   "  -h, --help     show this help\n  -V, --version  show the version\n");
-}
-
-int main(int argc, char **argv)
-{
-	int i = 1;
-
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			fp_verbose = 1;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("fastpath " FP_VERSION "\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "fastpath: unknown option '%s' (try 'fastpath --help')\n",
-				argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	if (i >= argc) {
-		fprintf(stderr, "fastpath: no command given (try 'fastpath --help')\n");
-		return EXIT_USAGE;
-	}
-	opterr = 0;	/* bad_option() reports instead, in one line */
-	fp_setup_libbpf_log();
-	for (const struct subcommand *c = commands; c->name; c++)
-		if (!strcmp(argv[i], c->name))
-			return c->run(argc - i, argv + i);
-	fprintf(stderr, "fastpath: unknown command '%s' (try 'fastpath --help')\n",
-		argv[i]);
-	return EXIT_USAGE;
-}
