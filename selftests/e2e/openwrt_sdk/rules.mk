@@ -4,9 +4,11 @@
 # BUILD_DIR and, for a big-endian BPF object, CONFIG_BIG_ENDIAN=y.
 INCLUDE_DIR := $(TOPDIR)/include
 BUILD_DIR ?= $(TOPDIR)/build_dir
-# The toolchain's include/ holds the kernel's UAPI headers; the staging
-# dir holds the libraries' headers (libbpf's bpf/*.h). Here both are /usr.
+# The toolchain's include directories hold the kernel's UAPI headers; the
+# staging dir holds the libraries' headers (libbpf's bpf/*.h). Here both
+# are /usr/include.
 TOOLCHAIN_DIR := /usr
+TOOLCHAIN_INC_DIRS := /usr/include
 STAGING_DIR := /
 TARGET_CC := gcc
 TARGET_CFLAGS := -O2
