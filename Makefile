@@ -5,13 +5,24 @@ CC       ?= gcc
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
-BUILD    := build
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+# "make cross" runs this Makefile again with BUILD=build/ARCH, the cross
+# CC, SYSROOT (the target's libraries, scripts/deps.sh cross) and the
+# target's BPF byte order: the rules below serve both builds.
+BUILD    ?= build
+SYSROOT  ?=
+BPF_TARGET ?= bpf
+# The uapi asm/ headers for BPF: BPF is a 64-bit CPU, so a cross build of
+# a 32-bit target still takes a 64-bit CPU's of the same byte order.
+ARCH_INC ?= /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -DFP_VERSION=\"0.1\" -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuser
 LDLIBS   += -lbpf -lelf -lz -lmnl -lnetfilter_conntrack -lnfnetlink
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+ifneq ($(SYSROOT),)
+CFLAGS   += --sysroot=$(SYSROOT)
+LDFLAGS  += --sysroot=$(SYSROOT)
+endif
+BPF_CFLAGS := -target $(BPF_TARGET) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -Iinclude -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)
@@ -36,7 +47,8 @@ BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit unit-user e2e vm-check demo bench bench-vm deps deps-vm install clean help
+.PHONY: all check unit unit-user e2e vm-check vm-check-all cross deps deps-vm deps-cross demo bench \
+	bench-vm install clean help
 
 all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
      $(BUILD)/ct_gen $(BUILD)/udp_flood $(BUILD)/test_conn_fsm
@@ -53,6 +65,11 @@ help:
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
 	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
 	@echo '  kmod       build fastpath.ko (kmod/) and the test fixture ppe_sim.ko (KDIR=kernel tree) into build/'
+	@echo '             KVER=6.12...: against that kernel (build/kmod-KVER/);'
+	@echo '             ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-: linux-headers-arm64 (build/arm64/kmod/)'
+	@echo '  cross      ARCH=arm64|armhf|mipsel|s390x: everything of "all" for that CPU, in build/ARCH/'
+	@echo '  vm-check VM_ARCH=ARCH   the packet vectors in that CPU'"'"'s Debian kernel (qemu TCG)'
+	@echo '  vm-check-all            vm-check, every VM_ARCH, and the daemon labs on arm64 and mipsel'
 	@echo '  install    install fastpath and its man page under $$(PREFIX) (default /usr/local)'
 	@echo '  clean      remove build/'
 	@echo 'Set V=1 to print full commands.'
@@ -139,14 +156,71 @@ bench-vm: deps-vm
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)selftests/vm/bench_vm.sh
 
+# Cross builds: the rules above again, with the target's compiler, its
+# libraries (a sysroot of Debian's packages, scripts/deps.sh cross) and its
+# BPF byte order. The skeleton is generated from the target's own BPF
+# object. bookworm's libbpf opens objects of the host's byte order only,
+# so s390x's big-endian one goes through s390x's own bpftool (from the
+# sysroot) under qemu-user; the little-endian ones through this machine's,
+# whose skeleton code takes every size from the target's headers.
+FP_LIB         ?= /var/lib/fastpath
+CROSS_ARCHES   := arm64 armhf mipsel s390x
+TRIPLET_arm64  := aarch64-linux-gnu
+TRIPLET_armhf  := arm-linux-gnueabihf
+TRIPLET_mipsel := mipsel-linux-gnu
+TRIPLET_s390x  := s390x-linux-gnu
+ENDIAN_arm64   := el
+ENDIAN_armhf   := el
+ENDIAN_mipsel  := el
+ENDIAN_s390x   := eb
+BPF_INC_el     := /usr/include/$(shell gcc -dumpmachine)
+BPF_INC_eb     := $(FP_LIB)/sysroot-s390x/usr/include/s390x-linux-gnu
+CROSS_SYSROOT   = $(FP_LIB)/sysroot-$(ARCH)
+CROSS_BPFTOOL   = $(if $(filter eb,$(ENDIAN_$(ARCH))),qemu-$(ARCH) -L $(CROSS_SYSROOT) \
+		  $(CROSS_SYSROOT)/usr/sbin/bpftool,$(BPFTOOL))
+
+deps-cross:
+	$(Q)scripts/deps.sh cross
+
+cross:
+	$(if $(filter $(CROSS_ARCHES),$(ARCH)),,$(error make cross needs ARCH=one of $(CROSS_ARCHES)))
+	$(if $(wildcard $(CROSS_SYSROOT)/usr/include),,$(error no $(ARCH) sysroot in $(CROSS_SYSROOT): scripts/deps.sh cross))
+	$(Q)$(MAKE) --no-print-directory all BUILD=$(BUILD)/$(ARCH) \
+		CC=$(TRIPLET_$(ARCH))-gcc SYSROOT=$(CROSS_SYSROOT) \
+		BPF_TARGET=bpf$(ENDIAN_$(ARCH)) ARCH_INC=$(BPF_INC_$(ENDIAN_$(ARCH))) \
+		BPFTOOL="$(CROSS_BPFTOOL)"
+
 # The companion module and its test fixture, with kbuild (kmod/Makefile picks KDIR).
+# Against another kernel than the default (KVER, KDIR, or ARCH with
+# CROSS_COMPILE), kbuild works in a copy of kmod/ under build/, so the
+# objects of one kernel never mix with another's:
+#   make kmod KVER=6.12.x+deb12-amd64     -> build/kmod-KVER/
+#   make kmod ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-   -> build/arm64/kmod/
+# KVER's tree is /lib/modules/KVER/build, else the one deps.sh vm unpacked.
+KMOD_KDIR = $(or $(KDIR),$(if $(KVER),$(firstword $(wildcard /lib/modules/$(KVER)/build/Makefile \
+	$(FP_LIB)/linux-$(KVER)/usr/src/linux-headers-$(KVER)/Makefile))),\
+	$(if $(CROSS_COMPILE),$(lastword $(sort $(wildcard $(FP_LIB)/headers-$(ARCH)/usr/src/linux-headers-*-$(ARCH)/Makefile)))))
+KMOD_OUT  = $(if $(KVER),$(BUILD)/kmod-$(KVER),$(if $(CROSS_COMPILE),$(BUILD)/$(ARCH)/kmod))
+
 .PHONY: kmod
 kmod: | $(BUILD)
+ifeq ($(KMOD_OUT),)
 	$(call msg,KBUILD,kmod/)
 	$(Q)$(MAKE) --no-print-directory -C kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
 	$(call msg,KBUILD,selftests/kmod/)
 	$(Q)$(MAKE) --no-print-directory -C selftests/kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
 	$(Q)cp kmod/fastpath.ko selftests/kmod/ppe_sim.ko $(BUILD)/
+else
+	$(if $(KMOD_KDIR),,$(error make kmod: no kernel tree for $(or $(KVER),$(ARCH)) (scripts/deps.sh vm or cross, or KDIR=)))
+	$(call msg,KBUILD,$(KMOD_OUT))
+	$(Q)mkdir -p $(KMOD_OUT)/kmod $(KMOD_OUT)/selftests/kmod
+	$(Q)for f in kmod/*.c kmod/*.h kmod/Kbuild selftests/kmod/*.c selftests/kmod/*.h \
+		selftests/kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KMOD_OUT)/$$f; done
+	$(Q)ln -sfn $(CURDIR)/include $(KMOD_OUT)/include
+	$(Q)for d in kmod selftests/kmod; do $(MAKE) --no-print-directory -C $(KMOD_OUT)/$$d \
+		-f $(CURDIR)/kmod/Makefile KDIR=$(dir $(KMOD_KDIR)) $(if $(V),V=$(V)) W=1 || exit 1; done
+	$(Q)cp $(KMOD_OUT)/kmod/fastpath.ko $(KMOD_OUT)/selftests/kmod/ppe_sim.ko $(KMOD_OUT)/
+endif
 
 PREFIX ?= /usr/local
 install: $(BUILD)/fastpath

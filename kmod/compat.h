@@ -3,9 +3,11 @@
  * compat.h - every kernel-version difference the modules meet, in one place.
  *
  * Targets: 5.15 (OpenWrt 22.03), 6.1 (OpenWrt 23.05, Debian 12), 6.6
- * (OpenWrt 24.10) and 6.12. Built and tested on 6.1 only; the other
- * branches follow the upstream API changes named next to each shim, as
- * far as we know them, and have not been compiled here.
+ * (OpenWrt 24.10) and 6.12. Built and tested on 6.1 and on 6.12
+ * (bookworm-backports: "make kmod KVER=6.12...", selftests/vm/
+ * test_kmod_612.sh); the other branches follow the upstream API changes
+ * named next to each shim, as far as we know them, and have not been
+ * compiled here.
  *
  * Unchanged across the range, so used directly: flow_block_cb_alloc(),
  * flow_indr_dev_register() and flow_indr_dev_setup_offload() (with the
@@ -21,6 +23,13 @@
 #include <linux/filter.h>
 #include <net/netlink.h>
 #include <net/rtnetlink.h>
+
+/* <asm/unaligned.h> moved to <linux/unaligned.h> in 6.12. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 /* 6.1 dropped netif_napi_add()'s weight argument. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)

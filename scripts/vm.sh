@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# vm.sh - run a command as root inside Debian's distribution kernel.
+# vm.sh - run a command as root inside a Debian distribution kernel.
 #
-#   scripts/vm.sh [--mem MB] [--timeout S] [--kernel VERSION] -- COMMAND [ARG...]
-#   scripts/vm.sh --probe      exit 0 when a VM can be booted here
+#   scripts/vm.sh [--mem MB] [--timeout S] [--kernel VERSION] [--arch ARCH] -- COMMAND [ARG...]
+#   scripts/vm.sh [--kernel VERSION] [--arch ARCH] --probe   exit 0 when that VM can boot here
 #
 # The host kernel has no loadable modules, no 8021q, no PPP and no
 # nf_flowtable. This boots Debian's linux-image-amd64 under qemu (TCG: KVM
@@ -13,37 +13,112 @@
 # on /tmp and /run, and chroots into it to run COMMAND in the current
 # directory. COMMAND's output comes back on stdout and its exit status is
 # vm.sh's. Files: build/vm/ only. qemu is always killed, also on timeout.
+#
+# --kernel VERSION picks another amd64 kernel: one in /boot, or one that
+# "scripts/deps.sh vm" unpacked (bookworm-backports' 6.12); a prefix such
+# as "6.12" is enough. Its modules are laid over /lib/modules in the VM.
+# $FP_VM_KERNEL is the default for --kernel.
+#
+# --arch arm64|armhf|mipsel|s390x boots that architecture's Debian kernel
+# (scripts/deps.sh cross) on qemu's virt, virt, malta or s390-ccw-virtio
+# machine. There is no Debian userland of that architecture, so nothing is
+# chrooted: COMMAND runs under that architecture's busybox sh, in the
+# host's current directory under /host (the host root, read-only), with
+# the dynamic loader, the libraries and bpftool of the "make cross"
+# sysroot in the initramfs. MIPS cannot exec a file on the 9p share, so
+# a command copies the binaries of build/ARCH/ to /tmp (tmpfs) first.
+# $FP_HOST is /host there, $FP_ARCH the architecture.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-MEM=1024
+FP_LIB=${FP_LIB:-/var/lib/fastpath}
+MEM=
 TIMEOUT=900
-KVER=
+KVER=${FP_VM_KERNEL:-}
+ARCH=amd64
 PROBE=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--kernel) KVER=$2; shift 2 ;;
+	--arch) ARCH=$2; shift 2 ;;
 	--) shift; break ;;
 	--probe) PROBE=1; shift ;;
-	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vm.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
 [ $# -gt 0 ] || [ -n "$PROBE" ] || { echo "vm.sh: no command given (vm.sh -- COMMAND)" >&2; exit 2; }
 
-# vm_available: prints why not, for callers that skip.
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "vm.sh: qemu-system-x86_64 is not installed (scripts/deps.sh vm)" >&2
+# Per architecture: qemu, its machine, the console and the dynamic loader.
+SYSROOT= TRIPLET=
+case $ARCH in
+amd64)
+	QEMU=qemu-system-x86_64
+	MACHINE=(-cpu max -accel tcg,thread=multi -smp 2 -bios /usr/share/qemu/qboot.rom)
+	CONSOLE=ttyS0
+	;;
+arm64)
+	QEMU=qemu-system-aarch64 TRIPLET=aarch64-linux-gnu
+	# cortex-a72: "max" has pointer authentication, which TCG emulates slowly.
+	MACHINE=(-M virt -cpu cortex-a72 -accel tcg,thread=multi -smp 2)
+	CONSOLE=ttyAMA0
+	;;
+armhf)
+	QEMU=qemu-system-arm TRIPLET=arm-linux-gnueabihf
+	MACHINE=(-M virt,highmem=off -cpu cortex-a15 -accel tcg,thread=multi -smp 2)
+	CONSOLE=ttyAMA0
+	;;
+mipsel)
+	# The 4Kc kernel is uniprocessor; malta takes 256 MB without highmem.
+	QEMU=qemu-system-mipsel TRIPLET=mipsel-linux-gnu
+	MACHINE=(-M malta -cpu 24Kf)
+	CONSOLE=ttyS0
+	: "${MEM:=256}"
+	;;
+s390x)
+	QEMU=qemu-system-s390x TRIPLET=s390x-linux-gnu
+	MACHINE=(-M s390-ccw-virtio -cpu max -accel tcg,thread=multi -smp 2)
+	CONSOLE=ttysclp0
+	;;
+*) echo "vm.sh: unknown architecture '$ARCH' (amd64 arm64 armhf mipsel s390x)" >&2; exit 2 ;;
+esac
+: "${MEM:=1024}"
+
+if ! command -v "$QEMU" >/dev/null; then
+	echo "vm.sh: $QEMU is not installed (scripts/deps.sh $([ "$ARCH" = amd64 ] && echo vm || echo cross))" >&2
 	exit 125
 fi
-if [ -z "$KVER" ]; then
-	KVER=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
+
+# The kernel, its modules (MODDIR, on the host) and, when they are not
+# the host's /lib/modules, where the chroot finds them (MODTOP).
+MODTOP=
+if [ "$ARCH" = amd64 ]; then
+	if [ -z "$KVER" ]; then
+		KVER=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
+	elif [ ! -e "/boot/vmlinuz-$KVER" ]; then
+		KVER=$( (ls /boot/vmlinuz-"$KVER"*-amd64 "$FP_LIB"/linux-"$KVER"*/boot/vmlinuz-*) 2>/dev/null |
+			sed 's|.*/vmlinuz-||' | sort -V | tail -1)
+	fi
+	KERNEL=/boot/vmlinuz-$KVER
+	MODDIR=/lib/modules/$KVER
+	if [ ! -r "$KERNEL" ] && [ -n "$KVER" ]; then
+		KERNEL=$FP_LIB/linux-$KVER/boot/vmlinuz-$KVER
+		MODDIR=$(ls -d "$FP_LIB/linux-$KVER"/{usr/,}lib/modules/"$KVER" 2>/dev/null | head -1)
+		MODTOP=${MODDIR%/*}
+	fi
+	hint="install linux-image-amd64: scripts/deps.sh vm"
+else
+	# shellcheck disable=SC2012
+	KERNEL=$(ls "$FP_LIB/vm-$ARCH"/boot/vmlinu[xz]-* 2>/dev/null | sort -V | tail -1)
+	KVER=${KERNEL##*/vmlinu?-}
+	MODDIR=$(ls -d "$FP_LIB/vm-$ARCH"/{usr/,}lib/modules/"$KVER" 2>/dev/null | head -1)
+	SYSROOT=$FP_LIB/sysroot-$ARCH
+	hint="scripts/deps.sh cross"
+	[ -d "$SYSROOT/usr/lib/$TRIPLET" ] || { echo "vm.sh: no $ARCH sysroot in $SYSROOT ($hint)" >&2; exit 125; }
 fi
-KERNEL=/boot/vmlinuz-$KVER
-MODDIR=/lib/modules/$KVER
-if [ ! -r "$KERNEL" ] || [ ! -d "$MODDIR" ]; then
-	echo "vm.sh: no Debian kernel in /boot (install linux-image-amd64: scripts/deps.sh vm)" >&2
+if [ -z "$KVER" ] || [ ! -r "$KERNEL" ] || [ ! -d "$MODDIR" ]; then
+	echo "vm.sh: no Debian ${KVER:-$ARCH} kernel here ($hint)" >&2
 	exit 125
 fi
 
@@ -51,11 +126,12 @@ fi
 
 VMDIR=$TOP/build/vm
 mkdir -p "$VMDIR"
-INITRD=$VMDIR/initramfs-$KVER.cpio.gz
+INITRD=$VMDIR/initramfs-$ARCH-$KVER.cpio.gz
 
-# The modules that mount the share, each after what it depends on.
+# The modules that mount the share, each after what it depends on; those
+# built into this kernel are not in modules.dep and need nothing.
 boot_modules() {
-	local want="virtio_pci 9pnet_virtio 9p overlay" seen="" out=""
+	local want="virtio_pci virtio_mmio 9pnet_virtio 9p overlay veth" seen="" out="" m p
 	visit() {
 		local path=$1 dep
 		case " $seen " in *" $path "*) return ;; esac
@@ -66,32 +142,24 @@ boot_modules() {
 		out="$out $path"
 	}
 	for m in $want; do
-		visit "$(awk -v m="/$m.ko:" 'index($1, m) { sub(":", "", $1); print $1; exit }' "$MODDIR/modules.dep")"
+		p=$(awk -v m="/$m.ko" '{ sub(":", "", $1) } substr($1, length($1) - length(m) + 1) == m ||
+			substr($1, length($1) - length(m) - 2) == m ".xz" { print $1; exit }' "$MODDIR/modules.dep")
+		[ -n "$p" ] && visit "$p"
 	done
 	echo "$out"
 }
 
-build_initramfs() {
-	local stage mods m
-	stage=$(mktemp -d "$VMDIR/stage.XXXXXX")
-	mkdir -p "$stage"/{bin,dev,proc,sys,root,lib/mod}
-	cp /bin/busybox "$stage/bin/busybox"
-	mods=$(boot_modules)
-	for m in $mods; do
-		cp "$MODDIR/$m" "$stage/lib/mod/"
-		echo "/lib/mod/$(basename "$m")" >>"$stage/lib/mod/order"
-	done
-	cat >"$stage/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in $(cat /lib/mod/order); do insmod "$m" || echo "vm: insmod $m failed"; done
-cmd=$(sed -n 's/.*fpcmd=\([^ ]*\).*/\1/p' /proc/cmdline)
-status=125
+# The init of a VM of the host's own architecture: chroot into the share.
+init_chroot() {
+	cat <<'INIT'
+mkdir -p /root
 if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /root; then
+	# A kernel whose modules are not in the host's /lib/modules brings
+	# them along (see MODTOP): they are laid over it, for modprobe.
+	if [ -n "$MODTOP" ]; then
+		mount -t overlay overlay -o "lowerdir=/root$MODTOP:/root/lib/modules" /root/lib/modules ||
+			echo "vm: cannot lay $MODTOP over /lib/modules"
+	fi
 	mount -t proc proc /root/proc
 	mount -t sysfs sys /root/sys
 	mount -t devtmpfs dev /root/dev
@@ -116,18 +184,96 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	mount -t debugfs debugfs /root/sys/kernel/debug
 	mount -t tracefs tracefs /root/sys/kernel/tracing 2>/dev/null
 	echo /bin/vm-modprobe >/proc/sys/kernel/modprobe
-	stty -F /dev/ttyS0 raw -echo 2>/dev/null
+	stty -F /dev/$CONSOLE raw -echo 2>/dev/null
 	chroot /root /usr/bin/env -i HOME=/tmp TERM=dumb FP_IN_VM=1 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		/bin/sh "$cmd" </dev/null >/dev/ttyS0 2>&1
+		/bin/sh "$cmd" </dev/null >/dev/$CONSOLE 2>&1
 	status=$?
 else
 	echo "vm: cannot mount the host root over 9p"
 fi
-echo "@@VMEXIT@@ $status" >/dev/ttyS0
+INIT
+}
+
+# The init of a foreign VM: busybox runs the command from the share, and
+# the loader and libraries come from the sysroot there.
+init_foreign() {
+	cat <<'INIT'
+mkdir -p /host /tmp /run
+if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host; then
+	mkdir -p /lib/modules
+	ln -s "/host$MODDIR" "/lib/modules/$(uname -r)"
+	echo /bin/modprobe >/proc/sys/kernel/modprobe
+	mount -t tmpfs tmp /tmp
+	mount -t tmpfs run /run
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t debugfs debugfs /sys/kernel/debug
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	stty -F /dev/$CONSOLE raw -echo 2>/dev/null
+	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH=/bin \
+		LD_LIBRARY_PATH="/lib/$TRIPLET" \
+		/bin/sh "/host$cmd" </dev/null >/dev/$CONSOLE 2>&1
+	status=$?
+else
+	echo "vm: cannot mount the host root over 9p"
+fi
+INIT
+}
+
+build_initramfs() {
+	local stage mods m busybox l
+	stage=$(mktemp -d "$VMDIR/stage.XXXXXX")
+	mkdir -p "$stage"/{bin,dev,proc,sys,root,lib/mod}
+	if [ "$ARCH" = amd64 ]; then
+		busybox=/bin/busybox
+	else
+		busybox=$FP_LIB/vm-$ARCH/bin/busybox
+	fi
+	cp "$busybox" "$stage/bin/busybox" || return 1
+	mods=$(boot_modules)
+	for m in $mods; do
+		# busybox insmod reads plain modules only.
+		case $m in
+		*.xz) xz -dc "$MODDIR/$m" >"$stage/lib/mod/$(basename "$m" .xz)" ;;
+		*) cp "$MODDIR/$m" "$stage/lib/mod/" ;;
+		esac
+		echo "/lib/mod/$(basename "$m" .xz)" >>"$stage/lib/mod/order"
+	done
+	touch "$stage/lib/mod/order"
+	# A foreign guest gets the sysroot's shared libraries, its dynamic
+	# loader by its usual name (/lib/...) and bpftool in the initramfs:
+	# MIPS cannot run an ELF file from the 9p share (exec fails), and
+	# this way nothing of the sysroot is looked up over 9p at run time.
+	if [ -n "$SYSROOT" ]; then
+		mkdir -p "$stage/lib/$TRIPLET"
+		(cd "$SYSROOT" && find "lib/$TRIPLET" "usr/lib/$TRIPLET" -maxdepth 1 -name '*.so*' \
+			-exec cp -a {} "$stage/lib/$TRIPLET/" \;) || return 1
+		for l in "$SYSROOT"/lib/ld*.so*; do
+			ln -s "$TRIPLET/$(basename "$(readlink -f "$l")")" "$stage/lib/${l##*/}"
+		done
+		cp "$SYSROOT/usr/sbin/bpftool" "$stage/bin/bpftool" || return 1
+	fi
+	{
+		echo '#!/bin/busybox sh'
+		printf 'ARCH=%q CONSOLE=%q MODDIR=%q MODTOP=%q SYSROOT=%q TRIPLET=%q\n' \
+			"$ARCH" "$CONSOLE" "$MODDIR" "$MODTOP" "$SYSROOT" "$TRIPLET"
+		cat <<'INIT'
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /lib/mod/order); do insmod "$m" || echo "vm: insmod $m failed"; done
+cmd=$(sed -n 's/.*fpcmd=\([^ ]*\).*/\1/p' /proc/cmdline)
+status=125
+INIT
+		if [ -n "$SYSROOT" ]; then init_foreign; else init_chroot; fi
+		cat <<'INIT'
+echo "@@VMEXIT@@ $status" >/dev/$CONSOLE
 sync
 poweroff -f
 INIT
+	} >"$stage/init"
 	# The kernel's module autoloader (nft expressions, ctnetlink...) runs
 	# /proc/sys/kernel/modprobe in the initramfs root, not in the chroot;
 	# this forwards it to the distribution's modprobe in the share.
@@ -142,8 +288,9 @@ MODPROBE
 	rm -rf "$stage"
 }
 
-# Rebuilt when this script changes, since the init script lives in it.
-[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
+# Rebuilt when this script changes, since the init script lives in it,
+# and when the kernel's modules do.
+[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] && [ "$INITRD" -nt "$MODDIR/modules.dep" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
 
 RUN=$(mktemp -d "$VMDIR/run.XXXXXX")
 LOG=$RUN/console
@@ -163,16 +310,19 @@ trap 'exit 130' INT TERM
 
 # The command, in the caller's directory, with its arguments quoted.
 {
-	printf 'cd %q || exit 125\n' "$PWD"
+	if [ -n "$SYSROOT" ]; then
+		printf 'cd %q || exit 125\n' "/host$PWD"
+	else
+		printf 'cd %q || exit 125\n' "$PWD"
+	fi
 	printf '%q ' "$@"
 	printf '\n'
 } >"$RUN/cmd.sh"
 : >"$LOG"
 
-qemu-system-x86_64 -cpu max -accel tcg,thread=multi -smp 2 -m "$MEM" \
-	-bios /usr/share/qemu/qboot.rom \
+"$QEMU" "${MACHINE[@]}" -m "$MEM" \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init fpcmd=$RUN/cmd.sh" \
+	-append "console=$CONSOLE quiet loglevel=1 panic=-1 rdinit=/init fpcmd=$RUN/cmd.sh" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-display none -monitor none -serial "file:$LOG" -nic none -no-reboot &
 QPID=$!

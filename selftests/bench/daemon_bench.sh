@@ -11,47 +11,18 @@
 #
 # Writes build/bench_daemon.json; bench.sh merges it into bench.json.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_ID=dbench$$
-source "$TOP/scripts/lab.sh"
+# The test library: the lab, start_daemon/stop_daemon, status_field, and
+# the cleanup of everything on exit.
+source "$(dirname "$0")/../lib.sh"
 OUT=${1:-$TOP/build/bench_daemon.json}
 GEN=$TOP/build/ct_gen
 CONNS=${CONNS:-100000}
 RUNS=${RUNS:-10}
 
-TMP=$(mktemp -d /tmp/fastpath-dbench.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM
-
-status_field() {
-	fp status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[k]
-print(d)' "$@"
-}
-
 # utime + stime of a process, in clock ticks.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' /proc/"$1"/stat
-}
-
-start_daemon() {
-	nsenter --no-fork --net=/run/netns/"$NS_R" "$FP" run "$@" 2>>"$TMP/daemon.log" &
-	DPID=$!
-	for _ in $(seq 100); do
-		fp status --json 2>/dev/null | grep -q "\"pid\":$DPID" && return 0
-		sleep 0.1
-	done
-	echo "daemon_bench: the daemon did not start" >&2
-	cat "$TMP/daemon.log" >&2
-	return 1
-}
-
-stop_daemon() {
-	kill "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
 }
 
 # Wait until the daemon's event counter stops moving.
@@ -72,13 +43,13 @@ lab_up || exit 1
 start_daemon --policy all --capacity $((CONNS * 2 + 1024)) r0 r1 || exit 1
 settle
 ev0=$(status_field daemon ct_events)
-c0=$(cpu_ticks "$DPID")
+c0=$(cpu_ticks "$DAEMON_PID")
 t0=$(date +%s%N)
 read -r made gen_s < <(in_r "$GEN" "$CONNS")
 in_r conntrack -F >/dev/null 2>&1
 settle
 ev1=$(status_field daemon ct_events)
-c1=$(cpu_ticks "$DPID")
+c1=$(cpu_ticks "$DAEMON_PID")
 t1=$(date +%s%N)
 lost=$(status_field daemon events_lost)
 hz=$(getconf CLK_TCK)
@@ -86,7 +57,7 @@ events=$((ev1 - ev0))
 cpu_s=$(python3 -c "print(max(($c1 - $c0) / $hz, 1 / $hz))")
 eps=$(python3 -c "print(round($events / $cpu_s))")
 wall_eps=$(python3 -c "print(round($events / (($t1 - $t0) / 1e9)))")
-stop_daemon
+stop_daemon || exit 1
 
 # 2. Offload latency: 8 UDP flows sending 2000 packets/s each from their
 # first packet on, echoed by the server; a flow becomes a candidate when
@@ -105,7 +76,7 @@ p99=$(status_field daemon latency_p99_us)
 learned=$(status_field daemon learned)
 kill "$ECHO" 2>/dev/null
 wait "$ECHO" 2>/dev/null
-stop_daemon
+stop_daemon || exit 1
 
 printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed), %d lost\n' \
 	"$events" "$made" "$gen_s" "$lost"

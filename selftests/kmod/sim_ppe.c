@@ -16,7 +16,6 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/vmalloc.h>
-#include <asm/unaligned.h>
 #include <net/checksum.h>
 #include <net/ip.h>
 

@@ -48,7 +48,7 @@ static int ensure_bpffs(void)
 {
 	struct statfs st;
 
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+	if (statfs("/sys/fs/bpf", &st) == 0 && (__u32)st.f_type == BPF_FS_MAGIC)
 		return 0;
 	mkdir("/sys/fs/bpf", 0700);
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
