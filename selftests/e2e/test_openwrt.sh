@@ -593,6 +593,16 @@ else
 	done
 fi
 
+# skel-embed.sh stops, rather than write a skeleton that embeds nothing,
+# when the skeleton has no NAME__elf_bytes() (bpftool before Linux 5.16).
+printf 'struct x { int y; };\n' >"$TMP/old.skel.h"
+if "$PKG/skel-embed.sh" "$TOP/build/fastpath.bpf.o" fastpath_bpf <"$TMP/old.skel.h" \
+	>"$TMP/new.skel.h" 2>/dev/null; then
+	fail skel-embed-refuses "it accepted a skeleton without fastpath_bpf__elf_bytes()"
+else
+	pass skel-embed-refuses
+fi
+
 # The BPF object, with the feed's flags (FASTPATH_BPF_CFLAGS) where this
 # machine's UAPI headers stand in for the OpenWrt toolchain's, for both
 # byte orders. A probe of struct iphdr checks that the IP version is read
