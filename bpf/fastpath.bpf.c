@@ -259,8 +259,9 @@ static __always_inline int forward(void *ctx, struct hdr_cursor *c,
 	f->last_seen = now;
 	count(FP_R_REDIRECT, len, tc);
 	if (tc) {
-		/* The target, for BPF_PROG_TEST_RUN (qdisc_skb_cb's BPF
-		 * area, which no qdisc reads).
+		/* The target, for BPF_PROG_TEST_RUN, which hands cb[] back.
+		 * A qdisc on the egress writes its own state over this area
+		 * at enqueue, before anything reads it.
 		 */
 		((struct __sk_buff *)ctx)->cb[0] = f->oif;
 		return bpf_redirect(f->oif, 0);

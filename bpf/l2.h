@@ -13,7 +13,8 @@
  * them, and such a frame reads as untagged here (reading the metadata
  * takes a kfunc, 6.8+). Whoever attaches the program must turn those
  * offloads off: such a frame misses its tagged entry, and would match an
- * untagged entry of the same tuple on the same port. *
+ * untagged entry of the same tuple on the same port.
+ *
  * At TC ingress the stack has always moved the outer tag into the skb's
  * metadata (__netif_receive_skb_core() untags before the clsact hook), so
  * the TC program hands it in as @hw_tag and the bytes hold at most the
@@ -317,12 +318,6 @@ static __always_inline void l2_write(void *data, __be16 *tail,
 }
 
 /*
- * Give the packet the entry's L2 header. The IP packet stays where it is
- * in memory; the head moves by the difference of the two L2 headers.
- * Returns FP_R_REDIRECT, or a pass reason with the packet as it arrived:
- * every check here runs before the first write.
- */
-/*
  * The egress L2 header of @f: its length, the tags to write (a second tag
  * only counts under a first one) and where the ethertype goes.
  */
@@ -343,6 +338,12 @@ static __always_inline __u32 l2_out_len(const struct fp_flow *f, __u16 *v0,
 	return out_len;
 }
 
+/*
+ * Give the packet the entry's L2 header. The IP packet stays where it is
+ * in memory; the head moves by the difference of the two L2 headers.
+ * Returns FP_R_REDIRECT, or a pass reason with the packet as it arrived:
+ * every check here runs before the first write.
+ */
 static __always_inline int l2_push(struct xdp_md *ctx, struct pkt *p,
 				   const struct fp_flow *f, __u8 proto,
 				   const int family)

@@ -157,8 +157,7 @@ static __always_inline void nat_rewrite_skb(struct __sk_buff *skb, void *data,
 	__u32 off = (void *)p->l4check - data;
 	__be16 *sport = &p->ports[0], *dport = &p->ports[1];
 	__u64 mm0 = proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
-	int nat = f->flags & (FP_F_SNAT | FP_F_DNAT);
-	int l4 = nat;
+	int l4 = f->flags & (FP_F_SNAT | FP_F_DNAT);
 
 	if (f->flags & FP_F_SNAT) {
 		ports = csum_diff16(ports, *sport, f->nat_sport);

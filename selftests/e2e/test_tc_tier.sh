@@ -10,8 +10,10 @@
 # (fp_tc_stats) must account for the rest while XDP redirects none.
 #
 # Then jumbo frames: with a 9000-byte LAN MTU the frags-aware XDP program
-# still attaches in native mode, and a frame longer than a page, which
-# arrives in several buffers, goes up as "multibuf" and gets its answer.
+# still attaches in native mode, a frame longer than a page, which arrives
+# in several buffers, goes up as "multibuf" and gets its answer, and a TCP
+# transfer from the 9000-byte LAN to the 1500-byte WAN side still goes
+# through the TC tier intact.
 source "$(dirname "$0")/lib.sh"
 
 SIZE_MB=${SIZE_MB:-24}
@@ -135,9 +137,15 @@ udp_transfer() {
 	read -r -t 20 ready <&"${UDPC[0]}"
 	if [ "$ready" != ready ]; then
 		fail "$name" "no UDP reply through the slow path ($ready)"
+		kill "$cli_pid" 2>/dev/null
+		wait "$cli_pid" 2>/dev/null
 		return
 	fi
-	offload_both "$name" udp "$fam" "$cli" "$srv" "$sport" "$dport" || return
+	offload_both "$name" udp "$fam" "$cli" "$srv" "$sport" "$dport" || {
+		kill "$cli_pid" 2>/dev/null
+		wait "$cli_pid" 2>/dev/null
+		return
+	}
 	mark
 	echo go >&"${UDPC[1]}"
 	read -r -t 120 sum <&"${UDPC[0]}"
@@ -191,4 +199,7 @@ tcp_transfer tc-tcp6 ipv6 fd00:1::2 fd00:2::2 5002 40002
 udp_transfer tc-udp4 ipv4 10.0.1.2 10.0.2.2 5003 40003
 udp_transfer tc-udp6 ipv6 fd00:1::2 fd00:2::2 5004 40004
 jumbo
+# The same TC-tier transfer across the 9000 / 1500 MTU boundary.
+in_r ip -d link show r0 | grep -q ' xdp ' &&
+	tcp_transfer tc-jumbo-lan-tcp4 ipv4 10.0.1.2 10.0.2.2 5005 40005
 exit $E2E_FAILED

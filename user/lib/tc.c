@@ -111,11 +111,19 @@ int fp_tc_ingress_attach(__u32 ifindex, const char *ifname, const char *pin_dir)
 	char path[128];
 	int fd, err;
 
+	/*
+	 * State pinned by a version without the TC tier: XDP keeps working,
+	 * so keep it running and say how to get the TC tier.
+	 */
 	fd = bpf_obj_get(tc_pin_path(pin_dir, path));
+	if (fd < 0 && errno == ENOENT) {
+		pr_warn("%s: the pinned datapath has no TC program; 'fastpath detach' and attach again for the TC tier",
+			ifname);
+		return 0;
+	}
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("%s: no TC program pinned at %s (%s); run 'fastpath detach' to reload",
-			ifname, path, strerror(errno));
+		pr_warn("%s: cannot open %s: %s", ifname, path, strerror(errno));
 		return err;
 	}
 	opts.prog_fd = fd;
