@@ -30,7 +30,7 @@ BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit e2e vm-check demo bench bench-vm deps deps-vm install clean help
+.PHONY: all check unit e2e vm-check demo bench bench-vm perf-md deps deps-vm install clean help
 
 all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
      $(BUILD)/ct_gen $(BUILD)/udp_flood
@@ -45,6 +45,7 @@ help:
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
 	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
+	@echo '  perf-md    write the tables of docs/PERF.md from build/bench.json'
 	@echo '  kmod       build the hardware tier modules (kmod/, KDIR=kernel tree) into build/'
 	@echo '  install    install fastpath and its man page under $$(PREFIX) (default /usr/local)'
 	@echo '  clean      remove build/'
@@ -121,6 +122,9 @@ bench: deps
 bench-vm: deps-vm
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)selftests/vm/bench_vm.sh
+
+perf-md:
+	$(Q)scripts/perf_md.py
 
 # The hardware tier modules, with kbuild (kmod/Makefile picks KDIR).
 .PHONY: kmod
