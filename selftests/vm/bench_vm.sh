@@ -39,12 +39,14 @@ if ! "$TOP/scripts/vm.sh" --probe 2>/dev/null; then
 fi
 out=$("$TOP/scripts/vm.sh" -- "$0" inner) || { echo "bench_vm: the VM run failed" >&2; echo "$out" >&2; exit 1; }
 mkdir -p "$TOP/build"
+# The whole output, for when the summary below is not enough.
+printf '%s\n' "$out" >"$TOP/build/bench_vm.log"
 printf '%s\n' "$out" | python3 -c '
 import json, os, sys
 rc, js, vals = None, None, {}
 for line in sys.stdin:
     f = line.split(None, 2)
-    if f and f[0] == "  |":
+    if line.startswith("  | "):
         print(line, end="")
     if len(f) >= 2 and f[0] == "VMRC":
         rc = int(f[1])
@@ -53,7 +55,8 @@ for line in sys.stdin:
     elif len(f) >= 3 and f[0] == "VMBENCH":
         vals[f[1]] = f[2].strip()
 if rc != 0 or js is None:
-    sys.exit("bench_vm: FAIL: the benchmark in the VM failed (exit %s)" % rc)
+    sys.exit("bench_vm: FAIL: the benchmark in the VM failed (exit %s%s); "
+             "build/bench_vm.log has its output" % (rc, "" if js else ", no JSON"))
 ns = {p["name"]: p for p in js["paths"]}
 need = ("slow", "flowtable", "fast", "redirect")
 missing = [k for k in need if k not in ns]
