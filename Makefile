@@ -47,7 +47,7 @@ BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit unit-user e2e vm-check vm-check-all cross deps deps-vm deps-cross demo bench \
+.PHONY: all check unit unit-user e2e vm-check vm-check-all cross deps deps-vm deps-cross demo bench perf-md \
 	bench-vm install clean help
 
 all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
@@ -64,6 +64,7 @@ help:
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
 	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
+	@echo '  perf-md    write the tables of docs/PERF.md from build/bench.json'
 	@echo '  kmod       build fastpath.ko (kmod/) and the test fixture ppe_sim.ko (KDIR=kernel tree) into build/'
 	@echo '             KVER=6.12...: against that kernel (build/kmod-KVER/);'
 	@echo '             ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-: linux-headers-arm64 (build/arm64/kmod/)'
@@ -169,6 +170,9 @@ bench: deps
 bench-vm: deps-vm
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)selftests/vm/bench_vm.sh
+
+perf-md:
+	$(Q)scripts/perf_md.py
 
 # Cross builds: the rules above again, with the target's compiler, its
 # libraries (a sysroot of Debian's packages, scripts/deps.sh cross) and its

@@ -101,6 +101,10 @@ def vm(j):
              ("ratio_flowtable_over_fast", "paired_flowtable_over_fast",
               "vm_ratio_slow_over_fast", "vm_ratio_fast_over_redirect",
               "vm_ratio_slow_over_flowtable") if k in j]
+    if "vm_ft_forward_pkts" in j:
+        rows.append(["forward chain packets of the offloaded flow",
+                     "%d of %d frames" % (j["vm_ft_forward_pkts"],
+                                          j.get("vm_ft_frames", 0))])
     return table(["key (VM, TCG: ratios only)", "value"], rows)
 
 

@@ -103,6 +103,13 @@ printf '  %-34s %12s\n' "offload latency p50 (us)" "$p50"
 printf '  %-34s %12s\n' "offload latency p99 (us)" "$p99"
 printf '  (%d directions learned over %d runs of 8 UDP flows at 2000 pps each)\n' "$learned" "$RUNS"
 
+# The daemon's log, for a reader to judge: pr_warn() and pr_info() print
+# the same "fastpath: " prefix, so warnings cannot be told apart here.
+if [ -s "$TMP/daemon.log" ]; then
+	echo "  daemon log ($(wc -l <"$TMP/daemon.log") lines, the first 20):"
+	head -20 "$TMP/daemon.log" | sed 's/^/    /'
+fi
+
 # A run that measured nothing must not pass for a result.
 for v in "$events" "$eps" "$lost" "$p50" "$p99" "$learned"; do
 	case $v in
