@@ -12,7 +12,7 @@
 # Then jumbo frames: with a 9000-byte LAN MTU the frags-aware XDP program
 # still attaches in native mode, and a frame longer than a page, which
 # arrives in several buffers, goes up as "multibuf" and gets its answer.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 SIZE_MB=${SIZE_MB:-24}
 export LAB_TX_OFFLOAD=on
