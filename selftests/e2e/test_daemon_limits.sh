@@ -55,12 +55,12 @@ wait_for 6 status_is 0 entries &&
 	pass idle-flows-removed || fail idle-flows-removed "$(status_field entries) entries left"
 stop_daemon
 
-# A silent UDP flow: its entries stay for --idle-timeout (4 s here), then
+# A silent UDP flow: its entries stay for --idle-timeout (10 s here), then
 # leave the table; from then on the daemon no longer refreshes its
 # conntrack entry, whose timeout runs down until conntrack expires it.
 # How long a flow has been idle is the entry's own idle_s (the datapath's
 # last-seen), so a slow host does not blur the timing.
-IDLE=4 CT_UDP=10
+IDLE=10 CT_UDP=20
 in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$CT_UDP \
 	net.netfilter.nf_conntrack_udp_timeout_stream=$CT_UDP
 start_daemon --policy all --idle-timeout $IDLE r0 r1 || { fail idle-daemon "did not start"; exit 1; }
