@@ -148,7 +148,7 @@ fi
 # "emptied" means that no entry that existed before is left: every entry
 # in the table a second later was learned after the flush (the daemon's
 # count of learned directions grew by at least as many).
-XFER_PACE=20 tcp_xfer_start ctflush ipv4 10.0.2.2 8005 10
+XFER_PACE=6 tcp_xfer_start ctflush ipv4 10.0.2.2 8005 6
 if wait_for 30 port_offloaded 8005; then
 	l0=$(status_field daemon learned)
 	n0=$(auto_entries)
