@@ -439,7 +439,7 @@ fi
 
 # --- the daemon against musl -----------------------------------------------
 
-# OpenWrt's C library is musl. Compile every user/*.c (not link: there is
+# OpenWrt's C library is musl. Compile every user/*/*.c (not link: there is
 # no musl libbpf here) with musl's headers and this machine's kernel and
 # library headers, with the project's CFLAGS (-Werror included).
 if ! command -v musl-gcc >/dev/null; then
@@ -458,7 +458,7 @@ else
 			-I"$TOP/include" -I"$TOP/build" -I"$TOP/user" -idirafter "$inc" -c "$@"
 	}
 	ok=1
-	for f in "$TOP"/user/*.c; do
+	for f in "$TOP"/user/*/*.c; do
 		if ! out=$(musl_cc "$f" -o "$TMP/musl.o" 2>&1); then
 			ok=0
 			fail user-musl "$(basename "$f"): $(echo "$out" | grep -m3 error)"
