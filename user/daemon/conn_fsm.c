@@ -49,7 +49,7 @@
  *
  * Leaving the table always withdraws a hardware flow, then deletes the
  * entry (and its rate); leaving LEARNING disarms the learner: no entry
- * outlives the state that made it (docs/DESIGN.md, "Safety").
+ * outlives the state that made it (docs/DESIGN.md, "Safety rules").
  *
  * Room left for issue 11: a candidate not learned within 10 s would go
  * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
@@ -262,7 +262,7 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		return;
 	}
 	/* A new mark may mean a new verdict: learn it again through the
-	 * firewall (docs/DESIGN.md, "Safety" 3).
+	 * firewall (docs/DESIGN.md, "Safety rules" 3).
 	 */
 	if (mark_changed && is_candidate(c)) {
 		unoffload(d, c, true, DS_SLOW);

@@ -6,7 +6,7 @@
  *
  * The tuples come from the network, so the hash is keyed with a secret
  * chosen per run (SipHash-2-4), as the kernel keys conntrack's: nobody can
- * pick tuples that land in one bucket (docs/DESIGN.md, "Safety" 10).
+ * pick tuples that land in one bucket (docs/DESIGN.md, "Safety rules" 10).
  */
 #include <errno.h>
 #include <stdlib.h>

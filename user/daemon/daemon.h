@@ -46,10 +46,12 @@ struct options {
 };
 
 /* ct.c: the event subscription and the query handle. */
+#define CT_BUF	65536
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
 	struct nfct_handle *q;		/* dumps and updates */
 	bool dumping;
+	unsigned char buf[CT_BUF];	/* one datagram of events */
 };
 
 /* netmon.c: the multicast sockets and the caches events are compared with. */

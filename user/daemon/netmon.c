@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * netmon.c - changes that may change a verdict (docs/DESIGN.md, "Safety"
- * 3, 5 and 7), from rtnetlink and nfnetlink multicast groups.
+ * netmon.c - changes that may change a verdict (docs/DESIGN.md, "Safety
+ * rules" 3, 5 and 7), from rtnetlink and nfnetlink multicast groups.
  *
  * - nftables: any ruleset or set change takes every flow off the fast path;
  *   each returns only through a packet the new ruleset accepts.
@@ -412,7 +412,7 @@ int netmon_read_rtnl(struct daemon *d)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int n;
 
-	/* Bounded per pass (docs/DESIGN.md, "Safety" 10): the socket
+	/* Bounded per pass (docs/DESIGN.md, "Safety rules" 10): the socket
 	 * stays readable, and the loop comes back after the timer.
 	 */
 	for (int i = 0; i < NL_BATCH; i++) {
