@@ -194,6 +194,8 @@ cross:
 #   make kmod KVER=6.12.x+deb12-amd64     -> build/kmod-KVER/
 #   make kmod ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-   -> build/arm64/kmod/
 # KVER's tree is /lib/modules/KVER/build, else the one deps.sh vm unpacked.
+# Only the sources are linked: kmod/*.mod.c are modpost's output for the
+# default kernel.
 KMOD_KDIR = $(or $(KDIR),$(if $(KVER),$(firstword $(wildcard /lib/modules/$(KVER)/build/Makefile \
 	$(FP_LIB)/linux-$(KVER)/usr/src/linux-headers-$(KVER)/Makefile))),\
 	$(if $(CROSS_COMPILE),$(lastword $(sort $(wildcard $(FP_LIB)/headers-$(ARCH)/usr/src/linux-headers-*-$(ARCH)/Makefile)))))
@@ -209,7 +211,9 @@ else
 	$(if $(KMOD_KDIR),,$(error make kmod: no kernel tree for $(or $(KVER),$(ARCH)) (scripts/deps.sh vm or cross, or KDIR=)))
 	$(call msg,KBUILD,$(KMOD_OUT))
 	$(Q)mkdir -p $(KMOD_OUT)
-	$(Q)for f in kmod/*.c kmod/*.h kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KMOD_OUT)/; done
+	$(Q)find $(KMOD_OUT) -maxdepth 1 -type l -name '*.mod.c' -delete
+	$(Q)for f in $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild; do \
+		ln -sf $(CURDIR)/$$f $(KMOD_OUT)/; done
 	$(Q)ln -sfn $(CURDIR)/include $(KMOD_OUT)/../include
 	$(Q)$(MAKE) --no-print-directory -C $(KMOD_OUT) -f $(CURDIR)/kmod/Makefile \
 		KDIR=$(dir $(KMOD_KDIR)) $(if $(V),V=$(V)) W=1

@@ -85,6 +85,8 @@ flows_check() {
 	"$fp" detach >>$out.cli 2>&1 || echo "FAIL $arch-detach: $(cat $out.cli)"
 }
 flows_check | tee -a $out
+# The modules, where test_vectors_cross.sh cross-built them (arm64).
+[ -e "build/$arch/kmod/fastpath_ppe.ko" ] && sh selftests/vm/kmod_cross_inner.sh "$arch" | tee -a $out
 
 p=$(grep -c '^PASS ' $out)
 f=$(grep -c '^FAIL ' $out)

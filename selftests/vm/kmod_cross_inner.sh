@@ -1,0 +1,21 @@
+#!/bin/sh
+# kmod_cross_inner.sh ARCH - in that architecture's Debian kernel
+# (scripts/vm.sh --arch), the modules "make kmod ARCH=... CROSS_COMPILE=..."
+# built against its linux-headers: they load, the simulated PPE device
+# appears, and they unload without a warning in the kernel log.
+arch=$1
+d=/tmp/fpko
+mkdir -p $d
+cp "build/$arch/kmod/ppe_sim.ko" "build/$arch/kmod/fastpath_ppe.ko" $d/ || exit 1
+dmesg -c >/dev/null
+if insmod $d/ppe_sim.ko && insmod $d/fastpath_ppe.ko; then
+	echo "PASS $arch-kmod-load: $(lsmod | grep -E '^(fastpath_ppe|ppe_sim) ' | awk '{print $1}' | tr '\n' ' ')"
+else
+	echo "FAIL $arch-kmod-load: insmod failed"
+fi
+rmmod fastpath_ppe && rmmod ppe_sim || echo "FAIL $arch-kmod-unload: rmmod failed"
+if dmesg | grep -qE 'WARNING|BUG|Oops|Call trace'; then
+	echo "FAIL $arch-kmod-dmesg: $(dmesg | grep -E 'WARNING|BUG|Oops|Call trace' | head -3)"
+else
+	echo "PASS $arch-kmod-dmesg: no warning"
+fi
