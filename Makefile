@@ -34,30 +34,37 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 BPF_OBJS := $(BUILD)/fastpath.bpf.o
-USER_SRCS := $(wildcard user/*.c)
+# user/: lib/ <- daemon/ <- cli/ (scripts/check_layers.sh, docs/DESIGN.md "Architecture")
+USER_SRCS := $(wildcard user/lib/*.c user/daemon/*.c user/cli/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/*/*.h)
+# The daemon's state machine without libbpf, conntrack or netlink: the
+# unit-user tests link only these (and their fake ops).
+FSM_SRCS := user/daemon/conn_fsm.c user/daemon/conntab.c user/lib/log.c user/lib/fmt.c
+UNIT_USER_SRCS := $(wildcard selftests/unit-user/*.c)
 UNIT_SRCS := $(wildcard selftests/unit/*.c)
 BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all check unit e2e vm-check vm-check-all cross deps deps-vm deps-cross demo bench bench-vm \
-	install clean help
+.PHONY: all check unit unit-user e2e vm-check vm-check-all cross deps deps-vm deps-cross demo bench \
+	bench-vm install clean help
 
 all: $(BUILD)/fastpath $(BUILD)/test_vectors $(BUILD)/fp_bench $(BENCH_BPF) \
-     $(BUILD)/ct_gen $(BUILD)/udp_flood
+     $(BUILD)/ct_gen $(BUILD)/udp_flood $(BUILD)/test_conn_fsm
 
 help:
 	@echo 'fastpath targets:'
 	@echo '  all        build the XDP object, the skeleton and the fastpath command (default)'
 	@echo '  check      install test deps, build, run unit, end-to-end and VM tests (root)'
 	@echo '  unit       run only the packet-vector unit tests (root)'
+	@echo '  unit-user  run the daemon state-machine tests (any user, no kernel)'
 	@echo '  e2e        run only the network-namespace end-to-end tests (root)'
 	@echo '  vm-check   run only the tests in the Debian 6.1 VM (selftests/vm, qemu)'
 	@echo '  demo       build a lab and show a NAT transfer carried by the fast path (root)'
 	@echo '  bench      live-frame benchmark; writes build/bench.json (root)'
 	@echo '  bench-vm   the per-packet comparison with nf_flowtable, in the VM'
-	@echo '  kmod       build the hardware tier modules (kmod/, KDIR=kernel tree) into build/'
+	@echo '  kmod       build fastpath.ko (kmod/) and the test fixture ppe_sim.ko (KDIR=kernel tree) into build/'
 	@echo '             KVER=6.12...: against that kernel (build/kmod-KVER/);'
 	@echo '             ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-: linux-headers-arm64 (build/arm64/kmod/)'
 	@echo '  cross      ARCH=arm64|armhf|mipsel|s390x: everything of "all" for that CPU, in build/ARCH/'
@@ -67,7 +74,7 @@ help:
 	@echo '  clean      remove build/'
 	@echo 'Set V=1 to print full commands.'
 
-$(BUILD) $(BUILD)/user:
+$(BUILD) $(BUILD)/user/lib $(BUILD)/user/daemon $(BUILD)/user/cli:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fastpath.h Makefile | $(BUILD)
@@ -82,7 +89,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*_bpf) > $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/fastpath.h $(BUILD)/fastpath.skel.h Makefile | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) include/fastpath.h include/fastpath_genl.h \
+		   $(BUILD)/fastpath.skel.h Makefile | $(BUILD)/user/lib $(BUILD)/user/daemon $(BUILD)/user/cli
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -90,10 +98,19 @@ $(BUILD)/fastpath: $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/test_vectors: $(UNIT_SRCS) user/names.c $(wildcard selftests/unit/*.h) include/fastpath.h \
+$(BUILD)/test_vectors: $(UNIT_SRCS) user/lib/names.c $(wildcard selftests/unit/*.h) include/fastpath.h \
 		       $(BUILD)/fastpath.skel.h Makefile
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) user/names.c -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) user/lib/names.c -o $@ $(LDLIBS)
+
+# No libbpf, no libnetfilter_conntrack, no libmnl: nothing but the code under test.
+$(BUILD)/test_conn_fsm: $(UNIT_USER_SRCS) $(FSM_SRCS) $(USER_HDRS) $(wildcard selftests/unit-user/*.h) \
+			include/fastpath.h Makefile | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_USER_SRCS) $(FSM_SRCS) -o $@
+
+unit-user: $(BUILD)/test_conn_fsm $(BUILD)/fastpath
+	$(Q)scripts/check_layers.sh && $(BUILD)/test_conn_fsm
 
 $(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \
 		   $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile
@@ -187,7 +204,7 @@ cross:
 		BPF_TARGET=bpf$(ENDIAN_$(ARCH)) ARCH_INC=$(BPF_INC_$(ENDIAN_$(ARCH))) \
 		BPFTOOL="$(CROSS_BPFTOOL)"
 
-# The hardware tier modules, with kbuild (kmod/Makefile picks KDIR).
+# The companion module and its test fixture, with kbuild (kmod/Makefile picks KDIR).
 # Against another kernel than the default (KVER, KDIR, or ARCH with
 # CROSS_COMPILE), kbuild works in a copy of kmod/ under build/, so the
 # objects of one kernel never mix with another's:
@@ -206,17 +223,20 @@ kmod: | $(BUILD)
 ifeq ($(KMOD_OUT),)
 	$(call msg,KBUILD,kmod/)
 	$(Q)$(MAKE) --no-print-directory -C kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
-	$(Q)cp kmod/fastpath_ppe.ko kmod/ppe_sim.ko $(BUILD)/
+	$(call msg,KBUILD,selftests/kmod/)
+	$(Q)$(MAKE) --no-print-directory -C selftests/kmod $(if $(KDIR),KDIR=$(KDIR)) $(if $(V),V=$(V)) W=1
+	$(Q)cp kmod/fastpath.ko selftests/kmod/ppe_sim.ko $(BUILD)/
 else
 	$(if $(KMOD_KDIR),,$(error make kmod: no kernel tree for $(or $(KVER),$(ARCH)) (scripts/deps.sh vm or cross, or KDIR=)))
 	$(call msg,KBUILD,$(KMOD_OUT))
-	$(Q)mkdir -p $(KMOD_OUT)
-	$(Q)find $(KMOD_OUT) -maxdepth 1 -type l -name '*.mod.c' -delete
-	$(Q)for f in $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild; do \
-		ln -sf $(CURDIR)/$$f $(KMOD_OUT)/; done
-	$(Q)ln -sfn $(CURDIR)/include $(KMOD_OUT)/../include
-	$(Q)$(MAKE) --no-print-directory -C $(KMOD_OUT) -f $(CURDIR)/kmod/Makefile \
-		KDIR=$(dir $(KMOD_KDIR)) $(if $(V),V=$(V)) W=1
+	$(Q)mkdir -p $(KMOD_OUT)/kmod $(KMOD_OUT)/selftests/kmod
+	$(Q)find $(KMOD_OUT)/kmod $(KMOD_OUT)/selftests/kmod -maxdepth 1 -type l -name '*.mod.c' -delete
+	$(Q)for f in $(filter-out %.mod.c,$(wildcard kmod/*.c selftests/kmod/*.c)) kmod/*.h kmod/Kbuild \
+		selftests/kmod/*.h selftests/kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KMOD_OUT)/$$f; done
+	$(Q)ln -sfn $(CURDIR)/include $(KMOD_OUT)/include
+	$(Q)for d in kmod selftests/kmod; do $(MAKE) --no-print-directory -C $(KMOD_OUT)/$$d \
+		-f $(CURDIR)/kmod/Makefile KDIR=$(dir $(KMOD_KDIR)) $(if $(V),V=$(V)) W=1 || exit 1; done
+	$(Q)cp $(KMOD_OUT)/kmod/fastpath.ko $(KMOD_OUT)/selftests/kmod/ppe_sim.ko $(KMOD_OUT)/
 endif
 
 PREFIX ?= /usr/local

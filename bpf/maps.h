@@ -38,6 +38,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_stats SEC(".maps");
 
+/* The same, for the TC ingress program (fastpath_tc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_tc_stats SEC(".maps");
+
 /* Runtime configuration: the lease. One slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

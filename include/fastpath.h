@@ -54,6 +54,9 @@ enum fp_state {
 	FP_STATE_HW_PENDING,	/* handed to the PPE; XDP passes it up so it binds */
 	FP_STATE_HW,		/* bound in the PPE; the CPU should not see it */
 	FP_STATE_TEARDOWN,	/* FIN/RST seen or removed by policy: slow path */
+	FP_STATE_TC,		/* forwarded by the TC ingress program (skb level):
+				 * XDP passes it up, so the egress qdisc applies
+				 * and the skb keeps its checksum state */
 	FP_STATE_MAX,
 };
 
@@ -63,9 +66,14 @@ enum fp_state {
 #define FP_F_STATIC	(1U << 2)	/* added by hand; the daemon leaves it alone */
 
 /*
- * What to do with a matching packet. The first 64 bytes are read on every
- * packet and written only by userspace; the counters sit after them, so
- * the per-packet writes dirty a different cache line of the value.
+ * What to do with a matching packet. The first 76 bytes are read on every
+ * packet and written only by userspace; the counters follow, written on
+ * every packet by the one CPU that forwards the flow.
+ *
+ * The kernel's hash element is a 48-byte header (struct htab_elem on a
+ * 64-bit kernel), the 48-byte key and this value: 48 + 48 + 104 = 200
+ * bytes. docs/PERF.md measured 192 (three whole cache lines) against 184;
+ * the ingress MACs (issue 11, L1) took the padding that gave 192.
  *
  * @mtu is the MTU of the device the frame leaves on (@oif, the lowest
  * device: eth0, not eth0.7 or ppp0), as `ip link` shows it. The datapath
@@ -77,6 +85,14 @@ enum fp_state {
  * @out_pppoe_sid: Ethernet, then the tags outer first (TPID 0x88a8 for
  * an outer tag with FP_VLAN_8021AD, else 0x8100), then a PPPoE session
  * header when @out_pppoe_sid is set, then the IP packet.
+ *
+ * @in_dmac is the destination MAC a frame of this direction must carry:
+ * the address the router itself sends from on the link it arrives on
+ * (the port, or the VLAN, bridge or PPPoE device above it). The stack
+ * would not route a frame addressed elsewhere. For a key with a PPPoE
+ * session the frame must also come from @in_smac, the concentrator: the
+ * kernel's PPPoE driver binds a session to the pair of MACs and the id
+ * (RFC 2516). All zeros matches no frame: such an entry forwards nothing.
  */
 struct fp_flow {
 	__u8 state;		/* enum fp_state */
@@ -92,6 +108,9 @@ struct fp_flow {
 	__u16 out_vlan[2];	/* egress VLAN ids, outer first, 0 = none */
 	__u16 out_pppoe_sid;	/* egress PPPoE session (host order), 0 = none */
 	__u16 pad;
+	__u8 in_dmac[6];	/* ingress: the router's MAC on that link */
+	__u8 in_smac[6];	/* ingress PPPoE: the concentrator's MAC */
+	__u32 pad2;
 	__u64 packets;		/* updated by the datapath (and from the PPE) */
 	__u64 bytes;		/* L3 bytes, as conntrack counts them */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of the last packet */
@@ -126,11 +145,26 @@ enum fp_reason {
 	FP_R_LEASE,		/* daemon lease expired */
 	FP_R_PPP_PROTO,		/* PPPoE session frame carrying neither IPv4
 				 * nor IPv6: LCP, IPCP, ... (the PPP daemon's) */
-	FP_R_HEADROOM,		/* no headroom to push the egress L2 header */
+	FP_R_HEADROOM,		/* no headroom to push the egress L2 header;
+				 * TC: the kernel could not make room (ENOMEM) */
+	FP_R_OTHER_HOST,	/* destination MAC is not the router's on that
+				 * link, or a PPPoE frame not from the
+				 * concentrator (fp_flow.in_dmac, in_smac) */
+	FP_R_TCP_NO_ACK,	/* TCP segment without ACK (and without SYN or
+				 * RST), no flags at all included */
+	FP_R_TRAILING,		/* bytes after the IP packet: trailing bytes
+				 * or Ethernet padding (the stack trims them) */
+	FP_R_TIER_TC,		/* XDP: the entry is on the TC tier */
+	FP_R_TIER_XDP,		/* TC: the entry is on another tier (XDP) */
+	FP_R_TC_L2,		/* TC: the egress L2 header is shorter than the
+				 * ingress one without its tags (PPPoE removed):
+				 * the skb helpers only shrink IP frames */
+	FP_R_MULTIBUF,		/* XDP: a multi-buffer (jumbo) frame */
 	FP_R_MAX,
 };
 
-/* Per-CPU counters, one array slot per reason. */
+/* Per-CPU counters, one array slot per reason: "fp_stats" for the XDP
+ * program, "fp_tc_stats" for the TC ingress program. */
 struct fp_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -228,10 +262,10 @@ struct fp_daemon_stats {
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
 };
 
-/* The daemon's hardware tier (kmod/fastpath_ppe.ko, user/ppe.c). */
+/* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */
 enum fp_hw_mode {
 	FP_HWM_OFF = 0,		/* "fastpath run --no-hw", or no daemon */
-	FP_HWM_NO_KMOD,		/* fastpath_ppe is not loaded */
+	FP_HWM_NO_KMOD,		/* fastpath.ko is not loaded */
 	FP_HWM_ON,		/* PPE-capable devices get their flows offloaded */
 };
 
@@ -246,9 +280,10 @@ struct fp_rate {
 _Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
 _Static_assert(FP_OFF(fp_flow_key, saddr) == 16, "fp_flow_key.saddr");
 _Static_assert(FP_OFF(fp_flow_key, daddr) == 32, "fp_flow_key.daddr");
-_Static_assert(sizeof(struct fp_flow) == 88, "fp_flow size");
+_Static_assert(sizeof(struct fp_flow) == 104, "fp_flow size");
 _Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
-_Static_assert(FP_OFF(fp_flow, packets) == 64, "fp_flow.packets");
+_Static_assert(FP_OFF(fp_flow, in_dmac) == 64, "fp_flow.in_dmac");
+_Static_assert(FP_OFF(fp_flow, packets) == 80, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
 _Static_assert(sizeof(struct fp_learn_event) == 96, "fp_learn_event size");

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fastpath_genl.h - the generic netlink family "fastpath" of the hardware
- * tier module (kmod/fastpath_ppe.ko).
+ * fastpath_genl.h - the generic netlink family "fastpath" of the companion
+ * module (kmod/fastpath.ko): the hardware tier, its lease, and conntrack
+ * accounting.
  *
  * Users: kmod/fp_genl.c (the family), user/ppe.c (the daemon's client),
- * selftests/vm/genl_probe.c (error-path tests).
+ * selftests/vm/fpgenl.py (the tests' client). This header is the only
+ * description of the family: fpgenl.py reads the enums below (commands,
+ * attributes, fp_dev_bind, fp_hw_state) from it, so keep each enumerator
+ * on a line of its own, and add new ones at the end of their enum.
  *
  * The flow attributes mirror struct fp_flow_key and struct fp_flow of
  * fastpath.h one field each, in the same byte order: what the daemon
@@ -24,6 +28,9 @@ enum fp_genl_cmd {
 	FP_CMD_FLOW_DEL,	/* withdraw one direction (key attributes) */
 	FP_CMD_FLOW_GET,	/* dump: hardware state and counters of every direction */
 	FP_CMD_FLUSH,		/* withdraw every direction and release every device */
+	FP_CMD_LEASE,		/* renew or end the lease (FP_A_LEASE_MS), set the
+				 * idle expiry (FP_A_IDLE_S); answers the lease state */
+	FP_CMD_CT_ACCT,		/* add packets and bytes to a conntrack entry's counters */
 	__FP_CMD_MAX,
 };
 #define FP_CMD_MAX (__FP_CMD_MAX - 1)
@@ -75,9 +82,43 @@ enum fp_genl_attr {
 	FP_A_HW_BYTES,		/* u64: their L3 bytes */
 	FP_A_HW_IDLE_MS,	/* u64: since the hardware last forwarded one */
 
+	/*
+	 * The lease (FP_CMD_LEASE). Once a namespace has a lease, the module
+	 * withdraws every direction of that namespace when it lapses, and
+	 * refuses FLOW_ADD until it is renewed. Without one (never set, or
+	 * ended with 0) nothing is withdrawn: a client that does not renew
+	 * a lease, such as a test, keeps its directions until FLOW_DEL.
+	 */
+	FP_A_LEASE_MS,		/* u32: lease length; 0 ends the lease */
+	FP_A_LEASE_LEFT_MS,	/* u32 (reply): until it lapses; 0 when lapsed */
+	FP_A_LEASE_LAPSES,	/* u32 (reply): lapses in this namespace */
+	FP_A_IDLE_S,		/* u32: withdraw a direction whose hardware
+				 * counters stood still this long; 0 = never.
+				 * Default: the module parameter idle_timeout_s */
+
+	/*
+	 * Conntrack accounting (FP_CMD_CT_ACCT): the entry is found by the
+	 * tuple FP_A_KEY_FAMILY, _PROTO, _SADDR, _DADDR, _SPORT, _DPORT (the
+	 * one a direction's flow key holds, either of the entry's two) in
+	 * zone FP_A_CT_ZONE. The counters of that tuple's direction grow by
+	 * FP_A_ACCT_PACKETS/BYTES, those of the other direction by
+	 * FP_A_ACCT_REV_PACKETS/BYTES. Each value is at most 2^40.
+	 */
+	FP_A_CT_ZONE,		/* u16: the conntrack zone; default 0 */
+	FP_A_ACCT_PACKETS,	/* u64 */
+	FP_A_ACCT_BYTES,	/* u64: L3 bytes, as conntrack counts them */
+	FP_A_ACCT_REV_PACKETS,	/* u64 */
+	FP_A_ACCT_REV_BYTES,	/* u64 */
+
 	__FP_A_MAX,
 };
 #define FP_A_MAX (__FP_A_MAX - 1)
+
+/* Bounds of the lease and of one accounting value. */
+#define FP_LEASE_MS_MIN		100
+#define FP_LEASE_MS_MAX		3600000
+#define FP_IDLE_S_MAX		86400
+#define FP_ACCT_MAX		(1ULL << 40)
 
 /* How the module reaches a device's flow offload. */
 enum fp_dev_bind {

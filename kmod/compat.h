@@ -111,6 +111,25 @@ static inline int fp_do_xdp_generic(struct bpf_prog *prog, struct sk_buff **pskb
 #endif
 
 /*
+ * Since 6.2 an extack holds a buffer for a formatted message
+ * (NL_SET_ERR_MSG_FMT); before, _msg must point at a string that outlives
+ * the request, since netlink_ack() reads it after the command returned.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define FP_HAVE_EXTACK_FMT 1
+#endif
+
+/*
+ * Conntrack accounting: nf_conntrack_find_get() and nf_ct_acct_add()
+ * (5.7, when nf_flowtable gained counters) take the same arguments
+ * from 5.15 to 6.12; the counts are unsigned int, so larger ones are
+ * added in parts. Without conntrack the operation answers EOPNOTSUPP.
+ */
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+#define FP_HAVE_CT 1
+#endif
+
+/*
  * flow_dissector.used_keys widened to unsigned long long in 6.6, when the
  * key ids outgrew 32 bits; BIT_ULL() fits both widths.
  */

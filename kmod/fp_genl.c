@@ -41,6 +41,13 @@ static const struct nla_policy fpk_policy[FP_A_MAX + 1] = {
 	[FP_A_FLOW_OUT_VLAN0]		= { .type = NLA_U16 },
 	[FP_A_FLOW_OUT_VLAN1]		= { .type = NLA_U16 },
 	[FP_A_FLOW_OUT_PPPOE_SID]	= { .type = NLA_U16 },
+	[FP_A_LEASE_MS]			= { .type = NLA_U32 },
+	[FP_A_IDLE_S]			= { .type = NLA_U32 },
+	[FP_A_CT_ZONE]			= { .type = NLA_U16 },
+	[FP_A_ACCT_PACKETS]		= { .type = NLA_U64 },
+	[FP_A_ACCT_BYTES]		= { .type = NLA_U64 },
+	[FP_A_ACCT_REV_PACKETS]		= { .type = NLA_U64 },
+	[FP_A_ACCT_REV_BYTES]		= { .type = NLA_U64 },
 };
 
 static int fpk_require(struct genl_info *info, const int *types, int n)
@@ -62,11 +69,12 @@ static bool fpk_ipv4_clean(const __be32 *addr)
 	return !addr[1] && !addr[2] && !addr[3];
 }
 
-static int fpk_parse_key(struct genl_info *info, struct fp_flow_key *k)
+/* The L3/L4 tuple of a key: what conntrack accounting looks an entry up by. */
+static int fpk_parse_tuple(struct genl_info *info, struct fp_flow_key *k)
 {
 	static const int required[] = {
-		FP_A_KEY_IFINDEX, FP_A_KEY_FAMILY, FP_A_KEY_PROTO,
-		FP_A_KEY_SPORT, FP_A_KEY_DPORT, FP_A_KEY_SADDR, FP_A_KEY_DADDR,
+		FP_A_KEY_FAMILY, FP_A_KEY_PROTO, FP_A_KEY_SPORT, FP_A_KEY_DPORT,
+		FP_A_KEY_SADDR, FP_A_KEY_DADDR,
 	};
 	struct nlattr **a = info->attrs;
 	int err;
@@ -75,19 +83,12 @@ static int fpk_parse_key(struct genl_info *info, struct fp_flow_key *k)
 	if (err)
 		return err;
 	memset(k, 0, sizeof(*k));
-	k->ifindex = nla_get_u32(a[FP_A_KEY_IFINDEX]);
 	k->family = nla_get_u8(a[FP_A_KEY_FAMILY]);
 	k->proto = nla_get_u8(a[FP_A_KEY_PROTO]);
 	k->sport = nla_get_be16(a[FP_A_KEY_SPORT]);
 	k->dport = nla_get_be16(a[FP_A_KEY_DPORT]);
 	nla_memcpy(k->saddr, a[FP_A_KEY_SADDR], sizeof(k->saddr));
 	nla_memcpy(k->daddr, a[FP_A_KEY_DADDR], sizeof(k->daddr));
-	if (a[FP_A_KEY_PPPOE_SID])
-		k->pppoe_sid = nla_get_u16(a[FP_A_KEY_PPPOE_SID]);
-	if (a[FP_A_KEY_VLAN0])
-		k->vlan[0] = nla_get_u16(a[FP_A_KEY_VLAN0]);
-	if (a[FP_A_KEY_VLAN1])
-		k->vlan[1] = nla_get_u16(a[FP_A_KEY_VLAN1]);
 
 	if (k->family != AF_INET && k->family != AF_INET6) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[FP_A_KEY_FAMILY],
@@ -104,6 +105,28 @@ static int fpk_parse_key(struct genl_info *info, struct fp_flow_key *k)
 		NL_SET_ERR_MSG(info->extack, "an IPv4 address uses bytes 0-3 only");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int fpk_parse_key(struct genl_info *info, struct fp_flow_key *k)
+{
+	static const int required[] = { FP_A_KEY_IFINDEX };
+	struct nlattr **a = info->attrs;
+	int err;
+
+	err = fpk_require(info, required, ARRAY_SIZE(required));
+	if (!err)
+		err = fpk_parse_tuple(info, k);
+	if (err)
+		return err;
+	k->ifindex = nla_get_u32(a[FP_A_KEY_IFINDEX]);
+	if (a[FP_A_KEY_PPPOE_SID])
+		k->pppoe_sid = nla_get_u16(a[FP_A_KEY_PPPOE_SID]);
+	if (a[FP_A_KEY_VLAN0])
+		k->vlan[0] = nla_get_u16(a[FP_A_KEY_VLAN0]);
+	if (a[FP_A_KEY_VLAN1])
+		k->vlan[1] = nla_get_u16(a[FP_A_KEY_VLAN1]);
+
 	if ((k->vlan[0] & ~(FP_VLAN_VID_MASK | FP_VLAN_8021AD)) ||
 	    (k->vlan[1] & ~FP_VLAN_VID_MASK) || (k->vlan[1] && !k->vlan[0])) {
 		NL_SET_ERR_MSG(info->extack, "invalid ingress VLAN ids");
@@ -340,6 +363,76 @@ static int fpk_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int fpk_lease_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct fpk_lease_info li;
+	u32 lease_ms, idle_s;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (a[FP_A_LEASE_MS])
+		lease_ms = nla_get_u32(a[FP_A_LEASE_MS]);
+	if (a[FP_A_IDLE_S])
+		idle_s = nla_get_u32(a[FP_A_IDLE_S]);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = fpk_lease_set(genl_info_net(info),
+			    a[FP_A_LEASE_MS] ? &lease_ms : NULL,
+			    a[FP_A_IDLE_S] ? &idle_s : NULL, &li, info->extack);
+	if (err)
+		goto err_free;
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &fpk_family, 0, FP_CMD_LEASE);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, FP_A_LEASE_MS, li.lease_ms) ||
+	    nla_put_u32(msg, FP_A_LEASE_LEFT_MS, li.left_ms) ||
+	    nla_put_u32(msg, FP_A_LEASE_LAPSES, li.lapses) ||
+	    nla_put_u32(msg, FP_A_IDLE_S, li.idle_s))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int fpk_ct_acct_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	static const int counts[] = {
+		FP_A_ACCT_PACKETS, FP_A_ACCT_BYTES,
+		FP_A_ACCT_REV_PACKETS, FP_A_ACCT_REV_BYTES,
+	};
+	struct nlattr **a = info->attrs;
+	u64 v[ARRAY_SIZE(counts)] = {};
+	struct fp_flow_key k;
+	u16 zone = 0;
+	int i, err;
+
+	err = fpk_parse_tuple(info, &k);
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		if (!a[counts[i]])
+			continue;
+		v[i] = nla_get_u64(a[counts[i]]);
+		if (v[i] > FP_ACCT_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[counts[i]],
+					    "at most 2^40 per request");
+			return -ERANGE;
+		}
+	}
+	if (a[FP_A_CT_ZONE])
+		zone = nla_get_u16(a[FP_A_CT_ZONE]);
+	return fpk_ct_acct(genl_info_net(info), &k, zone,
+			   (const u64[2]){ v[0], v[2] },
+			   (const u64[2]){ v[1], v[3] }, info->extack);
+}
+
 static const struct genl_small_ops fpk_ops[] = {
 	{
 		.cmd	= FP_CMD_DEV_GET,
@@ -366,6 +459,16 @@ static const struct genl_small_ops fpk_ops[] = {
 		.cmd	= FP_CMD_FLUSH,
 		.flags	= GENL_ADMIN_PERM,
 		.doit	= fpk_flush_doit,
+	},
+	{
+		.cmd	= FP_CMD_LEASE,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= fpk_lease_doit,
+	},
+	{
+		.cmd	= FP_CMD_CT_ACCT,
+		.flags	= GENL_ADMIN_PERM,
+		.doit	= fpk_ct_acct_doit,
 	},
 };
 

@@ -6,7 +6,8 @@
  * Locking: fpk_lock (a mutex) guards the device list, the flow table and
  * the pending operations, and is held across driver callbacks, which may
  * sleep. It nests inside RTNL (the netdev notifier takes it with RTNL
- * held), so nothing under fpk_lock may take RTNL.
+ * held), so nothing under fpk_lock may take RTNL. It also guards each
+ * namespace's struct fpk_net. Conntrack accounting takes no lock of ours.
  */
 #ifndef FP_KMOD_H
 #define FP_KMOD_H
@@ -55,10 +56,34 @@ struct fpk_flow {
 	char msg[FPK_MSG_LEN];		/* the driver's extack message */
 	u64 packets, bytes;		/* hardware counters, accumulated */
 	unsigned long lastused;		/* jiffies, 0 = never */
+	unsigned long moved;		/* jiffies: offloaded, or counters grew */
+};
+
+/*
+ * Per namespace (net_generic): the daemon's lease and the idle expiry.
+ * A daemon runs per namespace, and its directions live in it.
+ */
+struct fpk_net {
+	struct net *net;		/* ours: the work is cancelled at exit */
+	struct delayed_work lease_work;	/* withdraws all when the lease lapses */
+	unsigned long lease_expires;	/* jiffies, valid when lease_ms */
+	u32 lease_ms;			/* 0: no lease, nothing is withdrawn */
+	bool lapsed;			/* withdrawn; FLOW_ADD waits for a renewal */
+	u32 lapses;
+	bool idle_set;			/* idle_s overrides the module parameter */
+	u32 idle_s;
+};
+
+/* What FP_CMD_LEASE answers. */
+struct fpk_lease_info {
+	u32 lease_ms, left_ms, lapses, idle_s;
 };
 
 /* Live objects by kind, checked at unload, where a leak is reported. */
-enum { FPK_OBJ_DEV, FPK_OBJ_FLOW, FPK_OBJ_OP, FPK_OBJ_RULE, FPK_OBJ_MAX };
+enum {
+	FPK_OBJ_DEV, FPK_OBJ_FLOW, FPK_OBJ_OP, FPK_OBJ_RULE, FPK_OBJ_MSG,
+	FPK_OBJ_MAX
+};
 extern atomic_t fpk_live[FPK_OBJ_MAX];
 
 static inline void *fpk_zalloc(size_t size, int kind)
@@ -86,6 +111,8 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 		 const struct fp_flow *v, struct netlink_ext_ack *extack);
 int fpk_flow_del(struct net *net, const struct fp_flow_key *k);
 void fpk_flush(struct net *net);
+int fpk_lease_set(struct net *net, const u32 *lease_ms, const u32 *idle_s,
+		  struct fpk_lease_info *info, struct netlink_ext_ack *extack);
 struct fpk_flow *fpk_flow_at(struct net *net, long *bkt, long *idx);
 struct fpk_dev *fpk_dev_at(struct net *net, long idx);
 
@@ -95,6 +122,11 @@ struct fpk_rule *fpk_rule_build(struct net *net, const struct fpk_flow *fl,
 				int *err);
 struct flow_rule *fpk_rule_get(struct fpk_rule *r);
 void fpk_rule_free(struct fpk_rule *r);
+
+/* fp_ct.c */
+int fpk_ct_acct(struct net *net, const struct fp_flow_key *k, u16 zone,
+		const u64 packets[2], const u64 bytes[2],
+		struct netlink_ext_ack *extack);
 
 /* fp_genl.c */
 int fpk_genl_init(void);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fp_main.c - fastpath_ppe: fastpath's flow table entries handed to the
+ * fp_main.c - fastpath.ko: fastpath's flow table entries handed to the
  * packet processing engines of SoCs through the kernel's flow offload API
- * (DESIGN.md, "Hardware tier (kmod)").
+ * (DESIGN.md, "Hardware tier (kmod)"), under the daemon's lease.
  *
  * Each ingress device is bound the way nf_flowtable binds one: a flow
  * block at CLSACT ingress through ndo_setup_tc(TC_SETUP_FT), or through
@@ -10,6 +10,12 @@
  * direction becomes one flow_cls_offload REPLACE on its ingress device's
  * block (cookie = the direction), withdrawn with DESTROY and polled with
  * STATS. Driver callbacks may sleep, so all three run from a workqueue.
+ *
+ * Nothing stays in the hardware on stale state (DESIGN.md, "Safety
+ * rules", 2): the daemon renews a lease per namespace every second, and
+ * when it lapses every direction of that namespace is withdrawn; and a
+ * direction whose hardware counters stood still for the idle expiry is
+ * withdrawn, whatever the daemon does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <net/netns/generic.h>
 #include <net/netns/hash.h>
 #include <net/pkt_cls.h>
 
@@ -29,6 +36,18 @@
 static unsigned int stats_interval_ms = 1000;
 module_param(stats_interval_ms, uint, 0644);
 MODULE_PARM_DESC(stats_interval_ms, "how often hardware counters are read (ms)");
+
+static unsigned int idle_timeout_s = 300;
+module_param(idle_timeout_s, uint, 0644);
+MODULE_PARM_DESC(idle_timeout_s,
+		 "withdraw a direction whose hardware counters stood still this long (s, 0 = never); FP_CMD_LEASE sets it per namespace");
+
+/*
+ * How long FLOW_ADD waits for the driver's answer. It waits holding
+ * genl_mutex, which every generic netlink family shares, so the wait is
+ * bounded (and a fatal signal ends it).
+ */
+#define FPK_ADD_WAIT_MS	5000
 
 DEFINE_MUTEX(fpk_lock);
 atomic_t fpk_live[FPK_OBJ_MAX];
@@ -58,6 +77,24 @@ static void fpk_stats_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(fpk_stats_work, fpk_stats_work_fn);
 
 static void fpk_indr_cleanup(struct flow_block_cb *block_cb);
+
+static unsigned int fpk_net_id __read_mostly;
+
+static struct fpk_net *fpk_net(struct net *net)
+{
+	return net_generic(net, fpk_net_id);
+}
+
+static bool fpk_lease_lapsed(const struct fpk_net *fn)
+{
+	return fn->lease_ms &&
+	       (fn->lapsed || time_after_eq(jiffies, fn->lease_expires));
+}
+
+static u32 fpk_idle_s(const struct fpk_net *fn)
+{
+	return fn->idle_set ? fn->idle_s : READ_ONCE(idle_timeout_s);
+}
 
 /* Devices */
 
@@ -374,6 +411,7 @@ static int fpk_op_replace(struct fpk_flow *fl)
 	}
 	fl->state = FP_HW_OFFLOADED;
 	fl->in_hw = true;
+	fl->moved = jiffies;
 	return 0;
 }
 
@@ -436,23 +474,38 @@ static void fpk_ops_flush_dev(struct fpk_dev *fd)
  */
 static void fpk_stats_work_fn(struct work_struct *work)
 {
+	struct hlist_node *tmp;
 	struct flow_stats st;
 	struct fpk_flow *fl;
+	u32 idle;
 	int bkt;
 
 	mutex_lock(&fpk_lock);
-	hash_for_each(fpk_flows, bkt, fl, node) {
+	hash_for_each_safe(fpk_flows, bkt, tmp, fl, node) {
 		if (!fl->in_hw)
 			continue;
 		memset(&st, 0, sizeof(st));
-		if (fpk_flow_cls(fl, FLOW_CLS_STATS, NULL, &st, NULL))
-			continue;
-		fl->packets += st.pkts;
-		fl->bytes += st.bytes;
-		if (st.lastused && time_after((unsigned long)st.lastused, fl->lastused))
-			fl->lastused = st.lastused;
-		if (fl->packets && fl->state == FP_HW_OFFLOADED)
-			fl->state = FP_HW_BOUND;
+		if (!fpk_flow_cls(fl, FLOW_CLS_STATS, NULL, &st, NULL)) {
+			fl->packets += st.pkts;
+			fl->bytes += st.bytes;
+			if (st.pkts)
+				fl->moved = jiffies;
+			if (st.lastused &&
+			    time_after((unsigned long)st.lastused, fl->lastused))
+				fl->lastused = st.lastused;
+			if (fl->packets && fl->state == FP_HW_OFFLOADED)
+				fl->state = FP_HW_BOUND;
+		}
+		/*
+		 * Idle expiry: a rule nobody uses, or that the daemon forgot,
+		 * leaves the hardware. The daemon notices it gone on its next
+		 * tick and carries the connection on a lower tier.
+		 */
+		idle = min(fpk_idle_s(fpk_net(read_pnet(&fl->net))), FP_IDLE_S_MAX);
+		if (idle && time_after(jiffies, fl->moved + (unsigned long)idle * HZ)) {
+			fpk_flow_hw_destroy(fl);
+			fpk_flow_unlink(fl);
+		}
 	}
 	mutex_unlock(&fpk_lock);
 	queue_delayed_work(fpk_wq, &fpk_stats_work,
@@ -481,8 +534,87 @@ static int fpk_egress_check(struct net *net, int oif, struct netlink_ext_ack *ex
 	return err;
 }
 
-/* FLOW_ADD's extack text; genl runs one command at a time (no parallel_ops). */
-static char fpk_add_msg[FPK_MSG_LEN];
+/*
+ * The driver's message with a refused FLOW_ADD, for the request's extack.
+ * netlink_ack() reads extack->_msg after the command has returned and
+ * genl_mutex is released, so the text can live neither on our stack nor
+ * in a buffer the next request overwrites. Since 6.2 the extack carries a
+ * buffer of its own (NL_SET_ERR_MSG_FMT): the text goes there, with the
+ * request. Before, each distinct text is kept once, never changed, until
+ * unload; drivers' messages are literals, so there are few of them.
+ */
+#ifndef FP_HAVE_EXTACK_FMT
+#define FPK_MSGS_MAX	32
+static const char *fpk_msgs[FPK_MSGS_MAX];
+
+static const char *fpk_msg_intern(const char *msg)
+{
+	size_t len = strlen(msg) + 1;
+	char *p;
+	int i;
+
+	lockdep_assert_held(&fpk_lock);
+	for (i = 0; i < FPK_MSGS_MAX && fpk_msgs[i]; i++)
+		if (!strcmp(fpk_msgs[i], msg))
+			return fpk_msgs[i];
+	if (i == FPK_MSGS_MAX)
+		return NULL;
+	p = fpk_zalloc(len, FPK_OBJ_MSG);
+	if (p)
+		memcpy(p, msg, len);
+	fpk_msgs[i] = p;
+	return p;
+}
+
+static void fpk_msgs_free(void)
+{
+	int i;
+
+	for (i = 0; i < FPK_MSGS_MAX; i++) {
+		fpk_free((void *)fpk_msgs[i], FPK_OBJ_MSG);
+		fpk_msgs[i] = NULL;
+	}
+}
+#else
+static void fpk_msgs_free(void)
+{
+}
+#endif
+
+static void fpk_set_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	lockdep_assert_held(&fpk_lock);
+	if (!extack || !msg[0])
+		return;
+#ifdef FP_HAVE_EXTACK_FMT
+	NL_SET_ERR_MSG_FMT(extack, "%s", msg);
+#else
+	extack->_msg = fpk_msg_intern(msg);
+	if (!extack->_msg)
+		NL_SET_ERR_MSG(extack, "the driver refused the rule");
+#endif
+}
+
+/*
+ * A FLOW_ADD gave up waiting: its REPLACE is still queued (the work takes
+ * an op off the list and completes its waiter under fpk_lock). The op
+ * forgets the waiter, whose stack goes away, and the direction leaves
+ * the table, so the REPLACE will not run.
+ */
+static void fpk_op_cancel(struct fpk_waiter *w)
+{
+	struct fpk_op *op;
+
+	lockdep_assert_held(&fpk_lock);
+	list_for_each_entry(op, &fpk_ops, list) {
+		if (op->waiter != w)
+			continue;
+		op->waiter = NULL;
+		fpk_flow_unlink(op->flow);
+		return;
+	}
+	WARN_ONCE(1, "a FLOW_ADD waiter is neither completed nor queued\n");
+}
 
 int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 		 const struct fp_flow *v, struct netlink_ext_ack *extack)
@@ -490,6 +622,7 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 	struct fpk_waiter w;
 	struct fpk_flow *fl;
 	struct fpk_dev *fd;
+	long left;
 	int err;
 
 	if (k->pppoe_sid) {
@@ -498,6 +631,11 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 	}
 
 	mutex_lock(&fpk_lock);
+	if (fpk_lease_lapsed(fpk_net(net))) {
+		NL_SET_ERR_MSG(extack, "the lease has lapsed: renew it (FP_CMD_LEASE) first");
+		err = -EKEYEXPIRED;
+		goto out;
+	}
 	if (fpk_flow_find(net, k)) {
 		NL_SET_ERR_MSG(extack, "the direction is already offloaded");
 		err = -EEXIST;
@@ -540,16 +678,24 @@ int fpk_flow_add(struct net *net, const struct fp_flow_key *k,
 	/*
 	 * The REPLACE runs on the workqueue like every driver call; the
 	 * caller waits for it, so a refusal comes back as the answer, with
-	 * the driver's message. The work always completes the waiter.
+	 * the driver's message.
 	 */
-	wait_for_completion(&w.done);
-	if (w.err) {
-		strscpy(fpk_add_msg, w.msg, sizeof(fpk_add_msg));
-		/* NL_SET_ERR_MSG() takes literals only */
-		if (extack && fpk_add_msg[0])
-			extack->_msg = fpk_add_msg;
+	left = wait_for_completion_killable_timeout(&w.done,
+						    msecs_to_jiffies(FPK_ADD_WAIT_MS));
+	mutex_lock(&fpk_lock);
+	if (left <= 0 && !completion_done(&w.done)) {
+		fpk_op_cancel(&w);
+		if (left) {
+			err = -EINTR;
+		} else {
+			NL_SET_ERR_MSG(extack, "the driver did not answer in time; the direction is withdrawn");
+			err = -ETIMEDOUT;
+		}
+	} else {
+		err = w.err;
+		if (err)
+			fpk_set_msg(extack, w.msg);
 	}
-	return w.err;
 out:
 	mutex_unlock(&fpk_lock);
 	return err;
@@ -575,13 +721,17 @@ out:
 	return err;
 }
 
-/* Withdraws every flow through @dev (as ingress or egress) at once. */
-static void fpk_flows_drop(struct net *net, int ifindex, struct fpk_dev *fd)
+/*
+ * Withdraws every flow through @dev (as ingress or egress) at once, or
+ * every flow of @net when @ifindex is 0; returns how many.
+ */
+static int fpk_flows_drop(struct net *net, int ifindex, struct fpk_dev *fd)
 {
 	struct hlist_node *tmp;
 	struct fpk_flow *fl;
-	int bkt;
+	int bkt, n = 0;
 
+	lockdep_assert_held(&fpk_lock);
 	hash_for_each_safe(fpk_flows, bkt, tmp, fl, node) {
 		if (!net_eq(read_pnet(&fl->net), net))
 			continue;
@@ -589,7 +739,9 @@ static void fpk_flows_drop(struct net *net, int ifindex, struct fpk_dev *fd)
 			continue;
 		fpk_flow_hw_destroy(fl);
 		fpk_flow_unlink(fl);
+		n++;
 	}
+	return n;
 }
 
 void fpk_flush(struct net *net)
@@ -607,6 +759,73 @@ void fpk_flush(struct net *net)
 		fpk_free(fd, FPK_OBJ_DEV);
 	}
 	mutex_unlock(&fpk_lock);
+}
+
+/*
+ * The lease lapsed: the daemon died, hangs or was stopped. Its directions
+ * leave the hardware now, before conntrack can forget their NAT while the
+ * hardware still applies it; their packets meet the slow path again.
+ */
+static void fpk_lease_work_fn(struct work_struct *work)
+{
+	struct fpk_net *fn = container_of(to_delayed_work(work), struct fpk_net,
+					  lease_work);
+	int n;
+
+	mutex_lock(&fpk_lock);
+	if (fpk_lease_lapsed(fn) && !fn->lapsed) {
+		n = fpk_flows_drop(fn->net, 0, NULL);
+		fn->lapsed = true;
+		fn->lapses++;
+		pr_warn("the lease (%u ms) lapsed: withdrew %d directions\n",
+			fn->lease_ms, n);
+	}
+	mutex_unlock(&fpk_lock);
+}
+
+/*
+ * FP_CMD_LEASE: renew (or end, with 0) the lease of @net when @lease_ms is
+ * given, set its idle expiry when @idle_s is, and report both.
+ */
+int fpk_lease_set(struct net *net, const u32 *lease_ms, const u32 *idle_s,
+		  struct fpk_lease_info *info, struct netlink_ext_ack *extack)
+{
+	struct fpk_net *fn = fpk_net(net);
+
+	if (lease_ms && *lease_ms &&
+	    (*lease_ms < FP_LEASE_MS_MIN || *lease_ms > FP_LEASE_MS_MAX)) {
+		NL_SET_ERR_MSG(extack, "a lease lasts 100 ms to 1 hour (0 ends it)");
+		return -ERANGE;
+	}
+	if (idle_s && *idle_s > FP_IDLE_S_MAX) {
+		NL_SET_ERR_MSG(extack, "the idle expiry is at most one day (0: never)");
+		return -ERANGE;
+	}
+	mutex_lock(&fpk_lock);
+	if (lease_ms) {
+		fn->lease_ms = *lease_ms;
+		fn->lapsed = false;
+		if (*lease_ms) {
+			fn->lease_expires = jiffies + msecs_to_jiffies(*lease_ms);
+			mod_delayed_work(fpk_wq, &fn->lease_work,
+					 msecs_to_jiffies(*lease_ms));
+		} else {
+			/* not _sync: the work takes fpk_lock, and finds no lease */
+			cancel_delayed_work(&fn->lease_work);
+		}
+	}
+	if (idle_s) {
+		fn->idle_s = *idle_s;
+		fn->idle_set = true;
+	}
+	info->lease_ms = fn->lease_ms;
+	info->left_ms = 0;
+	if (fn->lease_ms && !fpk_lease_lapsed(fn))
+		info->left_ms = jiffies_to_msecs(fn->lease_expires - jiffies);
+	info->lapses = fn->lapses;
+	info->idle_s = fpk_idle_s(fn);
+	mutex_unlock(&fpk_lock);
+	return 0;
 }
 
 static void fpk_dev_gone(struct net_device *dev, bool unregister)
@@ -695,11 +914,34 @@ static void fpk_cleanup_all(void)
 	mutex_unlock(&fpk_lock);
 }
 
+static int __net_init fpk_net_init(struct net *net)
+{
+	struct fpk_net *fn = fpk_net(net);
+
+	fn->net = net;
+	INIT_DELAYED_WORK(&fn->lease_work, fpk_lease_work_fn);
+	return 0;
+}
+
+/* The namespace's devices, and so its flows, are gone already. */
+static void __net_exit fpk_net_exit(struct net *net)
+{
+	cancel_delayed_work_sync(&fpk_net(net)->lease_work);
+}
+
+static struct pernet_operations fpk_net_ops = {
+	.init	= fpk_net_init,
+	.exit	= fpk_net_exit,
+	.id	= &fpk_net_id,
+	.size	= sizeof(struct fpk_net),
+};
+
 static void fpk_leak_check(void)
 {
 	static const char *const names[FPK_OBJ_MAX] = {
 		[FPK_OBJ_DEV] = "devices", [FPK_OBJ_FLOW] = "flows",
 		[FPK_OBJ_OP] = "operations", [FPK_OBJ_RULE] = "rules",
+		[FPK_OBJ_MSG] = "messages",
 	};
 	int i, n;
 
@@ -714,12 +956,15 @@ static int __init fpk_init(void)
 {
 	int err;
 
-	fpk_wq = alloc_ordered_workqueue("fastpath_ppe", 0);
+	fpk_wq = alloc_ordered_workqueue("fastpath", 0);
 	if (!fpk_wq)
 		return -ENOMEM;
-	err = register_netdevice_notifier(&fpk_netdev_nb);
+	err = register_pernet_subsys(&fpk_net_ops);
 	if (err)
 		goto err_wq;
+	err = register_netdevice_notifier(&fpk_netdev_nb);
+	if (err)
+		goto err_pernet;
 	err = fpk_genl_init();
 	if (err)
 		goto err_notifier;
@@ -730,6 +975,8 @@ static int __init fpk_init(void)
 
 err_notifier:
 	unregister_netdevice_notifier(&fpk_netdev_nb);
+err_pernet:
+	unregister_pernet_subsys(&fpk_net_ops);
 err_wq:
 	destroy_workqueue(fpk_wq);
 	return err;
@@ -738,12 +985,15 @@ err_wq:
 static void __exit fpk_exit(void)
 {
 	fpk_genl_exit();
+	/* no renewal can come now: each lease work is cancelled */
+	unregister_pernet_subsys(&fpk_net_ops);
 	cancel_delayed_work_sync(&fpk_stats_work);
 	flush_workqueue(fpk_wq);
 	/* The ops are done: what is left is linked or bound. */
 	fpk_cleanup_all();
 	unregister_netdevice_notifier(&fpk_netdev_nb);
 	destroy_workqueue(fpk_wq);
+	fpk_msgs_free();
 	fpk_leak_check();
 }
 
@@ -751,4 +1001,4 @@ module_init(fpk_init);
 module_exit(fpk_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("fastpath hardware tier: flow offload to SoC packet engines (TC_SETUP_FT)");
+MODULE_DESCRIPTION("fastpath companion: flow offload to SoC packet engines (TC_SETUP_FT), conntrack accounting");

@@ -51,6 +51,10 @@ for suite in "${suites[@]}"; do
 	case "$suite" in
 	unit)
 		run_one unit/test_vectors selftests/unit/run.sh
+		# The daemon's layers and state machine: no root or kernel needed
+		# (also "make unit-user").
+		run_one unit/check_layers scripts/check_layers.sh
+		run_one unit/test_conn_fsm build/test_conn_fsm
 		;;
 	e2e)
 		for t in selftests/e2e/test_*.sh; do

@@ -11,47 +11,32 @@
 #
 # Writes build/bench_daemon.json; bench.sh merges it into bench.json.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
 LAB_ID=dbench$$
-source "$TOP/scripts/lab.sh"
+# The test library: the lab, start_daemon/stop_daemon, status_field, and
+# the cleanup of everything on exit.
+source "$(dirname "$0")/../lib.sh"
 OUT=${1:-$TOP/build/bench_daemon.json}
 GEN=$TOP/build/ct_gen
 CONNS=${CONNS:-100000}
 RUNS=${RUNS:-10}
 
-TMP=$(mktemp -d /tmp/fastpath-dbench.XXXXXX)
-trap 'lab_down; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM
-
-status_field() {
-	fp status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[k]
-print(d)' "$@"
+# Netlink messages the kernel dropped on the way to process $1, summed
+# over its netlink sockets: the Drops column of /proc/PID/net/netlink
+# (sk_drops, one per message netlink_overrun() could not queue), for
+# the inodes of the process's sockets. The daemon's own events_lost
+# counts ENOBUFS episodes, each of which may stand for thousands of
+# conntrack events; this is the number of events.
+nl_drops() {
+	local inodes
+	inodes=$(find /proc/"$1"/fd -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		tr -dc '0-9\n' | sort -u | tr '\n' ' ')
+	awk -v want=" $inodes " 'NR > 1 && index(want, " " $10 " ") { d += $9 }
+		END { print d + 0 }' /proc/"$1"/net/netlink
 }
 
 # utime + stime of a process, in clock ticks.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' /proc/"$1"/stat
-}
-
-start_daemon() {
-	nsenter --no-fork --net=/run/netns/"$NS_R" "$FP" run "$@" 2>>"$TMP/daemon.log" &
-	DPID=$!
-	for _ in $(seq 100); do
-		fp status --json 2>/dev/null | grep -q "\"pid\":$DPID" && return 0
-		sleep 0.1
-	done
-	echo "daemon_bench: the daemon did not start" >&2
-	cat "$TMP/daemon.log" >&2
-	return 1
-}
-
-stop_daemon() {
-	kill "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
 }
 
 # Wait until the daemon's event counter stops moving.
@@ -72,21 +57,22 @@ lab_up || exit 1
 start_daemon --policy all --capacity $((CONNS * 2 + 1024)) r0 r1 || exit 1
 settle
 ev0=$(status_field daemon ct_events)
-c0=$(cpu_ticks "$DPID")
+c0=$(cpu_ticks "$DAEMON_PID")
 t0=$(date +%s%N)
 read -r made gen_s < <(in_r "$GEN" "$CONNS")
 in_r conntrack -F >/dev/null 2>&1
 settle
 ev1=$(status_field daemon ct_events)
-c1=$(cpu_ticks "$DPID")
+c1=$(cpu_ticks "$DAEMON_PID")
 t1=$(date +%s%N)
-lost=$(status_field daemon events_lost)
+episodes=$(status_field daemon events_lost)
+lost=$(nl_drops "$DAEMON_PID")
 hz=$(getconf CLK_TCK)
 events=$((ev1 - ev0))
 cpu_s=$(python3 -c "print(max(($c1 - $c0) / $hz, 1 / $hz))")
 eps=$(python3 -c "print(round($events / $cpu_s))")
 wall_eps=$(python3 -c "print(round($events / (($t1 - $t0) / 1e9)))")
-stop_daemon
+stop_daemon || exit 1
 
 # 2. Offload latency: 8 UDP flows sending 2000 packets/s each from their
 # first packet on, echoed by the server; a flow becomes a candidate when
@@ -105,18 +91,34 @@ p99=$(status_field daemon latency_p99_us)
 learned=$(status_field daemon learned)
 kill "$ECHO" 2>/dev/null
 wait "$ECHO" 2>/dev/null
-stop_daemon
+stop_daemon || exit 1
 
-printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed), %d lost\n' \
-	"$events" "$made" "$gen_s" "$lost"
+printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed)\n' \
+	"$events" "$made" "$gen_s"
+printf '  %d events lost (dropped by the kernel: socket buffer full), in %d ENOBUFS episodes\n' \
+	"$lost" "$episodes"
 printf '  %-34s %12s\n' "events/s on one core (daemon CPU)" "$eps"
 printf '  %-34s %12s\n' "events/s wall clock" "$wall_eps"
 printf '  %-34s %12s\n' "offload latency p50 (us)" "$p50"
 printf '  %-34s %12s\n' "offload latency p99 (us)" "$p99"
 printf '  (%d directions learned over %d runs of 8 UDP flows at 2000 pps each)\n' "$learned" "$RUNS"
 
+# A run that measured nothing must not pass for a result.
+for v in "$events" "$eps" "$lost" "$p50" "$p99" "$learned"; do
+	case $v in
+	''|*[!0-9.]*) echo "daemon_bench: FAIL: no usable result ('$v'); see $TMP/daemon.log" >&2
+		cat "$TMP/daemon.log" >&2
+		exit 1 ;;
+	esac
+done
+# Every connection made at least one event, handled or lost.
+if [ $((events + lost)) -lt "$CONNS" ] || [ "$learned" -eq 0 ]; then
+	echo "daemon_bench: FAIL: $events events handled and $lost lost for $CONNS connections, $learned directions learned" >&2
+	exit 1
+fi
+
 cat >"$OUT" <<JSON
 {"ct_events_per_s": $eps, "ct_events_per_s_wall": $wall_eps, "ct_events": $events,
- "ct_events_lost": $lost, "offload_latency_p50_us": $p50, "offload_latency_p99_us": $p99,
+ "ct_events_lost": $lost, "ct_enobufs_episodes": $episodes, "offload_latency_p50_us": $p50, "offload_latency_p99_us": $p99,
  "offload_latency_samples": $learned}
 JSON

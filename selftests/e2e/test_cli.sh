@@ -2,7 +2,7 @@
 # The fastpath command's contract: --help everywhere, one-line errors,
 # exit status 0/1/2, pins that are private and survive re-adoption, and
 # "detach" that removes everything.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 # expect NAME STATUS CMD...: CMD exits with STATUS and, on failure, prints
 # exactly one line on stderr.
@@ -99,7 +99,9 @@ fp status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [
 	pass detach-one-left-r0 || fail detach-one-left-r0 "$(fp status)"
 expect detach-all 0 fp detach
 [ ! -e "$FASTPATH_PIN_DIR" ] && pass detach-removes-pins || fail detach-removes-pins "pins remain"
-if in_r ip link show r0 | grep -q xdp; then
+if ! link=$(in_r ip link show r0); then
+	fail detach-removes-xdp "cannot read r0"
+elif grep -q xdp <<<"$link"; then
 	fail detach-removes-xdp "r0 still has an XDP program"
 else
 	pass detach-removes-xdp

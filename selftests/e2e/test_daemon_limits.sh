@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daemon at its limits: a full table (--max-flows), the SQM guard,
 # idle removal, and bad command-line input.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 # expect_rc NAME STATUS CMD...
 expect_rc() {
@@ -33,7 +33,7 @@ expect_rc run-help 0 fp run --help
 # 64 connections, room for 16: all work, 16 are offloaded.
 start_daemon --policy all --max-flows 16 --idle-timeout 2 r0 r1 || { fail limits-daemon "did not start"; exit 1; }
 spawn in_s python3 "$E2E_DIR/tcp_echo.py" server 9000
-wait_for 30 listening 9000
+wait_for 5 listening 9000
 in_c timeout 60 python3 "$E2E_DIR/tcp_echo.py" client 10.0.2.2 9000 64 5 >"$TMP/multi" 2>&1 &
 multi=$!
 sleep 4
@@ -51,9 +51,61 @@ fi
 [ "$full" -gt 0 ] && [ "$held" -gt 0 ] && pass full-table-counted || fail full-table-counted "refusals $full, held $held"
 
 # Idle flows leave the table after --idle-timeout (2 s here).
-wait_for 60 status_is 0 entries &&
+wait_for 6 status_is 0 entries &&
 	pass idle-flows-removed || fail idle-flows-removed "$(status_field entries) entries left"
 stop_daemon
+
+# A silent UDP flow: its entries stay for --idle-timeout (3 s here), then
+# leave the table; from then on the daemon no longer refreshes its
+# conntrack entry, whose timeout runs down until conntrack expires it.
+IDLE=3 CT_UDP=8
+in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$CT_UDP \
+	net.netfilter.nf_conntrack_udp_timeout_stream=$CT_UDP
+start_daemon --policy all --idle-timeout $IDLE r0 r1 || { fail idle-daemon "did not start"; exit 1; }
+idle_entries() { flows_json | jq '[.[] | select(.src == "10.0.1.2:45400" or .src == "10.0.2.2:5400")] | length'; }
+both_idle_entries() { [ "$(idle_entries)" = 2 ]; }
+# ct_idle: "TIMEOUT" of the flow's conntrack entry, "gone" when it has
+# none; nothing (a failure) when conntrack cannot be read.
+ct_idle() {
+	local out
+	out=$(in_r conntrack -L -p udp --orig-port-src 45400 2>/dev/null) || return 1
+	[ -n "$out" ] && awk '{ print $3; exit }' <<<"$out" || echo gone
+}
+ct_idle_gone() { [ "$(ct_idle)" = gone ]; }
+if XFER_SPORT=45400 XFER_WARM=1 XFER_HOLD=both_idle_entries udp_xfer idle-udp 10.0.2.2 5400 1 &&
+	check_offloaded idle-udp-offloaded; then
+	t0=$(date +%s%N)
+	sleep 1.5
+	n=$(idle_entries)
+	if [ "$n" = 2 ] && wait_for $((IDLE + 4)) eval '[ "$(idle_entries)" = 0 ]'; then
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		echo "  idle-udp: entries removed $ms ms after the last packet (--idle-timeout ${IDLE}s)"
+		if [ $ms -ge $((IDLE * 1000 - 500)) ] && [ $ms -le $((IDLE * 1000 + 3000)) ]; then
+			pass idle-udp-removed-after-timeout
+		else
+			fail idle-udp-removed-after-timeout "$ms ms, not about ${IDLE}s"
+		fi
+	else
+		fail idle-udp-removed-after-timeout "entries: $n at 1.5 s, $(idle_entries) at the end"
+	fi
+	a=$(ct_idle)
+	sleep 2
+	b=$(ct_idle)
+	echo "  idle-udp: conntrack timeout $a s, then $b s two seconds later"
+	if [ "$b" = gone ] || { [ "$a" != gone ] && [ -n "$b" ] && [ "$b" -le $((a - 1)) ]; }; then
+		pass idle-udp-conntrack-not-refreshed
+	else
+		fail idle-udp-conntrack-not-refreshed "timeout ${a:-unreadable} -> ${b:-unreadable}"
+	fi
+	if wait_for $((CT_UDP + 3)) ct_idle_gone; then
+		pass idle-udp-conntrack-expires
+	else
+		fail idle-udp-conntrack-expires "conntrack still has it: timeout $(ct_idle)"
+	fi
+fi
+stop_daemon
+in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30 \
+	net.netfilter.nf_conntrack_udp_timeout_stream=120
 
 # A shaping root qdisc keeps flows through it on the slow path...
 in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
@@ -65,7 +117,7 @@ stop_daemon
 # ...unless the user says otherwise.
 start_daemon --policy all --no-sqm-guard r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
 if tcp_xfer sqm-override ipv4 10.0.2.2 9101 50; then
-	check_fast sqm-override-offloads
+	check_offloaded sqm-override-offloads
 fi
 stop_daemon
 
@@ -79,16 +131,16 @@ settled() {
 	[ "$(status_field daemon connections)" -ge "$want" ] &&
 		[ "$(status_field daemon resyncs)" -ge 1 ]
 }
-if wait_for 300 settled; then
+if wait_for 60 settled; then
 	echo "  resync: $(status_field daemon events_lost) losses, $(status_field daemon connections) connections tracked of $want"
 	pass lost-events-resync
 else
 	fail lost-events-resync "lost $(status_field daemon events_lost), resyncs $(status_field daemon resyncs), tracking $(status_field daemon connections) of $want"
-	sed 's/^/    /' "$TMP/daemon.log"
+	sed 's/^/    /' "$DAEMON_LOG"
 fi
 in_r conntrack -F >/dev/null 2>&1
-wait_for 300 status_is 0 daemon connections &&
+wait_for 60 status_is 0 daemon connections &&
 	pass flush-after-resync || fail flush-after-resync "$(status_field daemon connections) connections left"
-daemon_running && pass daemon-alive-after-burst || fail daemon-alive-after-burst "$(tail -3 "$TMP/daemon.log")"
+daemon_running && pass daemon-alive-after-burst || fail daemon-alive-after-burst "$(tail -3 "$DAEMON_LOG")"
 stop_daemon
 exit $E2E_FAILED

@@ -61,6 +61,8 @@ struct pkt_desc {
 	uint8_t ip_version;	/* replaces 4 / 6 in the version nibble */
 	uint8_t ihl;		/* IPv4 IHL; > 5 adds NOP options */
 	uint16_t frag_off;	/* IPv4 flags + offset, host order */
+	uint16_t ip_csum_delta;	/* added to the IPv4 header checksum */
+	uint8_t ip_csum_zero;	/* IPv4 header checksum field 0 */
 	int ip_len_delta;	/* added to tot_len / payload_len */
 	uint8_t has_v6_ext;	/* 8-byte extension header before L4 */
 	uint8_t v6_ext;		/* its type (hop-by-hop is 0) */
@@ -319,7 +321,8 @@ static inline size_t pkt_build(const struct pkt_desc *d, uint8_t *buf,
 		memcpy(ip + 16, da, 4);
 		for (i = 20; i < (int)hlen; i++)
 			ip[i] = i + 1 == (int)hlen ? 0 : 1; /* NOPs, EOL */
-		put16(ip + 10, csum_finish(csum_add(0, ip, hlen)));
+		put16(ip + 10, d->ip_csum_zero ? 0 :
+			       csum_finish(csum_add(0, ip, hlen)) + d->ip_csum_delta);
 		off += hlen;
 	} else {
 		uint8_t *ip6 = buf + l3;

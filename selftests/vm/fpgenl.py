@@ -7,19 +7,28 @@
   fpgenl.py del ATTR=VALUE...          FP_CMD_FLOW_DEL
   fpgenl.py flows                      FP_CMD_FLOW_GET dump (JSON lines)
   fpgenl.py flush                      FP_CMD_FLUSH
+  fpgenl.py lease [ATTR=VALUE...]      FP_CMD_LEASE (lease_ms=, idle_s=); prints
+                                       the lease state (JSON)
+  fpgenl.py acct ATTR=VALUE...         FP_CMD_CT_ACCT: key_family, key_proto,
+                                       key_saddr, key_daddr, key_sport,
+                                       key_dport, [ct_zone], acct_packets,
+                                       acct_bytes, acct_rev_packets, ...
   fpgenl.py raw CMD TYPE:HEX...        any attributes, valid or not
   fpgenl.py CMD ARGS -- CMD ARGS ...   several commands in one run (python
                                        starts slowly under emulation)
+  fpgenl.py sleep SECONDS              pause, between commands of one run
   fpgenl.py hash WAYS SRC SPORT DST DPORT       MediaTek's PPE hash (first way)
   fpgenl.py collide WAYS N SRC SPORT DST DPORT OTHER_SRC
                                        N source ports of OTHER_SRC whose tuple
                                        lands in the same bucket
 
 ATTR names are those of include/fastpath_genl.h without "FP_A_", in lower
-case (key_saddr=10.0.1.2, flow_dmac=02:00:00:00:00:01, flags=snat|dnat).
-The command and attribute numbers are read from that header, so this
-client follows it. Errors print "error ERRNO NAME: extack message" on
-stderr and exit 1.
+case (key_saddr=10.0.1.2, flow_dmac=02:00:00:00:00:01, flow_flags=snat|dnat).
+That header is the family's only description: the command and attribute
+numbers, each attribute's type (the first word of its comment), and the
+names of the device bind and hardware states are all read from it, and
+the flow flags from include/fastpath.h. Errors print "error ERRNO NAME:
+extack message" on stderr and exit 1.
 """
 import errno
 import ipaddress
@@ -30,9 +39,10 @@ import re
 import socket
 import struct
 import sys
+import time
 
-HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                      "../../include/fastpath_genl.h")
+INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../include")
+HEADER = os.path.join(INCLUDE, "fastpath_genl.h")
 
 NETLINK_GENERIC = 16
 NETLINK_CAP_ACK = 10
@@ -47,26 +57,47 @@ NLM_F_ACK_TLVS = 0x200
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLMSGERR_ATTR_MSG = 1
 
-FP_F = {"snat": 1, "dnat": 2, "static": 4}
-
-
-def enum(name):
+def enum(name, types=None):
+    """enum NAME of the header as {enumerator: value}; with a dict in
+    TYPES, also each enumerator's type: the first word of its comment."""
     text = open(HEADER).read()
     body = re.search(r"enum %s \{(.*?)\};" % name, text, re.S).group(1)
     out, val = {}, 0
     for line in body.splitlines():
-        m = re.match(r"\s*(\w+)\s*(?:=\s*(\d+))?\s*,", line)
+        m = re.match(r"\s*(\w+)\s*(?:=\s*(\d+))?\s*,\s*(?:/\*\s*(\w+)(.*))?", line)
         if m:
             if m.group(2):
                 val = int(m.group(2))
             out[m.group(1)] = val
+            if types is not None and m.group(3):
+                size = re.match(r",\s*(\d+) bytes", m.group(4) or "")
+                types[m.group(1)] = (m.group(3), int(size.group(1)) if size else None)
             val += 1
     return out
 
 
+def defines(path, prefix):
+    """#define PREFIX_NAME (1U << N) of a header, as {"name": value}."""
+    out = {}
+    for m in re.finditer(r"#define %s(\w+)\s+\(1U << (\d+)\)" % prefix, open(path).read()):
+        out[m.group(1).lower()] = 1 << int(m.group(2))
+    return out
+
+
+def names(enum_name, prefix):
+    """An enum's values as lower-case names without PREFIX, by value."""
+    return {v: k[len(prefix):].lower() for k, v in enum(enum_name).items()
+            if not k.endswith("_MAX")}
+
+
+ATTR_TYPE = {}
 CMD = enum("fp_genl_cmd")
-ATTR = enum("fp_genl_attr")
+ATTR = enum("fp_genl_attr", ATTR_TYPE)
 ATTR_NAME = {v: k for k, v in ATTR.items()}
+BIND_NAME = names("fp_dev_bind", "FP_BIND_")
+HW_STATE_NAME = names("fp_hw_state", "FP_HW_")
+FP_F = defines(os.path.join(INCLUDE, "fastpath.h"), "FP_F_")
+INT_FMT = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "s32": "i", "be16": ">H"}
 
 
 def nla(t, data):
@@ -140,70 +171,77 @@ def addr16(s):
     return a.packed + b"\0" * (16 - len(a.packed))
 
 
+# Values that may be given by name, per attribute.
+SYMBOLS = {"key_family": {"inet": 2, "inet6": 10}, "key_proto": {"tcp": 6, "udp": 17}}
+
+
 def encode(name, value):
-    """key_saddr=10.0.0.1 -> the attribute, typed by its name."""
-    t = ATTR["FP_A_" + name.upper()]
+    """key_saddr=10.0.0.1 -> the attribute, typed as the header says."""
+    full = "FP_A_" + name.upper()
+    if full not in ATTR or full not in ATTR_TYPE:
+        raise SystemExit("fpgenl: unknown attribute %s" % name)
+    t, (kind, size) = ATTR[full], ATTR_TYPE[full]
     n = name.lower()
-    if n in ("key_saddr", "key_daddr", "flow_nat_saddr", "flow_nat_daddr"):
+    if kind == "binary" and size == 16:
         return nla(t, addr16(value))
-    if n in ("flow_dmac", "flow_smac"):
+    if kind == "binary" and size == 6:
         return nla(t, bytes(int(x, 16) for x in value.split(":")))
-    if n in ("key_sport", "key_dport", "flow_nat_sport", "flow_nat_dport"):
-        return nla(t, struct.pack(">H", int(value)))
-    if n == "key_family":
-        return nla(t, struct.pack("B", {"inet": 2, "inet6": 10}.get(value) or int(value)))
-    if n == "key_proto":
-        return nla(t, struct.pack("B", {"tcp": 6, "udp": 17}.get(value) or int(value)))
+    if kind == "flag":
+        return nla(t, b"")
+    if kind == "string":
+        return nla(t, value.encode() + b"\0")
+    if kind not in INT_FMT:
+        raise SystemExit("fpgenl: attribute %s has type %s" % (name, kind))
     if n == "flow_flags":
         v = 0
         for f in value.split("|"):
             v |= FP_F[f] if f in FP_F else int(f, 0)
-        return nla(t, struct.pack("B", v))
-    if n == "dev_probe":
-        return nla(t, b"")
-    if n in ("key_ifindex", "flow_oif", "ifindex"):
-        return nla(t, struct.pack("I", int(value)))
-    if n in ("key_pppoe_sid", "key_vlan0", "key_vlan1", "flow_mtu",
-             "flow_out_vlan0", "flow_out_vlan1", "flow_out_pppoe_sid"):
-        return nla(t, struct.pack("H", int(value, 0)))
-    raise SystemExit("fpgenl: unknown attribute %s" % name)
+    else:
+        v = SYMBOLS.get(n, {}).get(value)
+        v = int(value, 0) if v is None else v
+    return nla(t, struct.pack(INT_FMT[kind], v))
+
+
+def decode(attrs):
+    """Reply attributes as {lower-case name: value}, typed as the header says."""
+    out = {}
+    for t, data in attrs.items():
+        full = ATTR_NAME.get(t)
+        kind, size = ATTR_TYPE.get(full, (None, None))
+        if kind in INT_FMT:
+            out[full[5:].lower()] = struct.unpack(INT_FMT[kind], data[:struct.calcsize(INT_FMT[kind])])[0]
+        elif kind == "string":
+            out[full[5:].lower()] = data.rstrip(b"\0").decode()
+        elif kind == "binary":
+            out[full[5:].lower()] = data
+    return out
 
 
 def decode_dev(a):
-    g = lambda t: a.get(ATTR[t])
+    d = decode(a)
     return {
-        "ifindex": struct.unpack("I", g("FP_A_IFINDEX"))[0],
-        "name": g("FP_A_DEV_NAME").rstrip(b"\0").decode(),
-        "bind": ["none", "direct", "indirect"][g("FP_A_DEV_BIND")[0]],
-        "err": struct.unpack("i", g("FP_A_DEV_ERR"))[0],
-        "flows": struct.unpack("I", g("FP_A_DEV_FLOWS"))[0],
-        "driver": g("FP_A_DEV_DRIVER").rstrip(b"\0").decode(),
+        "ifindex": d["ifindex"], "name": d["dev_name"],
+        "bind": BIND_NAME[d["dev_bind"]], "err": d["dev_err"],
+        "flows": d["dev_flows"], "driver": d["dev_driver"],
     }
 
 
 def decode_flow(a):
-    g = lambda t: a.get(ATTR[t])
-    fam = g("FP_A_KEY_FAMILY")[0]
+    d = decode(a)
+    fam = d["key_family"]
 
     def ip(b):
         return str(ipaddress.ip_address(b[:4] if fam == 2 else b))
     out = {
-        "ifindex": struct.unpack("I", g("FP_A_KEY_IFINDEX"))[0],
-        "family": fam, "proto": g("FP_A_KEY_PROTO")[0],
-        "saddr": ip(g("FP_A_KEY_SADDR")), "daddr": ip(g("FP_A_KEY_DADDR")),
-        "sport": struct.unpack(">H", g("FP_A_KEY_SPORT"))[0],
-        "dport": struct.unpack(">H", g("FP_A_KEY_DPORT"))[0],
-        "oif": struct.unpack("I", g("FP_A_FLOW_OIF"))[0],
-        "state": ["queued", "offloaded", "bound", "failed"][g("FP_A_HW_STATE")[0]],
-        "packets": struct.unpack("Q", g("FP_A_HW_PACKETS"))[0],
-        "bytes": struct.unpack("Q", g("FP_A_HW_BYTES"))[0],
+        "ifindex": d["key_ifindex"], "family": fam, "proto": d["key_proto"],
+        "saddr": ip(d["key_saddr"]), "daddr": ip(d["key_daddr"]),
+        "sport": d["key_sport"], "dport": d["key_dport"], "oif": d["flow_oif"],
+        "state": HW_STATE_NAME[d["hw_state"]],
+        "packets": d["hw_packets"], "bytes": d["hw_bytes"],
     }
-    if g("FP_A_HW_ERR"):
-        out["err"] = struct.unpack("i", g("FP_A_HW_ERR"))[0]
-    if g("FP_A_HW_MSG"):
-        out["msg"] = g("FP_A_HW_MSG").rstrip(b"\0").decode()
-    if g("FP_A_HW_IDLE_MS"):
-        out["idle_ms"] = struct.unpack("Q", g("FP_A_HW_IDLE_MS"))[0]
+    for k, name in (("hw_err", "err"), ("hw_msg", "msg"), ("hw_idle_ms", "idle_ms")):
+        if k in d:
+            out[name] = d[k]
     return out
 
 
@@ -233,6 +271,9 @@ def main(argv):
         i = argv.index("--")
         return main(argv[:i]) or main(argv[:1] + argv[i + 1:])
     op, args = argv[1], argv[2:]
+    if op == "sleep":
+        time.sleep(float(args[0]))
+        return 0
     if op == "hash":
         print(mtk_hash(int(args[0]), args[1], int(args[2]), args[3], int(args[4])))
         return 0
@@ -262,6 +303,11 @@ def main(argv):
                 print(json.dumps(decode_flow(a)))
         elif op == "flush":
             g.cmd("FLUSH")
+        elif op == "lease":
+            attrs = b"".join(encode(*kv.split("=", 1)) for kv in args)
+            print(json.dumps(decode(g.cmd("LEASE", attrs)[0])))
+        elif op == "acct":
+            g.cmd("CT_ACCT", b"".join(encode(*kv.split("=", 1)) for kv in args))
         elif op == "raw":
             cmd = CMD.get("FP_CMD_" + args[0].upper(), None)
             cmd = int(args[0]) if cmd is None else cmd

@@ -6,14 +6,14 @@
 arch=$1
 d=/tmp/fpko
 mkdir -p $d
-cp "build/$arch/kmod/ppe_sim.ko" "build/$arch/kmod/fastpath_ppe.ko" $d/ || exit 1
+cp "build/$arch/kmod/ppe_sim.ko" "build/$arch/kmod/fastpath.ko" $d/ || exit 1
 dmesg -c >/dev/null
-if insmod $d/ppe_sim.ko && insmod $d/fastpath_ppe.ko; then
-	echo "PASS $arch-kmod-load: $(lsmod | grep -E '^(fastpath_ppe|ppe_sim) ' | awk '{print $1}' | tr '\n' ' ')"
+if insmod $d/ppe_sim.ko && insmod $d/fastpath.ko; then
+	echo "PASS $arch-kmod-load: $(lsmod | grep -E '^(fastpath|ppe_sim) ' | awk '{print $1}' | tr '\n' ' ')"
 else
 	echo "FAIL $arch-kmod-load: insmod failed"
 fi
-rmmod fastpath_ppe && rmmod ppe_sim || echo "FAIL $arch-kmod-unload: rmmod failed"
+rmmod fastpath && rmmod ppe_sim || echo "FAIL $arch-kmod-unload: rmmod failed"
 if dmesg | grep -qE 'WARNING|BUG|Oops|Call trace'; then
 	echo "FAIL $arch-kmod-dmesg: $(dmesg | grep -E 'WARNING|BUG|Oops|Call trace' | head -3)"
 else

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 vm_skip_unless_bootable kmod
 
-if [ ! -e "$TOP/build/fastpath_ppe.ko" ] || [ ! -e "$TOP/build/ppe_sim.ko" ]; then
+if [ ! -e "$TOP/build/fastpath.ko" ] || [ ! -e "$TOP/build/ppe_sim.ko" ]; then
 	if ! make -C "$TOP" --no-print-directory kmod >/dev/null 2>&1; then
 		echo "SKIP kmod: the modules do not build here (make kmod needs linux-headers)"
 		exit 0

@@ -86,7 +86,7 @@ flows_check() {
 }
 flows_check | tee -a $out
 # The modules, where test_vectors_cross.sh cross-built them (arm64).
-[ -e "build/$arch/kmod/fastpath_ppe.ko" ] && sh selftests/vm/kmod_cross_inner.sh "$arch" | tee -a $out
+[ -e "build/$arch/kmod/fastpath.ko" ] && sh selftests/vm/kmod_cross_inner.sh "$arch" | tee -a $out
 
 p=$(grep -c '^PASS ' $out)
 f=$(grep -c '^FAIL ' $out)

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fake_ops.c - the fakes behind fake_ops.h: each records what the state
+ * machine asked and answers as the test set it up.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_ops.h"
+
+static struct fake *F(struct daemon *d)
+{
+	return d->priv;
+}
+
+static __u64 f_now(struct daemon *d)
+{
+	return F(d)->now;
+}
+
+struct fake_entry *fake_entry(struct fake *fk, const struct fp_flow_key *k)
+{
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->ent[i].used && !memcmp(&fk->ent[i].k, k, sizeof(*k)))
+			return &fk->ent[i];
+	return NULL;
+}
+
+int fake_entries(const struct fake *fk)
+{
+	int n = 0;
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		n += fk->ent[i].used;
+	return n;
+}
+
+int fake_learning(const struct fake *fk)
+{
+	int n = 0;
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		n += fk->learn[i].used;
+	return n;
+}
+
+static int f_entry_write(struct daemon *d, const struct fp_flow_key *k,
+			 const struct fp_flow *f, bool must_exist)
+{
+	struct fake *fk = F(d);
+	struct fake_entry *e = fake_entry(fk, k);
+
+	if (!e && must_exist) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!e && fake_entries(fk) >= fk->table_cap) {
+		errno = E2BIG;
+		return -1;
+	}
+	for (int i = 0; !e && i < FAKE_SLOTS; i++)
+		if (!fk->ent[i].used)
+			e = &fk->ent[i];
+	e->used = true;
+	e->k = *k;
+	e->f = *f;
+	return 0;
+}
+
+static int f_entry_read(struct daemon *d, const struct fp_flow_key *k,
+			struct fp_flow *f)
+{
+	struct fake_entry *e = fake_entry(F(d), k);
+
+	if (!e) {
+		errno = ENOENT;
+		return -1;
+	}
+	*f = e->f;
+	return 0;
+}
+
+static void f_entry_delete(struct daemon *d, const struct fp_flow_key *k)
+{
+	struct fake_entry *e = fake_entry(F(d), k);
+
+	if (e)
+		e->used = false;
+}
+
+static void f_rate_write(struct daemon *d, const struct fp_flow_key *k,
+			 const struct fp_rate *r)
+{
+	(void)k;
+	F(d)->rate_writes++;
+	F(d)->last_rate = *r;
+}
+
+static int f_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
+		       __u64 cookie)
+{
+	struct fake *fk = F(d);
+	struct fake_learn *l = NULL;
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress)))
+			l = &fk->learn[i];
+	if (!l && fake_learning(fk) >= fk->learn_cap) {
+		errno = E2BIG;
+		return -1;
+	}
+	for (int i = 0; !l && i < FAKE_SLOTS; i++)
+		if (!fk->learn[i].used)
+			l = &fk->learn[i];
+	l->used = true;
+	l->k = *egress;
+	l->cookie = cookie;
+	return 0;
+}
+
+static void f_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fake *fk = F(d);
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress)))
+			fk->learn[i].used = false;
+}
+
+static int f_set_liberal(struct daemon *d, const struct conn *c)
+{
+	(void)c;
+	F(d)->liberal++;
+	return 0;
+}
+
+static int f_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
+{
+	(void)c;
+	F(d)->refreshes++;
+	F(d)->refresh_timeout = timeout_s;
+	return 0;
+}
+
+static __u32 f_ct_timeout(struct daemon *d, const struct conn *c)
+{
+	(void)c;
+	return F(d)->ct_timeout;
+}
+
+static bool in_set(const __u32 *set, int n, __u32 ifindex)
+{
+	for (int i = 0; i < n; i++)
+		if (set[i] == ifindex)
+			return true;
+	return false;
+}
+
+static bool f_attached(struct daemon *d, __u32 ifindex)
+{
+	return in_set(F(d)->attached, F(d)->nattached, ifindex);
+}
+
+static bool f_stacked(struct daemon *d, __u32 ifindex)
+{
+	return in_set(F(d)->stacked, F(d)->nstacked, ifindex);
+}
+
+static bool f_carries(struct daemon *d, __u32 dev, const struct dir_out *via)
+{
+	(void)dev;
+	(void)via;
+	return F(d)->carries;
+}
+
+static __u16 f_egress_mtu(struct daemon *d, const struct dir_out *o)
+{
+	(void)o;
+	return F(d)->mtu;
+}
+
+static bool f_egress_shaped(struct daemon *d, const struct dir_out *o)
+{
+	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif;
+}
+
+static void f_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
+{
+	F(d)->renewals++;
+	F(d)->lease_ns = lease_ns;
+	F(d)->lease_expires = expires_ns;
+}
+
+static void f_hw_poll(struct daemon *d)
+{
+	F(d)->hw_polls++;
+}
+
+struct fake_hw *fake_hw(struct fake *fk, const struct fp_flow_key *k)
+{
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->hw[i].used && !memcmp(&fk->hw[i].k, k, sizeof(*k)))
+			return &fk->hw[i];
+	return NULL;
+}
+
+static int f_hw_offer(struct daemon *d, const struct fp_flow_key *k,
+		      const struct fp_flow *f, char *msg, size_t msglen)
+{
+	struct fake *fk = F(d);
+
+	(void)f;
+	if (!fk->hw_capable || fk->hw_gone)
+		return HW_NOT_ELIGIBLE;
+	fk->hw_offers++;
+	if (fk->hw_offer_err) {
+		snprintf(msg, msglen, "fake refusal");
+		return fk->hw_offer_err;
+	}
+	for (int i = 0; i < FAKE_SLOTS; i++) {
+		if (!fk->hw[i].used) {
+			fk->hw[i] = (struct fake_hw){ .used = true, .k = *k,
+						      .kind = HWA_PENDING };
+			break;
+		}
+	}
+	return 0;
+}
+
+static void f_hw_withdraw(struct daemon *d, const struct fp_flow_key *k)
+{
+	struct fake_hw *h = fake_hw(F(d), k);
+
+	F(d)->hw_withdraws++;
+	if (h)
+		h->used = false;
+}
+
+/* Every device's MAC is 02:00:00:00:00:<ifindex>. */
+static int f_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
+{
+	(void)d;
+	memcpy(mac, (__u8[6]){ 2, 0, 0, 0, 0, (__u8)ifindex }, 6);
+	return 0;
+}
+
+static void f_ct_acct(struct daemon *d, const struct fp_flow_key *k,
+		      __u64 packets, __u64 bytes)
+{
+	(void)k;
+	F(d)->accts++;
+	F(d)->acct_packets += packets;
+	F(d)->acct_bytes += bytes;
+}
+
+static void f_hw_state(struct daemon *d, const struct fp_flow_key *k,
+		       struct hw_answer *a)
+{
+	struct fake *fk = F(d);
+	struct fake_hw *h;
+
+	memset(a, 0, sizeof(*a));
+	if (fk->hw_gone) {
+		a->kind = HWA_GONE;
+		return;
+	}
+	if (fk->hw_unknown)
+		return;
+	h = fake_hw(fk, k);
+	if (!h) {
+		a->kind = HWA_MISSING;
+		return;
+	}
+	a->kind = h->kind;
+	a->err = h->err;
+	a->packets = h->packets;
+	a->bytes = h->bytes;
+}
+
+const struct fsm_ops fake_ops = {
+	.now = f_now,
+	.entry_write = f_entry_write,
+	.entry_read = f_entry_read,
+	.entry_delete = f_entry_delete,
+	.rate_write = f_rate_write,
+	.learn_arm = f_learn_arm,
+	.learn_disarm = f_learn_disarm,
+	.set_liberal = f_set_liberal,
+	.refresh = f_refresh,
+	.ct_timeout = f_ct_timeout,
+	.attached = f_attached,
+	.stacked = f_stacked,
+	.carries = f_carries,
+	.egress_mtu = f_egress_mtu,
+	.egress_shaped = f_egress_shaped,
+	.dev_mac = f_dev_mac,
+	.renew_lease = f_renew_lease,
+	.hw_poll = f_hw_poll,
+	.hw_offer = f_hw_offer,
+	.hw_withdraw = f_hw_withdraw,
+	.hw_state = f_hw_state,
+	.ct_acct = f_ct_acct,
+};

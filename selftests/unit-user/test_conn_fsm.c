@@ -1,0 +1,1209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_conn_fsm.c - the daemon's connection state machine driven through
+ * its events with fake ops (docs/DESIGN.md, "Tests"): no root, no kernel,
+ * no network. One case per transition of the diagram atop
+ * user/daemon/conn_fsm.c at least. Prints "PASS name" or "FAIL name: why"
+ * per case and "N passed, N failed".
+ *
+ * Every case starts from a fresh daemon on an empty fake world: ports 2
+ * (LAN) and 3 (WAN) attached, policy "all", --max-flows 64. A connection
+ * is 10.0.0.2:(40000+n) -> 192.0.2.1:80, masqueraded to 198.51.100.1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+#include "lib/log.h"
+#include "fake_ops.h"
+
+#define LAN	2
+#define WAN	3
+#define NS	1000000000ULL
+
+struct t {
+	struct daemon d;
+	struct fake fk;
+	const char *why;
+	int line;
+};
+
+#define CHECK(cond) do {					\
+	if (!(cond)) {						\
+		t->why = #cond;					\
+		t->line = __LINE__;				\
+		return -1;					\
+	}							\
+} while (0)
+
+static void setup(struct t *t)
+{
+	static const __u64 key[2] = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
+
+	memset(t, 0, sizeof(*t));
+	t->fk.now = 1000 * NS;
+	t->fk.table_cap = FAKE_SLOTS;
+	t->fk.learn_cap = FAKE_SLOTS;
+	t->fk.ct_timeout = 300;
+	t->fk.mtu = 1500;
+	t->fk.carries = true;
+	t->fk.attached[t->fk.nattached++] = LAN;
+	t->fk.attached[t->fk.nattached++] = WAN;
+	t->d.ops = &fake_ops;
+	t->d.priv = &t->fk;
+	t->d.opt = (struct options){
+		.policy_all = true, .idle_timeout_s = 30, .lease_s = 5,
+		.max_flows = 64, .sqm_guard = true, .hw_deadline_s = 10,
+	};
+	conntab_init(&t->d.conns, 64, key);
+}
+
+static void teardown(struct t *t)
+{
+	conntab_free(&t->d.conns);
+}
+
+static void tuples(int n, __u8 proto, struct ct_tuple *orig, struct ct_tuple *reply)
+{
+	memset(orig, 0, sizeof(*orig));
+	orig->family = AF_INET;
+	orig->proto = proto;
+	orig->src[0] = inet_addr("10.0.0.2");
+	orig->dst[0] = inet_addr("192.0.2.1");
+	orig->sport = htons(40000 + n);
+	orig->dport = htons(80);
+	memset(reply, 0, sizeof(*reply));
+	reply->family = AF_INET;
+	reply->proto = proto;
+	reply->src[0] = inet_addr("192.0.2.1");
+	reply->dst[0] = inet_addr("198.51.100.1");
+	reply->sport = htons(80);
+	reply->dport = htons(40000 + n);
+}
+
+/* conntrack reports connection @n: TCP in @tcp_state, or UDP with @status. */
+static struct conn *ct_full(struct t *t, int n, __u8 proto, __u8 tcp_state,
+			    __u32 status, __u32 mark, bool helper)
+{
+	struct ct_info ci = { .id = 100 + n, .has_status = true, .status = status,
+			      .has_mark = true, .mark = mark, .helper = helper };
+
+	tuples(n, proto, &ci.orig, &ci.reply);
+	ci.has_tcp_state = proto == IPPROTO_TCP;
+	ci.tcp_state = tcp_state;
+	fsm_ct_event(&t->d, &ci);
+	return conntab_find(&t->d.conns, &ci.orig, NULL);
+}
+
+static struct conn *tcp(struct t *t, int n, __u8 state)
+{
+	return ct_full(t, n, IPPROTO_TCP, state, IPS_SEEN_REPLY | IPS_ASSURED, 0, false);
+}
+
+static struct conn *tcp_est(struct t *t, int n)
+{
+	return tcp(t, n, TCP_CONNTRACK_ESTABLISHED);
+}
+
+static void ct_destroy(struct t *t, int n, __u8 proto)
+{
+	struct ct_info ci = { .destroy = true, .id = 100 + n };
+
+	tuples(n, proto, &ci.orig, &ci.reply);
+	fsm_ct_event(&t->d, &ci);
+}
+
+/* The learner saw direction @dir of @c leave through @oif. */
+static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif,
+		      __u8 mac_last, __u16 vlan, __u16 sid, __u64 cookie)
+{
+	struct fp_learn_event ev = { .cookie = cookie, .iif = iif, .oif = oif };
+	struct ct_tuple eg;
+
+	tuple_invert(&eg, &c->tuple[!dir]);
+	ev.key.family = eg.family;
+	ev.key.proto = eg.proto;
+	ev.key.sport = eg.sport;
+	ev.key.dport = eg.dport;
+	memcpy(ev.key.saddr, eg.src, 16);
+	memcpy(ev.key.daddr, eg.dst, 16);
+	memcpy(ev.dmac, (__u8[6]){ 2, 0, 0, 0, 0, mac_last }, 6);
+	memcpy(ev.smac, (__u8[6]){ 2, 0, 0, 0, 1, 1 }, 6);
+	ev.out_vlan[0] = vlan;
+	ev.out_pppoe_sid = sid;
+	/* The TC program consumes the learning entry as it reports it. */
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (t->fk.learn[i].used && !memcmp(&t->fk.learn[i].k, &ev.key, sizeof(ev.key)))
+			t->fk.learn[i].used = false;
+	return fsm_learn_event(&t->d, &ev);
+}
+
+static __u64 cookie(const struct conn *c, int dir)
+{
+	return (__u64)c->id << 1 | dir;
+}
+
+static int learn(struct t *t, struct conn *c, int dir)
+{
+	return learn_full(t, c, dir, dir ? WAN : LAN, dir ? LAN : WAN, dir ? 0x10 : 0x20,
+			  0, 0, cookie(c, dir));
+}
+
+/* ESTABLISHED, then both directions learned. */
+static struct conn *offloaded(struct t *t, int n)
+{
+	struct conn *c = tcp_est(t, n);
+
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	return c;
+}
+
+static struct fp_flow *entry(struct t *t, const struct conn *c, int dir)
+{
+	struct fake_entry *e = fake_entry(&t->fk, &c->dir[dir].key);
+
+	return e ? &e->f : NULL;
+}
+
+static void tick(struct t *t, __u64 seconds)
+{
+	t->fk.now += seconds * NS;
+	fsm_tick(&t->d);
+}
+
+/* The datapath forwarded a packet of direction @dir just now. */
+static void traffic(struct t *t, struct conn *c, int dir)
+{
+	struct fp_flow *f = entry(t, c, dir);
+
+	if (f) {
+		f->packets += 10;
+		f->bytes += 10000;
+		f->last_seen = t->fk.now;
+	}
+}
+
+static bool both(const struct conn *c, enum dir_state s)
+{
+	return c->dir[0].state == s && c->dir[1].state == s;
+}
+
+/* --- conntrack decides: slow, or a candidate --- */
+
+static int t_tcp_syn_sent_slow(struct t *t)
+{
+	struct conn *c = tcp(t, 1, TCP_CONNTRACK_SYN_SENT);
+
+	CHECK(c && both(c, DS_SLOW) && c->hold == FP_H_NOT_READY);
+	CHECK(fake_learning(&t->fk) == 0 && t->fk.liberal == 0);
+	return 0;
+}
+
+static int t_tcp_established_learning(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
+	CHECK(fake_learning(&t->fk) == 2);
+	CHECK(t->fk.liberal == 1);	/* BE_LIBERAL for the FIN later */
+	CHECK(fake_entries(&t->fk) == 0);	/* only learning makes entries */
+	return 0;
+}
+
+static int t_established_learning_offloaded(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	CHECK(learn(t, c, DIR_ORIG) == 0);
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_LEARNING);
+	CHECK(c->hold == FP_H_LEARNING);
+	CHECK(learn(t, c, DIR_REPLY) == 0);
+	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
+	CHECK(fake_entries(&t->fk) == 2 && fake_learning(&t->fk) == 0);
+	CHECK(t->d.offloaded == 2 && t->d.conns_offloaded == 1);
+	CHECK(t->d.st.learned == 2 && t->d.lat_n == 2);
+	return 0;
+}
+
+static int t_entry_nat_rewrite(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	struct fp_flow *o = entry(t, c, DIR_ORIG), *r = entry(t, c, DIR_REPLY);
+
+	CHECK(o && r);
+	CHECK(c->dir[0].key.ifindex == LAN && c->dir[1].key.ifindex == WAN);
+	CHECK(o->state == FP_STATE_XDP && o->oif == WAN && o->mtu == 1500);
+	CHECK(o->flags == FP_F_SNAT && o->nat_saddr[0] == inet_addr("198.51.100.1"));
+	CHECK(r->flags == FP_F_DNAT && r->nat_daddr[0] == inet_addr("10.0.0.2"));
+	CHECK(o->dmac[5] == 0x20 && r->dmac[5] == 0x10 && r->oif == LAN);
+	return 0;
+}
+
+/* A frame must be addressed to the port it arrives on (other_host). */
+static int t_entry_ingress_mac(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	struct fp_flow *o = entry(t, c, DIR_ORIG), *r = entry(t, c, DIR_REPLY);
+
+	CHECK(o && r);
+	CHECK(!memcmp(o->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, LAN }), 6));
+	CHECK(!memcmp(r->in_dmac, ((__u8[6]){ 2, 0, 0, 0, 0, WAN }), 6));
+	CHECK(!memcmp(o->in_smac, ((__u8[6]){ 0 }), 6));	/* not PPPoE */
+	return 0;
+}
+
+static int t_udp_no_reply_slow(struct t *t)
+{
+	struct conn *c = ct_full(t, 1, IPPROTO_UDP, 0, 0, 0, false);
+
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_READY);
+	return 0;
+}
+
+static int t_udp_seen_reply(struct t *t)
+{
+	struct conn *c = ct_full(t, 1, IPPROTO_UDP, 0, 0, 0, false);
+
+	c = ct_full(t, 1, IPPROTO_UDP, 0, IPS_SEEN_REPLY, 0, false);
+	CHECK(both(c, DS_LEARNING) && t->fk.liberal == 0);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
+	return 0;
+}
+
+static int t_helper_slow(struct t *t)
+{
+	struct conn *c = ct_full(t, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED,
+				 IPS_SEEN_REPLY, 0, true);
+
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_HELPER);
+	return 0;
+}
+
+static int t_policy_mark_unselected(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.policy_all = false;
+	t->d.opt.mark_value = 1;
+	t->d.opt.mark_mask = 1;
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_POLICY);
+	return 0;
+}
+
+static int t_policy_mark_set(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.policy_all = false;
+	t->d.opt.mark_value = 1;
+	t->d.opt.mark_mask = 1;
+	tcp_est(t, 1);
+	c = ct_full(t, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, IPS_SEEN_REPLY, 1, false);
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
+	return 0;
+}
+
+static int t_policy_mark_cleared(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.policy_all = false;
+	t->d.opt.mark_value = 1;
+	t->d.opt.mark_mask = 1;
+	c = ct_full(t, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, IPS_SEEN_REPLY, 1, false);
+	learn(t, c, 0);
+	learn(t, c, 1);
+	CHECK(both(c, DS_XDP));
+	c = ct_full(t, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, IPS_SEEN_REPLY, 0, false);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_POLICY);
+	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
+	CHECK(t->d.offloaded == 0 && t->d.conns_offloaded == 0 && t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_mark_changed_relearns(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	c = ct_full(t, 1, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, IPS_SEEN_REPLY, 5, false);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	CHECK(fake_learning(&t->fk) == 2 && t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_update_keeps_offload(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_XDP) && fake_entries(&t->fk) == 2 && t->fk.liberal == 1);
+	return 0;
+}
+
+/* --- learning --- */
+
+static int t_learn_egress_not_attached(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	learn_full(t, c, DIR_ORIG, LAN, 9, 0x20, 0, 0, cookie(c, DIR_ORIG));
+	CHECK(c->dir[0].state == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
+	CHECK(c->dir[1].state == DS_LEARNING);
+	/* it stays held: conntrack updates do not re-arm it */
+	c = tcp_est(t, 1);
+	CHECK(c->dir[0].state == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
+	return 0;
+}
+
+static int t_learn_stale_cookie(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	CHECK(learn_full(t, c, DIR_ORIG, LAN, WAN, 1, 0, 0, cookie(c, DIR_ORIG) + 2) == 0);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	return 0;
+}
+
+static int t_learn_unknown_conn(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+	struct conn copy = *c;
+
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(learn_full(t, &copy, DIR_ORIG, LAN, WAN, 1, 0, 0, cookie(&copy, 0)) == 0);
+	CHECK(fake_entries(&t->fk) == 0 && t->d.conns.n == 0);
+	return 0;
+}
+
+static int t_learning_map_full(struct t *t)
+{
+	struct conn *c;
+
+	t->fk.learn_cap = 0;
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_SLOW) && fake_learning(&t->fk) == 0);
+	/* room again: the next conntrack update arms it */
+	t->fk.learn_cap = FAKE_SLOTS;
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_LEARNING) && fake_learning(&t->fk) == 2);
+	return 0;
+}
+
+static int t_local_conn_never_offloaded(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	/* The router's own packet: no ingress device, and the other
+	 * direction is delivered locally, so it is never learned.
+	 */
+	learn_full(t, c, DIR_ORIG, 0, WAN, 0x20, 0, 0, cookie(c, DIR_ORIG));
+	CHECK(c->dir[0].state == DS_WAITING && c->dir[1].state == DS_LEARNING);
+	CHECK(fake_entries(&t->fk) == 0 && t->d.offloaded == 0);
+	return 0;
+}
+
+/* --- stacked devices --- */
+
+static int t_stacked_waits_for_other(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.stacked[t->fk.nstacked++] = 7;	/* eth0.7 over WAN */
+	/* the reply arrives on the VLAN device, learned first */
+	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	CHECK(c->dir[1].state == DS_WAITING && fake_entries(&t->fk) == 0);
+	/* the original leaves through WAN tagged 7: the reply is keyed on it */
+	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 7, 0, cookie(c, DIR_ORIG));
+	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
+	CHECK(c->dir[1].key.ifindex == WAN && c->dir[1].key.vlan[0] == 7);
+	CHECK(entry(t, c, DIR_ORIG)->out_vlan[0] == 7);
+	return 0;
+}
+
+static int t_stacked_not_carried(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.stacked[t->fk.nstacked++] = 7;
+	t->fk.carries = false;		/* asymmetric: 7 does not get WAN's frames */
+	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 0, 0, cookie(c, DIR_ORIG));
+	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->hold == FP_H_NOT_ATTACHED);
+	return 0;
+}
+
+static int t_stacked_device_change(struct t *t)
+{
+	struct conn *a = offloaded(t, 1), *b = tcp_est(t, 2);
+
+	fsm_relearn_all(&t->d);		/* eth0.7 moved, or a route changed */
+	CHECK(both(a, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	CHECK(both(b, DS_LEARNING) && fake_learning(&t->fk) == 4);
+	CHECK(t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_waiting_relearns_on_change(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.stacked[t->fk.nstacked++] = 7;
+	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	CHECK(c->dir[1].state == DS_WAITING);
+	fsm_relearn_all(&t->d);
+	CHECK(both(c, DS_LEARNING) && !c->dir[1].have_out);
+	return 0;
+}
+
+/* --- SQM --- */
+
+static int t_sqm_hold(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.shaped_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	CHECK(fake_learning(&t->fk) == 0 && fake_entries(&t->fk) == 0);
+	c = tcp_est(t, 1);	/* held: an update does not re-arm it */
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	return 0;
+}
+
+static int t_sqm_release(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1), *other = offloaded(t, 2);
+
+	t->fk.shaped_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	t->fk.shaped_oif = 0;
+	fsm_sqm_gone(&t->d);
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
+	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+static int t_sqm_guard_off(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.sqm_guard = false;
+	t->fk.shaped_oif = WAN;
+	c = offloaded(t, 1);
+	CHECK(both(c, DS_XDP));
+	return 0;
+}
+
+/* --- capacity --- */
+
+static int t_max_flows_reached(struct t *t)
+{
+	struct conn *a, *b;
+
+	t->d.opt.max_flows = 1;
+	a = offloaded(t, 1);
+	b = tcp_est(t, 2);
+	learn(t, b, DIR_ORIG);
+	CHECK(both(a, DS_XDP) && b->dir[0].state == DS_SLOW);
+	CHECK(b->hold == FP_H_TABLE_FULL && t->d.st.table_full == 1);
+	CHECK(fake_entries(&t->fk) == 2);
+	return 0;
+}
+
+static int t_max_flows_second_direction_fits(struct t *t)
+{
+	struct conn *a;
+
+	t->d.opt.max_flows = 1;
+	a = tcp_est(t, 1);
+	learn(t, a, DIR_ORIG);
+	CHECK(t->d.conns_offloaded == 1);
+	learn(t, a, DIR_REPLY);
+	CHECK(both(a, DS_XDP) && t->d.st.table_full == 0);
+	return 0;
+}
+
+static int t_max_flows_freed(struct t *t)
+{
+	struct conn *b;
+
+	t->d.opt.max_flows = 1;
+	offloaded(t, 1);
+	b = tcp_est(t, 2);
+	learn(t, b, DIR_ORIG);
+	CHECK(b->hold == FP_H_TABLE_FULL);
+	tick(t, 1);
+	CHECK(b->hold == FP_H_TABLE_FULL);	/* still full */
+	ct_destroy(t, 1, IPPROTO_TCP);
+	tick(t, 1);
+	CHECK(both(b, DS_LEARNING) && b->hold == FP_H_LEARNING);
+	learn(t, b, 0);
+	learn(t, b, 1);
+	CHECK(both(b, DS_XDP));
+	return 0;
+}
+
+static int t_table_full_map(struct t *t)
+{
+	struct conn *c;
+
+	t->fk.table_cap = 1;
+	c = tcp_est(t, 1);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->hold == FP_H_TABLE_FULL && t->d.st.table_full == 1);
+	return 0;
+}
+
+/* --- the end of a connection --- */
+
+static int t_fin_teardown(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;	/* XDP saw a FIN */
+	tick(t, 1);
+	CHECK(both(c, DS_TEARDOWN) && c->hold == FP_H_NOT_READY);
+	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
+	CHECK(t->d.offloaded == 0 && t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_rst_forged_relearns(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_REPLY)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	/* conntrack still says ESTABLISHED: a forged RST keeps nothing slow */
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_LEARNING));
+	return 0;
+}
+
+static int t_teardown_then_close(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	c = tcp(t, 1, TCP_CONNTRACK_TIME_WAIT);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_READY && fake_learning(&t->fk) == 0);
+	return 0;
+}
+
+static int t_ct_destroy(struct t *t)
+{
+	offloaded(t, 1);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->d.conns.n == 0 && fake_entries(&t->fk) == 0);
+	CHECK(t->d.offloaded == 0 && t->d.conns_offloaded == 0 && t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_ct_destroy_learning(struct t *t)
+{
+	tcp_est(t, 1);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->d.conns.n == 0 && fake_learning(&t->fk) == 0 && t->d.st.torn_down == 0);
+	return 0;
+}
+
+static int t_nat_replaced(struct t *t)
+{
+	struct ct_info ci = { .id = 200, .has_status = true, .status = IPS_SEEN_REPLY,
+			      .has_tcp_state = true, .tcp_state = TCP_CONNTRACK_ESTABLISHED };
+	struct conn *c;
+
+	offloaded(t, 1);
+	tuples(1, IPPROTO_TCP, &ci.orig, &ci.reply);
+	ci.reply.dst[0] = inet_addr("198.51.100.2");	/* a new NAT address */
+	fsm_ct_event(&t->d, &ci);
+	c = conntab_find(&t->d.conns, &ci.orig, NULL);
+	CHECK(c && c->id == 200 && t->d.conns.n == 1);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	return 0;
+}
+
+static int t_idle_timeout(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	tick(t, 20);
+	CHECK(both(c, DS_XDP));
+	tick(t, 11);		/* 31 s without a packet */
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	CHECK(t->d.st.torn_down == 1);
+	return 0;
+}
+
+static int t_active_refresh(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.refreshes == 1 && t->fk.refresh_timeout == 300);
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.refreshes == 1);	/* not again before timeout / 3 */
+	for (int i = 0; i < 100; i++) {
+		traffic(t, c, i & 1);
+		tick(t, 1);
+	}
+	CHECK(t->fk.refreshes == 2 && both(c, DS_XDP) && t->d.st.refreshes == 2);
+	return 0;
+}
+
+static int t_rates_written(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.rate_writes == 2);
+	CHECK(t->fk.last_rate.pps == 0);	/* the reply direction, last */
+	CHECK(c->dir[0].packets == 10 && c->dir[0].bytes == 10000);
+	return 0;
+}
+
+/* What the fast path carried reaches conntrack's counters once. */
+static int t_ct_acct_tick(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	tick(t, 1);
+	CHECK(t->fk.accts == 0);	/* nothing carried yet */
+	traffic(t, c, DIR_ORIG);
+	traffic(t, c, DIR_REPLY);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2 && t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	tick(t, 1);
+	CHECK(t->fk.accts == 2);	/* no growth, nothing added */
+	return 0;
+}
+
+/* Leaving the table hands conntrack what was carried since the last tick. */
+static int t_ct_acct_on_unoffload(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	traffic(t, c, DIR_ORIG);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->fk.acct_packets == 20 && t->fk.acct_bytes == 20000);
+	return 0;
+}
+
+static int t_entry_removed_behind_back(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	fake_entry(&t->fk, &c->dir[0].key)->used = false;	/* "flow del" */
+	tick(t, 1);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	return 0;
+}
+
+/* --- neighbours and links --- */
+
+static int t_neighbour_mac_change(struct t *t)
+{
+	struct conn *a = offloaded(t, 1), *b = tcp_est(t, 2);
+
+	learn_full(t, b, 0, LAN, WAN, 0x21, 0, 0, cookie(b, 0));	/* another next hop */
+	learn(t, b, 1);
+	CHECK(both(b, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, (__u8[6]){ 2, 0, 0, 0, 0, 0x20 });
+	CHECK(both(a, DS_LEARNING) && both(b, DS_XDP));
+	CHECK(fake_entries(&t->fk) == 2);
+	return 0;
+}
+
+static int t_neighbour_index_many(struct t *t)
+{
+	struct conn *c;
+	int learning = 0, xdp = 0;
+
+	t->d.opt.max_flows = 1000;
+	for (int n = 0; n < 110; n++) {
+		c = tcp_est(t, n);
+		/* 100 go to next hop ...:20, 10 to ...:21 */
+		learn_full(t, c, 0, LAN, WAN, n < 100 ? 0x20 : 0x21, 0, 0, cookie(c, 0));
+		learn(t, c, 1);
+	}
+	fsm_relearn_via(&t->d, WAN, (__u8[6]){ 2, 0, 0, 0, 0, 0x20 });
+	for (int n = 0; n < 110; n++) {
+		struct ct_tuple o, r;
+
+		tuples(n, IPPROTO_TCP, &o, &r);
+		c = conntab_find(&t->d.conns, &o, NULL);
+		learning += both(c, DS_LEARNING) && n < 100;
+		xdp += both(c, DS_XDP) && n >= 100;
+	}
+	CHECK(learning == 100 && xdp == 10 && fake_entries(&t->fk) == 20);
+	return 0;
+}
+
+static int t_neighbour_index_follows_relearn(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	const __u8 a[6] = { 2, 0, 0, 0, 0, 0x20 }, b[6] = { 2, 0, 0, 0, 0, 0x22 };
+
+	fsm_relearn_all(&t->d);
+	learn_full(t, c, 0, LAN, WAN, 0x22, 0, 0, cookie(c, 0));	/* moved to b */
+	learn(t, c, 1);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, a);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, LAN, b);			/* b, but on the other port */
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, b);
+	CHECK(both(c, DS_LEARNING));
+	ct_destroy(t, 1, IPPROTO_TCP);
+	fsm_relearn_via(&t->d, WAN, b);			/* nothing left to find */
+	CHECK(t->d.conns.n == 0);
+	return 0;
+}
+
+static int t_link_down(struct t *t)
+{
+	struct conn *a = offloaded(t, 1), *b = offloaded(t, 2);
+
+	fsm_relearn_via(&t->d, LAN, NULL);	/* in through LAN, or out */
+	CHECK(both(a, DS_LEARNING) && both(b, DS_LEARNING));
+	CHECK(fake_entries(&t->fk) == 0 && t->d.offloaded == 0);
+	return 0;
+}
+
+static int t_link_other_port_untouched(struct t *t)
+{
+	struct conn *a = offloaded(t, 1);
+
+	fsm_relearn_via(&t->d, 9, NULL);
+	CHECK(both(a, DS_XDP) && fake_entries(&t->fk) == 2);
+	return 0;
+}
+
+static int t_device_removed(struct t *t)
+{
+	struct conn *a = offloaded(t, 1);
+
+	t->fk.nattached = 1;		/* WAN left the devmap */
+	fsm_relearn_via(&t->d, WAN, NULL);
+	CHECK(both(a, DS_LEARNING));
+	learn(t, a, DIR_ORIG);
+	CHECK(a->dir[0].state == DS_SLOW && a->hold == FP_H_NOT_ATTACHED);
+	return 0;
+}
+
+/* --- lease and timer --- */
+
+static int t_lease_renewed(struct t *t)
+{
+	tick(t, 1);
+	CHECK(t->fk.renewals == 1 && t->fk.lease_ns == 5 * NS);
+	CHECK(t->fk.lease_expires == t->fk.now + 5 * NS);
+	tick(t, 1);
+	CHECK(t->fk.renewals == 2 && t->fk.lease_expires == t->fk.now + 5 * NS);
+	CHECK(t->fk.hw_polls == 2);
+	return 0;
+}
+
+/* --- the hardware tier --- */
+
+static struct conn *hw_setup(struct t *t)
+{
+	t->fk.hw_capable = true;
+	return offloaded(t, 1);
+}
+
+static int t_hw_pending(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	CHECK(both(c, DS_HW_PENDING) && t->fk.hw_offers == 2);
+	CHECK(entry(t, c, 0)->state == FP_STATE_HW_PENDING);
+	CHECK(t->d.st.hw_offered == 2 && t->d.offloaded == 2);
+	tick(t, 1);
+	CHECK(both(c, DS_HW_PENDING) && t->d.st.hw_pending == 2);
+	return 0;
+}
+
+static int t_hw_bound(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	fake_hw(&t->fk, &c->dir[0].key)->kind = HWA_BOUND;
+	tick(t, 1);
+	CHECK(c->dir[0].state == DS_HW && c->dir[1].state == DS_HW_PENDING);
+	CHECK(entry(t, c, 0)->state == FP_STATE_HW);
+	CHECK(t->d.st.hw_dirs == 1 && t->d.st.hw_pending == 1);
+	return 0;
+}
+
+static int t_hw_counters(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+	struct fake_hw *h = fake_hw(&t->fk, &c->dir[0].key);
+
+	h->kind = HWA_BOUND;
+	tick(t, 1);
+	h->packets = 500;
+	h->bytes = 700000;
+	entry(t, c, 0)->last_seen = t->fk.now;	/* the module's idle time */
+	tick(t, 1);
+	CHECK(entry(t, c, 0)->packets == 500 && entry(t, c, 0)->bytes == 700000);
+	CHECK(c->dir[0].packets == 500 && t->fk.refreshes == 1);
+	return 0;
+}
+
+static int t_hw_deadline_fallback(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	tick(t, 5);
+	CHECK(both(c, DS_HW_PENDING));
+	tick(t, 6);		/* 11 s > --hw-deadline 10 */
+	CHECK(both(c, DS_XDP) && c->dir[0].hw_refused);
+	CHECK(entry(t, c, 0)->state == FP_STATE_XDP && t->fk.hw_withdraws == 2);
+	CHECK(t->d.st.hw_fallbacks == 2 && t->d.offloaded == 2);
+	return 0;
+}
+
+static int t_hw_module_gone(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	fake_hw(&t->fk, &c->dir[0].key)->kind = HWA_BOUND;
+	tick(t, 1);
+	t->fk.hw_gone = true;
+	tick(t, 1);
+	CHECK(both(c, DS_XDP) && entry(t, c, 0)->state == FP_STATE_XDP);
+	CHECK(t->d.st.hw_fallbacks == 2);
+	return 0;
+}
+
+static int t_hw_withdrawn(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	fake_hw(&t->fk, &c->dir[1].key)->used = false;	/* device went down */
+	tick(t, 1);
+	CHECK(c->dir[0].state == DS_HW_PENDING && c->dir[1].state == DS_XDP);
+	return 0;
+}
+
+static int t_hw_failed(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+	struct fake_hw *h = fake_hw(&t->fk, &c->dir[0].key);
+
+	h->kind = HWA_FAILED;
+	h->err = -ENOSPC;
+	tick(t, 1);
+	CHECK(c->dir[0].state == DS_XDP && c->dir[0].hw_refused);
+	return 0;
+}
+
+static int t_hw_poll_failed_keeps(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	t->fk.hw_unknown = true;
+	tick(t, 20);
+	CHECK(both(c, DS_HW_PENDING));
+	return 0;
+}
+
+static int t_hw_refused_offer(struct t *t)
+{
+	struct conn *c;
+
+	t->fk.hw_offer_err = -EOPNOTSUPP;
+	c = hw_setup(t);
+	CHECK(both(c, DS_XDP) && c->dir[0].hw_refused);
+	CHECK(t->d.st.hw_offered == 2 && t->d.st.hw_fallbacks == 2);
+	return 0;
+}
+
+static int t_hw_not_eligible(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);	/* devices not PPE-capable */
+
+	CHECK(both(c, DS_XDP) && !c->dir[0].hw_refused && t->d.st.hw_offered == 0);
+	return 0;
+}
+
+static int t_hw_no_pppoe(struct t *t)
+{
+	struct conn *c;
+
+	t->fk.hw_capable = true;
+	t->fk.stacked[t->fk.nstacked++] = 8;	/* ppp0 */
+	c = tcp_est(t, 1);
+	learn_full(t, c, DIR_REPLY, 8, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 0, 0x1234, cookie(c, DIR_ORIG));
+	/* the key carries a PPPoE session: never to the PPE */
+	CHECK(c->dir[1].state == DS_XDP && c->dir[1].key.pppoe_sid == 0x1234);
+	CHECK(c->dir[0].state == DS_HW_PENDING);
+	return 0;
+}
+
+static int t_no_hw_option(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.no_hw = true;
+	c = hw_setup(t);
+	CHECK(both(c, DS_XDP) && t->fk.hw_offers == 0);
+	return 0;
+}
+
+static int t_hw_destroy_withdraws(struct t *t)
+{
+	hw_setup(t);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->fk.hw_withdraws == 2 && fake_entries(&t->fk) == 0);
+	return 0;
+}
+
+static int t_hw_relearn_offers_again(struct t *t)
+{
+	struct conn *c = hw_setup(t);
+
+	tick(t, 11);
+	CHECK(both(c, DS_XDP) && c->dir[0].hw_refused);
+	fsm_relearn_all(&t->d);
+	CHECK(!c->dir[0].hw_refused);
+	learn(t, c, 0);
+	learn(t, c, 1);
+	CHECK(both(c, DS_HW_PENDING));
+	return 0;
+}
+
+/* --- restart, resync, stop --- */
+
+/* The daemon dies (kill -9): its memory is gone, the pinned table stays. */
+static void restart(struct t *t)
+{
+	static const __u64 key[2] = { 7, 8 };
+	struct options o = t->d.opt;
+
+	conntab_free(&t->d.conns);
+	memset(&t->d, 0, sizeof(t->d));
+	t->d.ops = &fake_ops;
+	t->d.priv = &t->fk;
+	t->d.opt = o;
+	conntab_init(&t->d.conns, 64, key);
+	/* main.c's clear_learned(): what the daemon made is learned again */
+	for (int i = 0; i < FAKE_SLOTS; i++) {
+		if (t->fk.ent[i].used && !(t->fk.ent[i].f.flags & FP_F_STATIC))
+			t->fk.ent[i].used = false;
+		t->fk.learn[i].used = false;
+	}
+}
+
+static int t_restart_readopt(struct t *t)
+{
+	struct fp_flow_key sk = { .ifindex = LAN, .family = AF_INET, .proto = IPPROTO_UDP };
+	struct fp_flow sf = { .flags = FP_F_STATIC, .oif = WAN };
+	struct conn *c = offloaded(t, 1);
+
+	fake_ops.entry_write(&t->d, &sk, &sf, false);	/* "fastpath flow add" */
+	CHECK(fake_entries(&t->fk) == 3);
+	restart(t);
+	fsm_resync_begin(&t->d);
+	c = tcp_est(t, 1);				/* the conntrack dump */
+	fsm_resync_end(&t->d);
+	CHECK(both(c, DS_LEARNING) && t->d.st.resyncs == 1);
+	learn(t, c, 0);
+	learn(t, c, 1);
+	CHECK(both(c, DS_XDP) && t->d.conns_offloaded == 1);
+	CHECK(fake_entries(&t->fk) == 3 && fake_entry(&t->fk, &sk));
+	return 0;
+}
+
+static int t_enobufs_resync(struct t *t)
+{
+	struct conn *a = offloaded(t, 1), *b = offloaded(t, 2);
+
+	tcp_est(t, 3);
+	/* Events were lost (ENOBUFS), among them 2's DESTROY and a new 4. */
+	fsm_resync_begin(&t->d);
+	a = tcp_est(t, 1);
+	tcp_est(t, 3);
+	tcp_est(t, 4);
+	fsm_resync_end(&t->d);
+	CHECK(t->d.conns.n == 3 && t->d.st.resyncs == 1);
+	CHECK(both(a, DS_XDP));			/* a survivor keeps its state */
+	CHECK(fake_entries(&t->fk) == 2 && t->d.conns_offloaded == 1);
+	b = tcp_est(t, 4);
+	CHECK(both(b, DS_LEARNING));
+	return 0;
+}
+
+static int t_stop(struct t *t)
+{
+	offloaded(t, 1);
+	tcp_est(t, 2);
+	t->fk.hw_capable = true;
+	offloaded(t, 3);
+	fsm_stop(&t->d);
+	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
+	CHECK(t->d.offloaded == 0 && t->d.conns_offloaded == 0 && t->fk.hw_withdraws == 2);
+	return 0;
+}
+
+static int t_count(struct t *t)
+{
+	offloaded(t, 1);
+	tcp_est(t, 2);
+	tcp(t, 3, TCP_CONNTRACK_SYN_RECV);
+	fsm_count(&t->d);
+	CHECK(t->d.st.conns == 3 && t->d.st.offloaded == 2);
+	CHECK(t->d.st.hold[FP_H_LEARNING] == 1 && t->d.st.hold[FP_H_NOT_READY] == 1);
+	return 0;
+}
+
+static int t_bad_event(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+	struct conn_ev ev = { .type = CE_MAX };
+
+	CHECK(conn_fsm(&t->d, c, &ev) == -EINVAL && both(c, DS_LEARNING));
+	return 0;
+}
+
+static int t_many_conns_hash(struct t *t)
+{
+	struct ct_tuple o, r;
+
+	for (int n = 0; n < 500; n++)
+		CHECK(tcp_est(t, n));
+	CHECK(t->d.conns.n == 500);
+	for (int n = 0; n < 500; n += 7) {
+		int dir = -1;
+
+		tuples(n, IPPROTO_TCP, &o, &r);
+		CHECK(conntab_find(&t->d.conns, &r, &dir) && dir == DIR_REPLY);
+	}
+	for (int n = 0; n < 500; n++)
+		ct_destroy(t, n, IPPROTO_TCP);
+	CHECK(t->d.conns.n == 0);
+	return 0;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(struct t *t);
+};
+
+#define T(x) { #x, t_##x }
+
+static const struct test tests[] = {
+	T(tcp_syn_sent_slow),
+	T(tcp_established_learning),
+	T(established_learning_offloaded),
+	T(entry_nat_rewrite),
+	T(entry_ingress_mac),
+	T(udp_no_reply_slow),
+	T(udp_seen_reply),
+	T(helper_slow),
+	T(policy_mark_unselected),
+	T(policy_mark_set),
+	T(policy_mark_cleared),
+	T(mark_changed_relearns),
+	T(update_keeps_offload),
+	T(learn_egress_not_attached),
+	T(learn_stale_cookie),
+	T(learn_unknown_conn),
+	T(learning_map_full),
+	T(local_conn_never_offloaded),
+	T(stacked_waits_for_other),
+	T(stacked_not_carried),
+	T(stacked_device_change),
+	T(waiting_relearns_on_change),
+	T(sqm_hold),
+	T(sqm_release),
+	T(sqm_guard_off),
+	T(max_flows_reached),
+	T(max_flows_second_direction_fits),
+	T(max_flows_freed),
+	T(table_full_map),
+	T(fin_teardown),
+	T(rst_forged_relearns),
+	T(teardown_then_close),
+	T(ct_destroy),
+	T(ct_destroy_learning),
+	T(nat_replaced),
+	T(idle_timeout),
+	T(active_refresh),
+	T(rates_written),
+	T(ct_acct_tick),
+	T(ct_acct_on_unoffload),
+	T(entry_removed_behind_back),
+	T(neighbour_mac_change),
+	T(neighbour_index_many),
+	T(neighbour_index_follows_relearn),
+	T(link_down),
+	T(link_other_port_untouched),
+	T(device_removed),
+	T(lease_renewed),
+	T(hw_pending),
+	T(hw_bound),
+	T(hw_counters),
+	T(hw_deadline_fallback),
+	T(hw_module_gone),
+	T(hw_withdrawn),
+	T(hw_failed),
+	T(hw_poll_failed_keeps),
+	T(hw_refused_offer),
+	T(hw_not_eligible),
+	T(hw_no_pppoe),
+	T(no_hw_option),
+	T(hw_destroy_withdraws),
+	T(hw_relearn_offers_again),
+	T(restart_readopt),
+	T(enobufs_resync),
+	T(stop),
+	T(count),
+	T(bad_event),
+	T(many_conns_hash),
+};
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0;
+	struct t *t = malloc(sizeof(*t));
+
+	if (!t)
+		return 1;
+	fp_verbose = argc > 1 && !strcmp(argv[1], "-v");
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		setup(t);
+		if (tests[i].fn(t)) {
+			printf("FAIL fsm-%s: line %d: %s\n", tests[i].name, t->line, t->why);
+			failed++;
+		} else {
+			printf("PASS fsm-%s\n", tests[i].name);
+			passed++;
+		}
+		teardown(t);
+	}
+	free(t);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

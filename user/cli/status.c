@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * status.c - "fastpath status": gathers one struct, then prints it as text
+ * or as JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/args.h"
+#include "lib/fmt.h"
+#include "lib/genl.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "lib/pins.h"
+#include "cli/cli.h"
+
+static const char status_usage[] =
+	"Usage: fastpath status [--json]\n"
+	"\n"
+	"Show the attached interfaces and their XDP mode, the flow table's\n"
+	"entries and capacity, packets per verdict and per pass reason, and the\n"
+	"daemon lease.\n"
+	"\n"
+	"  -j, --json    print a JSON object\n"
+	"  -h, --help    show this help\n";
+
+static int read_counters(int fd, struct fp_counter out[FP_R_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fp_counter *percpu;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 r = 0; r < FP_R_MAX; r++) {
+		out[r] = (struct fp_counter){};
+		if (bpf_map_lookup_elem(fd, &r, percpu))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			out[r].packets += percpu[c].packets;
+			out[r].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+static const char *lease_state(const struct fp_config *cfg, __u64 now,
+			       double *left)
+{
+	*left = 0;
+	if (!cfg->lease_expires)
+		return "off";
+	*left = ((double)cfg->lease_expires - (double)now) / 1e9;
+	return cfg->lease_expires >= now ? "valid" : "expired";
+}
+
+static const char *const hw_mode_names[] = {
+	[FP_HWM_OFF] = "off", [FP_HWM_NO_KMOD] = "no_kmod", [FP_HWM_ON] = "on",
+};
+
+/* The daemon writes conntrack's counters through the module it uses. */
+static const char *ct_acct_state(__u8 hw_mode)
+{
+	if (hw_mode == FP_HWM_ON)
+		return "on";
+	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
+}
+
+/*
+ * A device's tier: "hw" when the daemon offloads to the PPE behind it,
+ * else "xdp", with the reason in @why.
+ */
+static const char *device_tier(__u32 ifindex, int ppe_err,
+			       const struct fp_daemon_stats *ds, char *why,
+			       size_t len)
+{
+	struct ppe_dev pd = {};
+	int err = ppe_err;
+
+	if (!err)
+		err = ppe_dev_get(ifindex, true, &pd);
+	ppe_dev_reason(err, &pd, why, len);
+	if (err || pd.bind == FP_BIND_NONE)
+		return "xdp";
+	if (!ds->pid) {
+		snprintf(why, len, "PPE-capable (%s), but only \"fastpath run\" offloads to it",
+			 pd.driver);
+		return "xdp";
+	}
+	if (ds->hw_mode == FP_HWM_OFF) {
+		snprintf(why, len, "PPE-capable (%s), but the daemon runs with --no-hw",
+			 pd.driver);
+		return "xdp";
+	}
+	return "hw";
+}
+
+/* Everything "status" shows, gathered once; text and JSON render it. */
+struct status_iface {
+	char name[IF_NAMESIZE + 8];
+	__u32 ifindex;
+	const char *mode;	/* the XDP attachment */
+	const char *tier;
+	char why[160];
+};
+
+struct status {
+	__u32 prog_id;
+	struct status_iface ifs[FP_MAX_PORTS];
+	int nifs;
+	int entries;
+	__u32 capacity;
+	struct fp_counter cnt[FP_R_MAX];
+	__u64 pass_pkts;
+	struct fp_config cfg;
+	const char *lease;
+	double left;
+	struct fp_daemon_stats ds;
+};
+
+static void gather_ifaces(struct status *st, const struct fp_maps *m, int ppe_err)
+{
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->tx_ports, prev, &next) && st->nifs < FP_MAX_PORTS) {
+		struct status_iface *si = &st->ifs[st->nifs++];
+		const char *mode = fp_attach_mode(next, st->prog_id);
+
+		key = next;
+		prev = &key;
+		si->ifindex = key;
+		ifname_or_index(key, si->name);
+		if (!mode)
+			mode = "detached";
+		else if (!strcmp(mode, "other"))
+			mode = "replaced";
+		si->mode = mode;
+		si->tier = device_tier(key, ppe_err, &st->ds, si->why, sizeof(si->why));
+	}
+}
+
+static void gather(struct status *st, const struct fp_maps *m)
+{
+	__u32 zero = 0;
+	int ppe_err;
+
+	memset(st, 0, sizeof(*st));
+	st->prog_id = fp_prog_id(m->prog);
+	st->entries = fp_flow_count(m->flows);
+	st->capacity = fp_map_capacity(m->flows);
+	read_counters(m->stats, st->cnt);
+	bpf_map_lookup_elem(m->config, &zero, &st->cfg);
+	bpf_map_lookup_elem(m->daemon, &zero, &st->ds);
+	/* A daemon killed with -9 cannot clear its pid. */
+	if (st->ds.pid && kill(st->ds.pid, 0) && errno == ESRCH)
+		st->ds.pid = 0;
+	st->lease = lease_state(&st->cfg, mono_ns(), &st->left);
+	for (int r = 1; r < FP_R_MAX; r++)
+		st->pass_pkts += st->cnt[r].packets;
+	ppe_err = ppe_open();
+	gather_ifaces(st, m, ppe_err);
+	ppe_close();
+}
+
+static const char *hw_mode_name(__u32 mode)
+{
+	return mode < sizeof(hw_mode_names) / sizeof(hw_mode_names[0]) ?
+	       hw_mode_names[mode] : "?";
+}
+
+static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
+{
+	json_obj_open(j, "daemon");
+	json_bool(j, "running", ds->pid);
+	json_u64(j, "pid", ds->pid);
+	json_u64(j, "connections", ds->conns);
+	json_u64(j, "candidates", ds->hold[FP_H_LEARNING]);
+	json_u64(j, "offloaded", ds->offloaded);
+	json_u64(j, "learned", ds->learned);
+	json_u64(j, "torn_down", ds->torn_down);
+	json_u64(j, "ct_events", ds->ct_events);
+	json_u64(j, "events_lost", ds->events_lost);
+	json_u64(j, "resyncs", ds->resyncs);
+	json_u64(j, "refreshes", ds->refreshes);
+	json_u64(j, "table_full", ds->table_full);
+	json_num(j, "latency_p50_us", ds->latency_p50_ns / 1e3);
+	json_num(j, "latency_p99_us", ds->latency_p99_ns / 1e3);
+	json_obj_open(j, "hw");
+	json_str(j, "mode", hw_mode_name(ds->hw_mode));
+	json_u64(j, "bound", ds->hw_dirs);
+	json_u64(j, "pending", ds->hw_pending);
+	json_u64(j, "offered", ds->hw_offered);
+	json_u64(j, "fallbacks", ds->hw_fallbacks);
+	json_end(j, '}');
+	json_str(j, "ct_accounting", ct_acct_state(ds->hw_mode));
+	json_obj_open(j, "slow_path");
+	for (int h = 0; h < FP_H_MAX; h++)
+		json_u64(j, fp_hold_names[h], ds->hold[h]);
+	json_end(j, '}');
+	json_end(j, '}');
+}
+
+static void render_json(const struct status *st)
+{
+	struct json j;
+
+	json_begin(&j, stdout, '{');
+	json_bool(&j, "attached", true);
+	json_u64(&j, "prog_id", st->prog_id);
+	json_arr_open(&j, "interfaces");
+	for (int i = 0; i < st->nifs; i++) {
+		json_obj_open(&j, NULL);
+		json_str(&j, "name", st->ifs[i].name);
+		json_u64(&j, "ifindex", st->ifs[i].ifindex);
+		json_str(&j, "mode", st->ifs[i].mode);
+		json_str(&j, "tier", st->ifs[i].tier);
+		json_str(&j, "tier_reason", st->ifs[i].why);
+		json_end(&j, '}');
+	}
+	json_end(&j, ']');
+	json_u64(&j, "entries", st->entries);
+	json_u64(&j, "capacity", st->capacity);
+	json_obj_open(&j, "verdicts");
+	json_u64(&j, "redirect", st->cnt[FP_R_REDIRECT].packets);
+	json_u64(&j, "pass", st->pass_pkts);
+	json_end(&j, '}');
+	json_obj_open(&j, "pass_reasons");
+	for (int r = 1; r < FP_R_MAX; r++)
+		json_u64(&j, fp_reason_names[r], st->cnt[r].packets);
+	json_end(&j, '}');
+	json_obj_open(&j, "lease");
+	json_str(&j, "state", st->lease);
+	json_num(&j, "remaining_s", st->left);
+	json_num(&j, "length_s", st->cfg.lease_ns / 1e9);
+	json_end(&j, '}');
+	json_daemon(&j, &st->ds);
+	json_end(&j, '}');
+}
+
+static void text_daemon(const struct fp_daemon_stats *ds)
+{
+	if (!ds->pid) {
+		printf("daemon:     not running\n");
+		return;
+	}
+	printf("daemon:     pid %u, %u connections, %llu candidates, %llu directions offloaded\n",
+	       ds->pid, ds->conns, (unsigned long long)ds->hold[FP_H_LEARNING],
+	       (unsigned long long)ds->offloaded);
+	printf("            learned %llu, torn down %llu, conntrack events %llu (lost %llu, resyncs %llu), refreshes %llu\n",
+	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
+	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
+	       (unsigned long long)ds->resyncs, (unsigned long long)ds->refreshes);
+	printf("            offload latency p50 %.0f us, p99 %.0f us\n",
+	       ds->latency_p50_ns / 1e3, ds->latency_p99_ns / 1e3);
+	if (ds->hw_mode == FP_HWM_ON)
+		printf("hardware:   %u directions bound in the PPE, %u pending; offered %llu, back to XDP %llu\n",
+		       ds->hw_dirs, ds->hw_pending, (unsigned long long)ds->hw_offered,
+		       (unsigned long long)ds->hw_fallbacks);
+	else
+		printf("hardware:   %s\n", ds->hw_mode == FP_HWM_OFF ?
+		       "off (--no-hw)" : "fastpath.ko is not loaded");
+	printf("conntrack accounting: %s\n", ct_acct_state(ds->hw_mode));
+	printf("slow path:  ");
+	for (int h = 0; h < FP_H_MAX; h++)
+		if (h != FP_H_LEARNING && ds->hold[h])
+			printf(" %s %llu", fp_hold_names[h], (unsigned long long)ds->hold[h]);
+	printf(" (connections kept off the fast path, by reason)\n");
+}
+
+static void render_text(const struct status *st)
+{
+	printf("program:    id %u, pinned in %s\n", st->prog_id, fp_pin_dir());
+	printf("interfaces:");
+	for (int i = 0; i < st->nifs; i++)
+		printf("\n  %-10s tier %s: %s; xdp %s", st->ifs[i].name, st->ifs[i].tier,
+		       st->ifs[i].why, st->ifs[i].mode);
+	printf("\nflows:      %d of %u\n", st->entries, st->capacity);
+	printf("verdicts:   redirect %llu pkts %llu bytes, pass %llu pkts\n",
+	       (unsigned long long)st->cnt[FP_R_REDIRECT].packets,
+	       (unsigned long long)st->cnt[FP_R_REDIRECT].bytes,
+	       (unsigned long long)st->pass_pkts);
+	printf("pass reasons:");
+	for (int r = 1; r < FP_R_MAX; r++)
+		if (st->cnt[r].packets)
+			printf(" %s %llu", fp_reason_names[r],
+			       (unsigned long long)st->cnt[r].packets);
+	printf(st->pass_pkts ? "\n" : " none\n");
+	if (!strcmp(st->lease, "off"))
+		printf("lease:      off (no daemon)\n");
+	else
+		printf("lease:      %s, %.1fs %s\n", st->lease,
+		       st->left < 0 ? -st->left : st->left, st->left < 0 ? "ago" : "left");
+	text_daemon(&st->ds);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status *st;
+	struct fp_maps m;
+	bool json = false;
+	int ret;
+
+	ret = listing_args(argc, argv, "status", status_usage, &json);
+	if (ret >= 0)
+		return ret;
+	if (fp_open_pinned(&m)) {
+		if (json)
+			printf("{\"attached\":false}\n");
+		else
+			printf("fastpath is not attached\n");
+		return EXIT_OK;
+	}
+	st = malloc(sizeof(*st));
+	if (!st) {
+		fp_close(&m);
+		return EXIT_FAIL;
+	}
+	gather(st, &m);
+	if (json)
+		render_json(st);
+	else
+		render_text(st);
+	free(st);
+	fp_close(&m);
+	return EXIT_OK;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * conn.h - the daemon's mirror of conntrack: one struct conn per
+ * connection, hashed by both of its tuples (conntab.c), and the per-direction
+ * state that only conn_fsm.c writes (docs/DESIGN.md, "State machine").
+ */
+#ifndef FP_DAEMON_CONN_H
+#define FP_DAEMON_CONN_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+/* One conntrack tuple, in the layout of the flow key's tuple part. */
+struct ct_tuple {
+	__u8 family;
+	__u8 proto;
+	__be16 sport;
+	__be16 dport;
+	__be32 src[4];
+	__be32 dst[4];
+};
+
+enum { DIR_ORIG = 0, DIR_REPLY = 1 };
+
+/*
+ * Where one direction of a connection is (docs/DESIGN.md, "State
+ * machine"); the diagram with every transition heads conn_fsm.c.
+ */
+enum dir_state {
+	DS_SLOW = 0,		/* slow path; why is in conn.hold */
+	DS_LEARNING,		/* egress key in fp_learn: waits for the next packet */
+	DS_WAITING,		/* learned; arrives on a stacked device: waits for
+				 * the other direction's egress to key it */
+	DS_XDP,			/* in the flow table as FP_STATE_XDP */
+	DS_TC,			/* reserved: in the table on the TC tier */
+	DS_HW_PENDING,		/* in the table as FP_STATE_HW_PENDING, offered to the PPE */
+	DS_HW,			/* bound in the PPE (FP_STATE_HW) */
+	DS_TEARDOWN,		/* FIN/RST went up: out of the table until conntrack says more */
+	DS_MAX,
+};
+
+/* How a learned direction leaves the router: the lowest device, the
+ * tags and PPPoE session on it (as in fp_flow), and the MACs.
+ */
+struct dir_out {
+	__u32 oif;
+	__u16 vlan[2];
+	__u16 sid;
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
+struct conn;
+
+/* A learned direction, indexed by (egress port, next-hop MAC), so a
+ * neighbour or FDB change finds its flows without a scan.
+ */
+struct vnode {
+	struct vnode *next;
+	struct conn *conn;
+	bool linked;
+};
+
+struct conn_dir {
+	enum dir_state state;		/* written by conn_fsm.c only */
+	bool have_out;			/* @iif and @out hold what was learned */
+	bool hw_refused;		/* stays off the PPE until learned again */
+	__u32 iif;			/* skb->ingress_ifindex when learned */
+	struct dir_out out;
+	struct fp_flow_key key;		/* flow-table key while in the table */
+	__u64 last_seen;		/* from the entry, at the last tick */
+	__u64 packets, bytes;		/* from the entry, at the last tick */
+	__u64 hw_since;			/* offered to the PPE (ns) */
+	__u64 hw_base_packets, hw_base_bytes;	/* the entry's counts then */
+	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
+};
+
+/* A conn is hashed twice, by its original and by its reply tuple. */
+struct tnode {
+	struct tnode *next;
+	struct conn *conn;
+	int dir;
+};
+
+struct conn {
+	struct tnode node[2];
+	struct ct_tuple tuple[2];	/* original, reply */
+	__u32 id;			/* conntrack id */
+	__u32 mark;
+	__u32 status;
+	__u8 tcp_state;
+	enum fp_hold hold;		/* why it is slow; FP_H_MAX when offloaded;
+					 * written by conn_fsm.c only */
+	bool seen;			/* mark for a resync */
+	__u64 candidate_ns;		/* became a candidate, for the latency */
+	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
+	__u64 active_ns;		/* last fast-path packet, either direction */
+	struct conn_dir dir[2];
+};
+
+/* What conntrack said about one connection (an event or a dump line). */
+struct ct_info {
+	bool destroy;			/* NFCT_T_DESTROY */
+	bool is_new;			/* NFCT_T_NEW (for the debug line) */
+	struct ct_tuple orig, reply;
+	__u32 id;
+	bool has_status, has_tcp_state, has_mark;
+	__u32 status;
+	__u8 tcp_state;
+	__u32 mark;
+	bool helper;			/* a conntrack helper is attached */
+};
+
+/* conntab.c: the table, hashed with a per-run secret key, and the index
+ * of learned directions by (egress port, next-hop MAC).
+ */
+struct conntab {
+	struct tnode **buckets;
+	unsigned int nbuckets;
+	__u32 n;
+	__u64 key[2];			/* SipHash key */
+	struct vnode **via;		/* nbuckets too */
+};
+
+int conntab_init(struct conntab *t, unsigned int buckets, const __u64 key[2]);
+void conntab_free(struct conntab *t);
+struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
+			  int *dir);
+struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
+			 const struct ct_tuple *reply);
+void conntab_del(struct conntab *t, struct conn *c);
+void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
+		     void *arg);
+void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in);
+
+void conntab_via_link(struct conntab *t, struct conn *c, int dir);
+void conntab_via_unlink(struct conntab *t, struct conn *c, int dir);
+int conntab_via_find(const struct conntab *t, __u32 oif, const __u8 mac[6],
+		     struct conn **out, int max);
+
+#endif /* FP_DAEMON_CONN_H */

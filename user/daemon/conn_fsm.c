@@ -1,0 +1,875 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * conn_fsm.c - the connection state machine (docs/DESIGN.md, "State
+ * machine"; this comment is its source).
+ *
+ * Each direction of a connection has one state (enum dir_state), and the
+ * connection has one hold reason (enum fp_hold: why it is slow, FP_H_MAX
+ * once both directions are in the table). conn_fsm() is the only function
+ * that changes either; adapters turn what they read into events (CE_*),
+ * and everything outside goes through struct fsm_ops.
+ *
+ *  conntrack says   policy selects it (TCP ESTABLISHED, or UDP SEEN_REPLY;
+ *  CE_CT            no helper; mark matches)     arm fp_learn, BE_LIBERAL
+ *     SLOW/TEARDOWN ------------------------------------------> LEARNING
+ *     SLOW          not selected: hold not_established/policy/helper
+ *
+ *  CE_LEARNED (the TC learner saw the direction's next slow-path packet)
+ *     LEARNING --(egress or ingress not attached)-------> SLOW, hold not_attached
+ *     LEARNING --(egress shaped, SQM guard)------> both SLOW, hold sqm
+ *     LEARNING --(arrives on a stacked device, other
+ *                 direction not learned yet)-------------> WAITING
+ *     LEARNING/WAITING --(stacked device does not carry the
+ *                 other direction's port/tags)----------> SLOW, hold not_attached
+ *     LEARNING/WAITING --(--max-flows reached, table full)--> SLOW, hold table_full
+ *     LEARNING/WAITING --(entry written)-----------------> XDP
+ *                  (the other direction WAITING follows it; both in: hold none)
+ *     XDP --(both devices PPE-capable, module accepts)--> HW_PENDING
+ *     XDP --(module refuses)----------------------------> XDP, refused until relearned
+ *     [TC: reserved for the TC tier, entered like XDP]
+ *
+ *  CE_TICK (once a second)
+ *     HW_PENDING --(module reports bound)----------------> HW
+ *     HW_PENDING --(not bound within --hw-deadline)------> XDP (refused)
+ *     HW_PENDING/HW --(module gone, withdrew it, failed)--> XDP (refused)
+ *     XDP/HW_PENDING/HW --(entry state teardown: FIN/RST)--> both TEARDOWN
+ *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
+ *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
+ *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
+ *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
+ *
+ *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
+ *  CE_CT no longer selected           any --> both SLOW, hold of the policy
+ *  CE_RELEARN (route, neighbour MAC, link down, device gone, stacked device
+ *    or port changed, nftables changed)    any learned --> both LEARNING
+ *  CE_SQM_GONE   SLOW with hold sqm --> re-evaluated (LEARNING)
+ *  CE_DESTROY (conntrack DESTROY, NAT replaced, or gone in a resync)
+ *                                     any --> both SLOW; the conn is freed
+ *  CE_STOP (the daemon exits)         any --> both SLOW, nothing armed
+ *
+ * Leaving the table always withdraws a hardware flow, then deletes the
+ * entry (and its rate); leaving LEARNING disarms the learner: no entry
+ * outlives the state that made it (docs/DESIGN.md, "Safety").
+ *
+ * Room left for issue 11: a candidate not learned within 10 s would go
+ * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
+ * is there for it), and a local or loopback connection would get a hold of
+ * its own in conn_policy() from an fsm_ops query of the local addresses;
+ * the TC tier enters DS_TC from dir_offload() as XDP is entered today.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+#include "lib/fmt.h"
+#include "lib/log.h"
+#include "daemon/daemon.h"
+
+/* The kernel reuses the UNTRACKED bit for clashing NAT entries; the UAPI
+ * copy only names it under __KERNEL__.
+ */
+#define CT_NAT_CLASH	IPS_UNTRACKED
+
+#define NS	1000000000ULL
+
+const char *const dir_state_names[DS_MAX] = {
+	[DS_SLOW] = "slow", [DS_LEARNING] = "learning", [DS_WAITING] = "waiting",
+	[DS_XDP] = "xdp", [DS_TC] = "tc", [DS_HW_PENDING] = "hw_pending",
+	[DS_HW] = "hw", [DS_TEARDOWN] = "teardown",
+};
+
+const char *const conn_event_names[CE_MAX] = {
+	[CE_CT] = "ct", [CE_CT_MARK] = "ct_mark", [CE_DESTROY] = "destroy",
+	[CE_LEARNED] = "learned", [CE_TICK] = "tick", [CE_RELEARN] = "relearn",
+	[CE_SQM_GONE] = "sqm_gone", [CE_STOP] = "stop",
+};
+
+bool dir_in_table(enum dir_state s)
+{
+	return s == DS_XDP || s == DS_TC || s == DS_HW_PENDING || s == DS_HW;
+}
+
+static bool conn_in_table(const struct conn *c)
+{
+	return dir_in_table(c->dir[0].state) || dir_in_table(c->dir[1].state);
+}
+
+static bool is_candidate(const struct conn *c)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		enum dir_state s = c->dir[dir].state;
+
+		if (s == DS_LEARNING || s == DS_WAITING || dir_in_table(s))
+			return true;
+	}
+	return false;
+}
+
+/* The only writer of a direction's state; the table counts follow it. */
+static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
+{
+	bool conn_was = conn_in_table(c), was = dir_in_table(c->dir[dir].state);
+	bool now = dir_in_table(s);
+
+	c->dir[dir].state = s;
+	if (was != now)
+		d->offloaded += now ? 1 : -1;
+	if (conn_was != conn_in_table(c))
+		d->conns_offloaded += conn_was ? -1 : 1;
+}
+
+/* @out is valid (learned), and indexed by its (oif, dmac) while it is. */
+static void set_have_out(struct daemon *d, struct conn *c, int dir, bool on)
+{
+	c->dir[dir].have_out = on;
+	if (on)
+		conntab_via_link(&d->conns, c, dir);
+	else
+		conntab_via_unlink(&d->conns, c, dir);
+}
+
+static void key_from_tuple(struct fp_flow_key *k, __u32 ifindex,
+			   const struct ct_tuple *t)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	k->family = t->family;
+	k->proto = t->proto;
+	k->sport = t->sport;
+	k->dport = t->dport;
+	memcpy(k->saddr, t->src, 16);
+	memcpy(k->daddr, t->dst, 16);
+}
+
+static void tuple_from_key(struct ct_tuple *t, const struct fp_flow_key *k)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = k->family;
+	t->proto = k->proto;
+	t->sport = k->sport;
+	t->dport = k->dport;
+	memcpy(t->src, k->saddr, 16);
+	memcpy(t->dst, k->daddr, 16);
+}
+
+/* A direction leaves the router with the inverse of the other direction's
+ * tuple: that is what NAT made of it.
+ */
+static void egress_key(struct fp_flow_key *k, const struct conn *c, int dir)
+{
+	struct ct_tuple t;
+
+	tuple_invert(&t, &c->tuple[!dir]);
+	key_from_tuple(k, 0, &t);
+}
+
+static __u64 cookie_of(const struct conn *c, int dir)
+{
+	return (__u64)c->id << 1 | dir;
+}
+
+static enum fp_hold conn_policy(const struct daemon *d, const struct conn *c)
+{
+	if (c->tuple[0].proto == IPPROTO_TCP) {
+		if (c->tcp_state != TCP_CONNTRACK_ESTABLISHED)
+			return FP_H_NOT_READY;
+	} else if (!(c->status & IPS_SEEN_REPLY)) {
+		return FP_H_NOT_READY;
+	}
+	if (c->status & (IPS_HELPER | IPS_SEQ_ADJUST | CT_NAT_CLASH))
+		return FP_H_HELPER;
+	if (!d->opt.policy_all &&
+	    (c->mark & d->opt.mark_mask) != d->opt.mark_value)
+		return FP_H_POLICY;
+	return FP_H_LEARNING;
+}
+
+static void learn_arm(struct daemon *d, struct conn *c, int dir)
+{
+	struct fp_flow_key k;
+
+	egress_key(&k, c, dir);
+	if (d->ops->learn_arm(d, &k, cookie_of(c, dir))) {
+		pr_debug("cannot add a learning entry: %s", strerror(errno));
+		return;
+	}
+	dir_set(d, c, dir, DS_LEARNING);
+}
+
+static void arm_both(struct daemon *d, struct conn *c)
+{
+	c->hold = FP_H_LEARNING;
+	c->candidate_ns = d->ops->now(d);
+	learn_arm(d, c, DIR_ORIG);
+	learn_arm(d, c, DIR_REPLY);
+}
+
+/*
+ * Conntrack saw none of the packets the fast path carried: their growth
+ * since the last tick goes into its counters (docs/DESIGN.md, "Tiers").
+ */
+static void acct(struct daemon *d, const struct conn_dir *cd,
+		 const struct fp_flow *f)
+{
+	if (f->packets > cd->packets && f->bytes >= cd->bytes)
+		d->ops->ct_acct(d, &cd->key, f->packets - cd->packets,
+				f->bytes - cd->bytes);
+}
+
+/* Out of the table and the learner; @rest is SLOW or TEARDOWN. */
+static void unoffload(struct daemon *d, struct conn *c, bool relearn,
+		      enum dir_state rest)
+{
+	bool was = conn_in_table(c);
+	struct fp_flow_key k;
+
+	for (int dir = 0; dir < 2; dir++) {
+		struct conn_dir *cd = &c->dir[dir];
+
+		if (dir_in_table(cd->state)) {
+			struct fp_flow f;
+
+			/* what it carried since the last tick, before it goes */
+			if (!d->ops->entry_read(d, &cd->key, &f))
+				acct(d, cd, &f);
+			if (cd->state == DS_HW_PENDING || cd->state == DS_HW)
+				d->ops->hw_withdraw(d, &cd->key);
+			cd->hw_refused = false;
+			d->ops->entry_delete(d, &cd->key);
+		} else if (cd->state == DS_LEARNING) {
+			egress_key(&k, c, dir);
+			d->ops->learn_disarm(d, &k);
+		}
+		set_have_out(d, c, dir, false);
+		dir_set(d, c, dir, rest);
+	}
+	if (was)
+		d->st.torn_down++;
+	if (relearn && conn_policy(d, c) == FP_H_LEARNING)
+		arm_both(d, c);
+}
+
+static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
+{
+	enum fp_hold hold = conn_policy(d, c);
+
+	if (hold != FP_H_LEARNING) {
+		unoffload(d, c, false, DS_SLOW);
+		c->hold = hold;
+		return;
+	}
+	/* A new mark may mean a new verdict: learn it again through the
+	 * firewall (docs/DESIGN.md, "Safety" 3).
+	 */
+	if (mark_changed && is_candidate(c)) {
+		unoffload(d, c, true, DS_SLOW);
+		return;
+	}
+	if (is_candidate(c) || c->hold == FP_H_TABLE_FULL ||
+	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
+		return;
+
+	set_have_out(d, c, DIR_ORIG, false);
+	set_have_out(d, c, DIR_REPLY, false);
+	arm_both(d, c);
+	pr_debug("conntrack %u: learning both directions", c->id);
+	/* After arming the learner, so the next packets are caught meanwhile;
+	 * still before any entry, which only the learning events make.
+	 */
+	if (c->tuple[0].proto == IPPROTO_TCP && d->ops->set_liberal(d, c))
+		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
+}
+
+static void latency(struct daemon *d, __u64 ns)
+{
+	d->lat[d->lat_n++ % LAT_SAMPLES] = ns;
+}
+
+/* Offers a direction just written as FP_STATE_XDP to the PPE. */
+static void hw_start(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	char msg[128] = "";
+	int err;
+
+	if (d->opt.no_hw || cd->hw_refused || cd->key.pppoe_sid)
+		return;
+	err = d->ops->hw_offer(d, &cd->key, f, msg, sizeof(msg));
+	if (err == HW_NOT_ELIGIBLE)
+		return;
+	d->st.hw_offered++;
+	if (err) {
+		/* The driver refused the rule: the answer says why (see ppe_sim). */
+		pr_debug("hardware tier: refused: %s%s%s", strerror(-err),
+			 msg[0] ? ": " : "", msg);
+		cd->hw_refused = true;
+		d->st.hw_fallbacks++;
+		return;
+	}
+	dir_set(d, c, dir, DS_HW_PENDING);
+	cd->hw_since = d->ops->now(d);
+	cd->hw_base_packets = f->packets;
+	cd->hw_base_bytes = f->bytes;
+	f->state = FP_STATE_HW_PENDING;
+	d->ops->entry_write(d, &cd->key, f, true);
+}
+
+/* The entry a learned direction gets: its egress, and what NAT made of it. */
+static void entry_of(struct daemon *d, const struct conn *c, int dir,
+		     struct fp_flow *f)
+{
+	const struct conn_dir *cd = &c->dir[dir];
+	struct fp_flow_key ek;
+
+	memset(f, 0, sizeof(*f));
+	egress_key(&ek, c, dir);
+	f->state = FP_STATE_XDP;
+	f->oif = cd->out.oif;
+	f->mtu = d->ops->egress_mtu(d, &cd->out);
+	memcpy(f->dmac, cd->out.dmac, 6);
+	memcpy(f->smac, cd->out.smac, 6);
+	memcpy(f->out_vlan, cd->out.vlan, sizeof(f->out_vlan));
+	f->out_pppoe_sid = cd->out.sid;
+	memcpy(f->nat_saddr, ek.saddr, 16);
+	memcpy(f->nat_daddr, ek.daddr, 16);
+	f->nat_sport = ek.sport;
+	f->nat_dport = ek.dport;
+	if (memcmp(ek.saddr, c->tuple[dir].src, 16) || ek.sport != c->tuple[dir].sport)
+		f->flags |= FP_F_SNAT;
+	if (memcmp(ek.daddr, c->tuple[dir].dst, 16) || ek.dport != c->tuple[dir].dport)
+		f->flags |= FP_F_DNAT;
+}
+
+/*
+ * The key of a direction that arrives on a stacked device (eth0.7, ppp0,
+ * br-lan), or unknown (0): the port, tags and PPPoE session the other
+ * direction leaves with, since both directions of a connection use the
+ * same link. For a bridge, that port is where the bridge's FDB sends the
+ * peer's MAC. The direction waits until the other one is learned, and is
+ * kept slow if the stacked device would not receive those frames
+ * (asymmetric routing). Returns false when it is not keyed (yet).
+ */
+static bool key_stacked(struct daemon *d, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	char in[IF_NAMESIZE + 8];
+
+	if (!other->have_out) {
+		pr_debug("conntrack %u: %s direction arrives on %s: waits for the other",
+			 c->id, dir ? "reply" : "original", ifname_or_index(cd->iif, in));
+		dir_set(d, c, dir, DS_WAITING);
+		return false;
+	}
+	/* No ingress device to check against (see fsm_learn_event()). */
+	if (cd->iif && !d->ops->carries(d, cd->iif, &other->out)) {
+		pr_debug("conntrack %u: if%u does not receive from if%u vlan %#x/%#x pppoe %#x; kept slow",
+			 c->id, cd->iif, other->out.oif, other->out.vlan[0],
+			 other->out.vlan[1], other->out.sid);
+		c->hold = FP_H_NOT_ATTACHED;
+		dir_set(d, c, dir, DS_SLOW);
+		return false;
+	}
+	cd->key.ifindex = other->out.oif;
+	memcpy(cd->key.vlan, other->out.vlan, sizeof(cd->key.vlan));
+	cd->key.pppoe_sid = other->out.sid;
+	return true;
+}
+
+/*
+ * The MACs a frame of @dir must carry (docs/DESIGN.md, "Datapath rules"):
+ * the router's own address on the link it arrives on, and for PPPoE the
+ * concentrator's as its source. A direction keyed from the other one
+ * (key_stacked()) arrives where that one leaves, from where it goes.
+ */
+static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
+			struct fp_flow *f)
+{
+	const struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+
+	if (d->ops->attached(d, cd->iif))
+		return d->ops->dev_mac(d, cd->iif, f->in_dmac);
+	memcpy(f->in_dmac, other->out.smac, 6);
+	if (other->out.sid)
+		memcpy(f->in_smac, other->out.dmac, 6);
+	return 0;
+}
+
+/* Writes direction @dir of a learned connection into the table. */
+static int dir_offload(struct daemon *d, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	struct fp_flow f;
+
+	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
+	if (!d->ops->attached(d, cd->iif) && !key_stacked(d, c, dir))
+		return 0;
+	/* --max-flows counts connections; a second direction always fits. */
+	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
+		goto full;
+	entry_of(d, c, dir, &f);
+	if (ingress_macs(d, c, dir, &f)) {
+		pr_debug("conntrack %u: no MAC for if%u; kept slow", c->id, cd->iif);
+		c->hold = FP_H_NOT_ATTACHED;
+		dir_set(d, c, dir, DS_SLOW);
+		return 0;
+	}
+	if (d->ops->entry_write(d, &cd->key, &f, false)) {
+		if (errno == E2BIG || errno == ENOMEM)
+			goto full;
+		pr_warn("cannot write a flow entry: %s", strerror(errno));
+		dir_set(d, c, dir, DS_SLOW);
+		return -errno;
+	}
+	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x",
+		 c->id, dir ? "reply" : "original", cd->key.ifindex,
+		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
+		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
+	dir_set(d, c, dir, DS_XDP);
+	cd->last_seen = 0;
+	cd->packets = cd->bytes = 0;
+	c->active_ns = d->ops->now(d);
+	d->st.learned++;
+	latency(d, c->active_ns - c->candidate_ns);
+	if (dir_in_table(other->state))
+		c->hold = FP_H_MAX;
+	hw_start(d, c, dir, &f);
+	return 0;
+full:
+	c->hold = FP_H_TABLE_FULL;
+	d->st.table_full++;
+	dir_set(d, c, dir, DS_SLOW);
+	return 0;
+}
+
+/*
+ * The learner runs on the lowest devices only, so @oif is a port; the
+ * ingress is a port or a device stacked on ports. It is 0 when the frame
+ * went out through a PPP device, whose xmit clears skb->ingress_ifindex,
+ * and for the router's own packets: both wait for the other direction,
+ * which a local connection never gets.
+ */
+static int on_learned(struct daemon *d, struct conn *c, int dir,
+		      const struct fp_learn_event *ev)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	int err;
+
+	dir_set(d, c, dir, DS_SLOW);
+	set_have_out(d, c, dir, false);		/* before @out changes */
+	if (!d->ops->attached(d, ev->oif) ||
+	    (ev->iif && !d->ops->attached(d, ev->iif) && !d->ops->stacked(d, ev->iif))) {
+		c->hold = FP_H_NOT_ATTACHED;
+		return 0;
+	}
+	cd->iif = ev->iif;
+	cd->out.oif = ev->oif;
+	memcpy(cd->out.vlan, ev->out_vlan, sizeof(cd->out.vlan));
+	cd->out.sid = ev->out_pppoe_sid;
+	memcpy(cd->out.dmac, ev->dmac, 6);
+	memcpy(cd->out.smac, ev->smac, 6);
+	/* The whole connection stays with the qdisc, not just the direction
+	 * leaving through it; it is reconsidered when the qdisc goes.
+	 */
+	if (d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out)) {
+		unoffload(d, c, false, DS_SLOW);
+		c->hold = FP_H_SQM;
+		return 0;
+	}
+	set_have_out(d, c, dir, true);
+	err = dir_offload(d, c, dir);
+	/* The other direction may have waited for this one's egress. */
+	if (!err && c->dir[!dir].state == DS_WAITING)
+		err = dir_offload(d, c, !dir);
+	return err;
+}
+
+/* Back to XDP for the rest of this offload: re-learning tries again. */
+static void hw_fallback(struct daemon *d, struct conn *c, int dir,
+			struct fp_flow *f, const char *why)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	char addr[INET6_ADDRSTRLEN + 8];
+
+	format_endpoint(cd->key.family, cd->key.saddr, cd->key.sport, addr,
+			sizeof(addr));
+	pr_debug("hardware tier: %s %s: back to XDP: %s",
+		 proto_name(cd->key.proto), addr, why);
+	d->ops->hw_withdraw(d, &cd->key);
+	dir_set(d, c, dir, DS_XDP);
+	cd->hw_refused = true;
+	f->state = FP_STATE_XDP;
+	d->ops->entry_write(d, &cd->key, f, true);
+	d->st.hw_fallbacks++;
+}
+
+/*
+ * Per tick and direction on the PPE, before the counters are read from
+ * @f: follow the module's state, and feed the hardware counters into @f.
+ */
+static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct hw_answer a = {};
+	char why[160];
+	__u64 now;
+
+	if (cd->state != DS_HW_PENDING && cd->state != DS_HW)
+		return;
+	d->ops->hw_state(d, &cd->key, &a);
+	now = d->ops->now(d);
+	switch (a.kind) {
+	case HWA_UNKNOWN:
+		break;
+	case HWA_GONE:
+		hw_fallback(d, c, dir, f, "fastpath.ko is gone");
+		return;
+	case HWA_MISSING:
+		hw_fallback(d, c, dir, f, "the module withdrew it (device down or gone)");
+		return;
+	case HWA_FAILED:
+		snprintf(why, sizeof(why), "the driver refused it: %s%s%s",
+			 strerror(-a.err), a.msg[0] ? ": " : "", a.msg);
+		hw_fallback(d, c, dir, f, why);
+		return;
+	case HWA_BOUND:
+		if (cd->state == DS_HW_PENDING)
+			dir_set(d, c, dir, DS_HW);
+		break;
+	case HWA_PENDING:
+		if (cd->state == DS_HW_PENDING &&
+		    now - cd->hw_since > (__u64)d->opt.hw_deadline_s * NS) {
+			snprintf(why, sizeof(why), "not bound within %us",
+				 d->opt.hw_deadline_s);
+			hw_fallback(d, c, dir, f, why);
+		return;
+		}
+		break;
+	}
+	if (cd->state == DS_HW && (a.kind == HWA_BOUND || a.kind == HWA_PENDING)) {
+		f->packets = cd->hw_base_packets + a.packets;
+		f->bytes = cd->hw_base_bytes + a.bytes;
+		if (a.has_idle && now > a.idle_ms * 1000000ULL &&
+		    now - a.idle_ms * 1000000ULL > f->last_seen)
+			f->last_seen = now - a.idle_ms * 1000000ULL;
+		f->state = FP_STATE_HW;
+		d->ops->entry_write(d, &cd->key, f, true);
+	}
+	if (cd->state == DS_HW)
+		d->st.hw_dirs++;
+	else
+		d->st.hw_pending++;
+}
+
+/* One direction's tick: false when the connection left the table. */
+static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct fp_rate r;
+	struct fp_flow f;
+
+	if (d->ops->entry_read(d, &cd->key, &f)) {
+		/* removed behind our back ("fastpath flow del") */
+		unoffload(d, c, true, DS_SLOW);
+		return false;
+	}
+	if (f.state == FP_STATE_TEARDOWN) {
+		/* FIN/RST went up: conntrack takes it from here. */
+		unoffload(d, c, false, DS_TEARDOWN);
+		c->hold = FP_H_NOT_READY;
+		return false;
+	}
+	hw_tick(d, c, dir, &f);
+	acct(d, cd, &f);
+	r.pps = f.packets - cd->packets;
+	r.bps = (f.bytes - cd->bytes) * 8;
+	d->ops->rate_write(d, &cd->key, &r);
+	cd->packets = f.packets;
+	cd->bytes = f.bytes;
+	if (f.last_seen > cd->last_seen) {
+		cd->last_seen = f.last_seen;
+		*active = true;
+	}
+	return true;
+}
+
+/* Once a second per connection: counters, keep-alive, idle and teardown. */
+static void on_tick(struct daemon *d, struct conn *c)
+{
+	__u64 now = d->ops->now(d);
+	bool active = false;
+	__u32 timeout;
+
+	/* Capacity may be back: both directions try again, also one that
+	 * is still armed and one that made it into the table meanwhile.
+	 */
+	if (c->hold == FP_H_TABLE_FULL && d->conns_offloaded < d->opt.max_flows) {
+		c->hold = FP_H_NOT_READY;
+		unoffload(d, c, true, DS_SLOW);
+		return;
+	}
+	for (int dir = 0; dir < 2; dir++)
+		if (dir_in_table(c->dir[dir].state) && !dir_tick(d, c, dir, &active))
+			return;
+	if (!conn_in_table(c))
+		return;
+
+	if (active) {
+		c->active_ns = now;
+		/* Refresh well before conntrack's own timer could fire. */
+		timeout = d->ops->ct_timeout(d, c);
+		if (now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
+			if (!d->ops->refresh(d, c, timeout))
+				d->st.refreshes++;
+			c->refreshed_ns = now;
+		}
+	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
+		/* Idle: back to learning; conntrack expires it if it stays so. */
+		unoffload(d, c, true, DS_SLOW);
+	}
+}
+
+int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
+{
+	switch (ev->type) {
+	case CE_CT:
+	case CE_CT_MARK:
+		evaluate(d, c, ev->type == CE_CT_MARK);
+		return 0;
+	case CE_DESTROY:
+	case CE_STOP:
+		unoffload(d, c, false, DS_SLOW);
+		return 0;
+	case CE_LEARNED:
+		return on_learned(d, c, ev->dir, ev->learn);
+	case CE_TICK:
+		on_tick(d, c);
+		return 0;
+	case CE_RELEARN:
+		unoffload(d, c, true, DS_SLOW);
+		return 0;
+	case CE_SQM_GONE:
+		if (c->hold == FP_H_SQM) {
+			c->hold = FP_H_NOT_READY;
+			evaluate(d, c, false);
+		}
+		return 0;
+	case CE_MAX:
+		break;
+	}
+	return -EINVAL;
+}
+
+static void send_one(struct daemon *d, struct conn *c, enum conn_event type)
+{
+	struct conn_ev ev = { .type = type };
+
+	conn_fsm(d, c, &ev);
+}
+
+/* conntrack's view of one connection: new, changed, replaced or gone. */
+void fsm_ct_event(struct daemon *d, const struct ct_info *ci)
+{
+	struct conn *c = conntab_find(&d->conns, &ci->orig, NULL);
+	bool mark_changed = false;
+
+	if (c && (ci->destroy || memcmp(&c->tuple[DIR_REPLY], &ci->reply,
+					sizeof(ci->reply)))) {
+		/* Gone, or the same original tuple with a new NAT: a
+		 * different connection.
+		 */
+		send_one(d, c, CE_DESTROY);
+		conntab_del(&d->conns, c);
+		c = NULL;
+	}
+	if (ci->destroy)
+		return;
+	if (!c) {
+		c = conntab_add(&d->conns, &ci->orig, &ci->reply);
+		if (!c)
+			return;
+		c->mark = ci->has_mark ? ci->mark : 0;
+	}
+	c->seen = true;
+	c->id = ci->id;
+	if (ci->has_status)
+		c->status = ci->status;
+	if (ci->orig.proto == IPPROTO_TCP && ci->has_tcp_state)
+		c->tcp_state = ci->tcp_state;
+	if (ci->has_mark) {
+		mark_changed = ci->mark != c->mark;
+		c->mark = ci->mark;
+	}
+	/* A helper needs to see every packet; SEQ_ADJUST rewrites sequence
+	 * numbers and NAT_CLASH entries are not in the table.
+	 */
+	if (ci->helper)
+		c->status |= IPS_HELPER;
+	pr_debug("conntrack %u: %s, tcp state %u, status %#x, mark %#x%s", c->id,
+		 ci->is_new ? "new" : "update", c->tcp_state, c->status, c->mark,
+		 mark_changed ? " (changed)" : "");
+	send_one(d, c, mark_changed ? CE_CT_MARK : CE_CT);
+}
+
+/* The TC learner's report: the direction it saw, if still expected. */
+int fsm_learn_event(struct daemon *d, const struct fp_learn_event *ev)
+{
+	struct conn_ev e = { .type = CE_LEARNED, .learn = ev };
+	struct ct_tuple egress, inv;
+	struct conn *c;
+	int which;
+
+	tuple_from_key(&egress, &ev->key);
+	tuple_invert(&inv, &egress);
+	c = conntab_find(&d->conns, &inv, &which);
+	/* Matching the reply tuple means the packet went the original way. */
+	e.dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
+	if (!c || c->dir[e.dir].state != DS_LEARNING || ev->cookie != cookie_of(c, e.dir)) {
+		pr_debug("learning event for %s: stale", c ? "a changed connection" :
+			 "no connection");
+		return 0;	/* stale: the connection changed meanwhile */
+	}
+	return conn_fsm(d, c, &e);
+}
+
+static void tick_one(struct conn *c, void *arg)
+{
+	send_one(arg, c, CE_TICK);
+}
+
+/* The timer: the lease first, then the module's view, then every flow. */
+void fsm_tick(struct daemon *d)
+{
+	__u64 lease = (__u64)d->opt.lease_s * NS;
+
+	d->ops->renew_lease(d, lease, d->ops->now(d) + lease);
+	d->st.hw_dirs = d->st.hw_pending = 0;
+	d->ops->hw_poll(d);
+	conntab_foreach(&d->conns, tick_one, d);
+}
+
+struct via {
+	struct daemon *d;
+	__u32 ifindex;
+	const __u8 *mac;
+};
+
+static void relearn_if_via(struct conn *c, void *arg)
+{
+	const struct via *v = arg;
+	bool hit = false;
+
+	for (int dir = 0; dir < 2; dir++) {
+		const struct conn_dir *cd = &c->dir[dir];
+
+		/* A learned egress may key the other direction too. */
+		if (cd->have_out && cd->out.oif == v->ifindex &&
+		    (!v->mac || !memcmp(cd->out.dmac, v->mac, 6)))
+			hit = true;
+		if (dir_in_table(cd->state) && cd->key.ifindex == v->ifindex && !v->mac)
+			hit = true;
+	}
+	if (hit)
+		send_one(v->d, c, CE_RELEARN);
+}
+
+/*
+ * Flows out of @ifindex to @mac, found through the (oif, dmac) index
+ * (neighbour and FDB changes are frequent: no scan per event); or all
+ * flows in or out of @ifindex (mac NULL: a link change, rare), by a scan.
+ */
+void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac)
+{
+	struct via v = { d, ifindex, mac };
+	struct conn *hit[64];
+	int n;
+
+	if (!mac) {
+		conntab_foreach(&d->conns, relearn_if_via, &v);
+		return;
+	}
+	/* Relearning unlinks each one found, so every round makes progress. */
+	do {
+		n = conntab_via_find(&d->conns, ifindex, mac, hit, 64);
+		for (int i = 0; i < n && i < 64; i++)
+			send_one(d, hit[i], CE_RELEARN);
+	} while (n > 64);
+}
+
+static void relearn_learned(struct conn *c, void *arg)
+{
+	if (conn_in_table(c) || c->dir[0].have_out || c->dir[1].have_out)
+		send_one(arg, c, CE_RELEARN);
+}
+
+void fsm_relearn_all(struct daemon *d)
+{
+	conntab_foreach(&d->conns, relearn_learned, d);
+}
+
+static void sqm_one(struct conn *c, void *arg)
+{
+	send_one(arg, c, CE_SQM_GONE);
+}
+
+void fsm_sqm_gone(struct daemon *d)
+{
+	conntab_foreach(&d->conns, sqm_one, d);
+}
+
+static void stop_one(struct conn *c, void *arg)
+{
+	send_one(arg, c, CE_STOP);
+}
+
+void fsm_stop(struct daemon *d)
+{
+	conntab_foreach(&d->conns, stop_one, d);
+}
+
+static void clear_seen(struct conn *c, void *arg)
+{
+	(void)arg;
+	c->seen = false;
+}
+
+/* A full dump follows: what it does not list any more is gone. */
+void fsm_resync_begin(struct daemon *d)
+{
+	conntab_foreach(&d->conns, clear_seen, d);
+}
+
+static void drop_unseen(struct conn *c, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!c->seen) {
+		send_one(d, c, CE_DESTROY);
+		conntab_del(&d->conns, c);
+	}
+}
+
+void fsm_resync_end(struct daemon *d)
+{
+	conntab_foreach(&d->conns, drop_unseen, d);
+	d->st.resyncs++;
+}
+
+static void count_hold(struct conn *c, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (c->hold < FP_H_MAX)
+		d->st.hold[c->hold]++;
+}
+
+/* The numbers "fastpath status" shows, read from the states. */
+void fsm_count(struct daemon *d)
+{
+	memset(d->st.hold, 0, sizeof(d->st.hold));
+	conntab_foreach(&d->conns, count_hold, d);
+	d->st.conns = d->conns.n;
+	d->st.offloaded = d->offloaded;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * conntab.c - the daemon's mirror of conntrack: connections hashed by both
+ * of their tuples, so a learned egress tuple finds its connection and
+ * direction in one lookup, as conntrack's own table does.
+ *
+ * The tuples come from the network, so the hash is keyed with a secret
+ * chosen per run (SipHash-2-4), as the kernel keys conntrack's: nobody can
+ * pick tuples that land in one bucket (docs/DESIGN.md, "Safety" 10).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conn.h"
+
+#define ROTL(x, b) (__u64)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static void sipround(__u64 v[4])
+{
+	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
+	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
+}
+
+static __u64 siphash(const void *data, size_t len, const __u64 key[2])
+{
+	__u64 v[4] = { key[0] ^ 0x736f6d6570736575ULL, key[1] ^ 0x646f72616e646f6dULL,
+		       key[0] ^ 0x6c7967656e657261ULL, key[1] ^ 0x7465646279746573ULL };
+	const __u8 *p = data;
+	__u64 m, last = (__u64)len << 56;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		v[3] ^= m;
+		sipround(v);
+		sipround(v);
+		v[0] ^= m;
+	}
+	for (size_t j = 0; i + j < len; j++)
+		last |= (__u64)p[i + j] << (8 * j);
+	v[3] ^= last;
+	sipround(v);
+	sipround(v);
+	v[0] ^= last;
+	v[2] ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+int conntab_init(struct conntab *t, unsigned int n, const __u64 key[2])
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = 1;
+	while (t->nbuckets < n)
+		t->nbuckets <<= 1;
+	t->key[0] = key[0];
+	t->key[1] = key[1];
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->via = calloc(t->nbuckets, sizeof(*t->via));
+	if (t->buckets && t->via)
+		return 0;
+	free(t->buckets);
+	free(t->via);
+	t->buckets = NULL;
+	t->via = NULL;
+	return -ENOMEM;
+}
+
+static unsigned int tuple_hash(const struct conntab *t, const struct ct_tuple *tp)
+{
+	return siphash(tp, sizeof(*tp), t->key) & (t->nbuckets - 1);
+}
+
+void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = in->family;
+	out->proto = in->proto;
+	out->sport = in->dport;
+	out->dport = in->sport;
+	memcpy(out->src, in->dst, 16);
+	memcpy(out->dst, in->src, 16);
+}
+
+struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
+			  int *dir)
+{
+	for (struct tnode *n = t->buckets[tuple_hash(t, tp)]; n; n = n->next) {
+		if (!memcmp(&n->conn->tuple[n->dir], tp, sizeof(*tp))) {
+			if (dir)
+				*dir = n->dir;
+			return n->conn;
+		}
+	}
+	return NULL;
+}
+
+static void tnode_link(struct conntab *t, struct tnode *n)
+{
+	struct tnode **head = &t->buckets[tuple_hash(t, &n->conn->tuple[n->dir])];
+
+	n->next = *head;
+	*head = n;
+}
+
+static void tnode_unlink(struct conntab *t, struct tnode *n)
+{
+	struct tnode **pp = &t->buckets[tuple_hash(t, &n->conn->tuple[n->dir])];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			return;
+		}
+	}
+}
+
+/* A new connection starts on the slow path (DS_SLOW, FP_H_NOT_READY: 0). */
+struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
+			 const struct ct_tuple *reply)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->tuple[DIR_ORIG] = *orig;
+	c->tuple[DIR_REPLY] = *reply;
+	for (int d = 0; d < 2; d++) {
+		c->node[d].conn = c;
+		c->node[d].dir = d;
+		tnode_link(t, &c->node[d]);
+	}
+	t->n++;
+	return c;
+}
+
+void conntab_del(struct conntab *t, struct conn *c)
+{
+	conntab_via_unlink(t, c, 0);
+	conntab_via_unlink(t, c, 1);
+	tnode_unlink(t, &c->node[0]);
+	tnode_unlink(t, &c->node[1]);
+	t->n--;
+	free(c);
+}
+
+/* Visits each connection once (through its original-direction node); @fn
+ * may delete the connection it is given.
+ */
+void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
+		     void *arg)
+{
+	for (unsigned int b = 0; b < t->nbuckets; b++) {
+		struct tnode *n = t->buckets[b], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			if (n->dir != DIR_ORIG)
+				continue;
+			/* @fn may free the conn, and its reply node may be next. */
+			while (next && next->conn == n->conn)
+				next = next->next;
+			fn(n->conn, arg);
+		}
+	}
+}
+
+static void free_one(struct conn *c, void *arg)
+{
+	conntab_del(arg, c);
+}
+
+void conntab_free(struct conntab *t)
+{
+	if (!t->buckets)
+		return;
+	conntab_foreach(t, free_one, t);
+	free(t->buckets);
+	free(t->via);
+	t->buckets = NULL;
+	t->via = NULL;
+}
+
+static unsigned int via_hash(const struct conntab *t, __u32 oif, const __u8 mac[6])
+{
+	__u8 k[10];
+
+	memcpy(k, &oif, 4);
+	memcpy(k + 4, mac, 6);
+	return siphash(k, sizeof(k), t->key) & (t->nbuckets - 1);
+}
+
+/* Indexes direction @dir by its learned egress (out.oif, out.dmac). */
+void conntab_via_link(struct conntab *t, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct vnode **head;
+
+	conntab_via_unlink(t, c, dir);
+	head = &t->via[via_hash(t, cd->out.oif, cd->out.dmac)];
+	cd->via.conn = c;
+	cd->via.next = *head;
+	cd->via.linked = true;
+	*head = &cd->via;
+}
+
+void conntab_via_unlink(struct conntab *t, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct vnode **pp;
+
+	if (!cd->via.linked)
+		return;
+	pp = &t->via[via_hash(t, cd->out.oif, cd->out.dmac)];
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == &cd->via) {
+			*pp = cd->via.next;
+			break;
+		}
+	}
+	cd->via.linked = false;
+}
+
+/*
+ * The connections with a direction learned out of @oif to @mac, each once,
+ * into @out (at most @max); returns how many there are. The caller acts on
+ * them after the walk, which may unlink them.
+ */
+int conntab_via_find(const struct conntab *t, __u32 oif, const __u8 mac[6],
+		     struct conn **out, int max)
+{
+	int n = 0;
+
+	for (struct vnode *v = t->via[via_hash(t, oif, mac)]; v; v = v->next) {
+		const struct conn_dir *cd = v == &v->conn->dir[0].via ? &v->conn->dir[0] :
+					    &v->conn->dir[1];
+		bool dup = false;
+
+		if (cd->out.oif != oif || memcmp(cd->out.dmac, mac, 6))
+			continue;
+		for (int i = 0; i < n && i < max; i++)
+			dup |= out[i] == v->conn;
+		if (dup)
+			continue;
+		if (n < max)
+			out[n] = v->conn;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ct.c - conntrack through libnetfilter_conntrack: the event subscription,
+ * full dumps, BE_LIBERAL and timeout refreshes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+
+#include "lib/log.h"
+#include "daemon/adapters.h"
+
+/* Bursts of thousands of short flows must not overrun the event socket. */
+#define CT_RCVBUF	(32 << 20)
+
+
+static int ct_tuple_get(const struct nf_conntrack *ct, int dir,
+			struct ct_tuple *t)
+{
+	bool orig = dir == DIR_ORIG;
+
+	memset(t, 0, sizeof(*t));
+	t->family = nfct_get_attr_u8(ct, orig ? ATTR_ORIG_L3PROTO : ATTR_REPL_L3PROTO);
+	t->proto = nfct_get_attr_u8(ct, orig ? ATTR_ORIG_L4PROTO : ATTR_REPL_L4PROTO);
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
+		return -1;
+	if (t->family == AF_INET) {
+		t->src[0] = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_SRC : ATTR_REPL_IPV4_SRC);
+		t->dst[0] = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_DST : ATTR_REPL_IPV4_DST);
+	} else if (t->family == AF_INET6) {
+		memcpy(t->src, nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_SRC : ATTR_REPL_IPV6_SRC), 16);
+		memcpy(t->dst, nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_DST : ATTR_REPL_IPV6_DST), 16);
+	} else {
+		return -1;
+	}
+	t->sport = nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC);
+	t->dport = nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST);
+	return 0;
+}
+
+/* Only the original tuple is needed to address an entry in an update. */
+static void ct_tuple_set(struct nf_conntrack *ct, const struct ct_tuple *t)
+{
+	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, t->family);
+	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, t->proto);
+	if (t->family == AF_INET) {
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, t->src[0]);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, t->dst[0]);
+	} else {
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, t->src);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, t->dst);
+	}
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, t->sport);
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, t->dport);
+}
+
+/* Events and dump entries go through the same path: into a struct
+ * ct_info, and on to the state machine.
+ */
+static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		 void *data)
+{
+	struct daemon *d = data;
+	struct ct_info ci = {};
+
+	d->st.ct_events++;
+	if (ct_tuple_get(ct, DIR_ORIG, &ci.orig) || ct_tuple_get(ct, DIR_REPLY, &ci.reply))
+		return NFCT_CB_CONTINUE;
+	ci.destroy = type == NFCT_T_DESTROY;
+	ci.is_new = type == NFCT_T_NEW;
+	ci.id = nfct_get_attr_u32(ct, ATTR_ID);
+	ci.has_status = nfct_attr_is_set(ct, ATTR_STATUS) > 0;
+	if (ci.has_status)
+		ci.status = nfct_get_attr_u32(ct, ATTR_STATUS);
+	ci.has_tcp_state = nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0;
+	if (ci.has_tcp_state)
+		ci.tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+	ci.has_mark = nfct_attr_is_set(ct, ATTR_MARK) > 0;
+	if (ci.has_mark)
+		ci.mark = nfct_get_attr_u32(ct, ATTR_MARK);
+	ci.helper = nfct_attr_is_set(ct, ATTR_HELPER_NAME) > 0 &&
+		    *(const char *)nfct_get_attr(ct, ATTR_HELPER_NAME);
+	fsm_ct_event(d, &ci);
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_open(struct daemon *d)
+{
+	d->ct.ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW |
+			 NF_NETLINK_CONNTRACK_UPDATE | NF_NETLINK_CONNTRACK_DESTROY);
+	if (!d->ct.ev) {
+		pr_warn("cannot subscribe to conntrack events: %s", strerror(errno));
+		return -errno;
+	}
+	d->ct.q = nfct_open(CONNTRACK, 0);
+	if (!d->ct.q) {
+		pr_warn("cannot open ctnetlink: %s", strerror(errno));
+		ct_close(d);
+		return -errno;
+	}
+	nfnl_rcvbufsiz(nfct_nfnlh(d->ct.ev), CT_RCVBUF);
+	fcntl(nfct_fd(d->ct.ev), F_SETFL, fcntl(nfct_fd(d->ct.ev), F_GETFL) | O_NONBLOCK);
+	nfct_callback_register(d->ct.ev, NFCT_T_ALL, ct_cb, d);
+	nfct_callback_register(d->ct.q, NFCT_T_ALL, ct_cb, d);
+	return 0;
+}
+
+void ct_close(struct daemon *d)
+{
+	if (d->ct.ev)
+		nfct_close(d->ct.ev);
+	if (d->ct.q)
+		nfct_close(d->ct.q);
+	d->ct.ev = d->ct.q = NULL;
+}
+
+int ct_event_fd(const struct daemon *d)
+{
+	return nfct_fd(d->ct.ev);
+}
+
+/* Drains the event socket. ENOBUFS means events were lost: the caller
+ * resyncs with a full dump.
+ */
+int ct_read_events(struct daemon *d)
+{
+	if (nfct_catch(d->ct.ev) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		if (errno == ENOBUFS) {
+			d->st.events_lost++;
+			d->resync_needed = true;
+			return 0;
+		}
+		pr_warn("conntrack events: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * After a loss, the events still queued are older than the dump about to
+ * be taken; applied after it they could resurrect a connection whose
+ * DESTROY was among the lost. So they are discarded first.
+ */
+static void ct_drain(struct daemon *d)
+{
+	char buf[65536];
+
+	while (recv(nfct_fd(d->ct.ev), buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	       errno == ENOBUFS)
+		;
+}
+
+/* Full dump: what it does not list any more is gone. */
+int ct_dump(struct daemon *d)
+{
+	__u32 family = AF_UNSPEC;
+
+	if (d->resync_needed) {
+		d->resync_needed = false;
+		ct_drain(d);
+	}
+	fsm_resync_begin(d);
+	if (nfct_query(d->ct.q, NFCT_Q_DUMP, &family) < 0) {
+		pr_warn("conntrack dump failed: %s", strerror(errno));
+		return -errno;
+	}
+	fsm_resync_end(d);
+	return 0;
+}
+
+static int ct_update(struct daemon *d, struct nf_conntrack *ct)
+{
+	int ret = nfct_query(d->ct.q, NFCT_Q_UPDATE, ct);
+
+	nfct_destroy(ct);
+	/* ENOENT: the entry died meanwhile; its DESTROY event follows. */
+	return ret < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/*
+ * conntrack stops seeing the window move once the fast path carries a TCP
+ * flow; without BE_LIBERAL the FIN that later takes the slow path looks out
+ * of window and "ct state invalid drop" kills the close.
+ */
+int ct_set_liberal(struct daemon *d, const struct conn *c)
+{
+	struct nf_conntrack *ct = nfct_new();
+
+	if (!ct)
+		return -ENOMEM;
+	ct_tuple_set(ct, &c->tuple[DIR_ORIG]);
+	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_ORIG, IP_CT_TCP_FLAG_BE_LIBERAL);
+	nfct_set_attr_u8(ct, ATTR_TCP_MASK_ORIG, IP_CT_TCP_FLAG_BE_LIBERAL);
+	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
+	nfct_set_attr_u8(ct, ATTR_TCP_MASK_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
+	return ct_update(d, ct);
+}
+
+int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
+{
+	struct nf_conntrack *ct = nfct_new();
+
+	if (!ct)
+		return -ENOMEM;
+	ct_tuple_set(ct, &c->tuple[DIR_ORIG]);
+	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout_s);
+	return ct_update(d, ct);
+}
+
+static __u32 sysctl_u32(const char *name, __u32 dflt)
+{
+	char path[128];
+	unsigned int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return dflt;
+	if (fscanf(f, "%u", &v) != 1)
+		v = dflt;
+	fclose(f);
+	return v;
+}
+
+/* The timeout conntrack itself would set on the next packet. */
+__u32 ct_timeout_for(struct daemon *d, const struct conn *c)
+{
+	(void)d;
+	if (c->tuple[DIR_ORIG].proto == IPPROTO_TCP)
+		return sysctl_u32("nf_conntrack_tcp_timeout_established", 432000);
+	if (c->status & IPS_ASSURED)
+		return sysctl_u32("nf_conntrack_udp_timeout_stream", 120);
+	return sysctl_u32("nf_conntrack_udp_timeout", 30);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daemon.h - the conntrack-driven daemon ("fastpath run"), docs/DESIGN.md
+ * "Architecture" and "A connection's life".
+ *
+ * struct daemon holds everything the daemon knows; no file of daemon/ has
+ * mutable state of its own. The daemon mirrors conntrack in a table of
+ * connections (conntab.c). A connection the policy selects becomes a
+ * candidate: each of its two directions waits in fp_learn until the TC
+ * egress program reports the next slow-path packet, which yields the entry
+ * for the flow table (conn_fsm.c). Anything that may change a verdict
+ * (firewall, routes, neighbours, links, qdiscs, marks) takes the affected
+ * directions out of the table again and back to learning: the adapters
+ * (ct.c, netmon.c, hwtier.c, the learn ring in loop.c) turn what they read
+ * into events for conn_fsm().
+ *
+ * Layers, each calling only the ones before it (scripts/check_layers.sh):
+ * lib/ <- conntab, links <- conn_fsm (conn_fsm.h, daemon.h)
+ * <- ct, netmon, hwtier, ops (adapters.h) <- loop, main (run.h) <- cli/.
+ */
+#ifndef FP_DAEMON_H
+#define FP_DAEMON_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+#include "lib/genl.h"
+#include "lib/pins.h"
+#include "daemon/conn.h"
+#include "daemon/conn_fsm.h"
+#include "daemon/links.h"
+
+struct options {
+	bool policy_all;
+	__u32 mark_value, mark_mask;
+	__u32 idle_timeout_s;
+	__u32 lease_s;
+	__u32 max_flows;
+	bool sqm_guard;
+	bool keep_attached;
+	enum fp_mode mode;
+	__u32 capacity;
+	bool no_hw;			/* never use the hardware tier */
+	__u32 hw_deadline_s;		/* hw_pending longer: back to XDP */
+};
+
+/* ct.c: the event subscription and the query handle. */
+struct ct_handles {
+	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
+	struct nfct_handle *q;		/* dumps and updates */
+	bool dumping;
+};
+
+/* netmon.c: the multicast sockets and the caches events are compared with. */
+struct neigh;
+struct fdb;
+struct netmon {
+	struct mnl_socket *rtnl, *nft;
+	struct neigh *neighs;		/* (ifindex, address) -> MAC */
+	unsigned int nneighs;
+	struct fdb *fdbs;		/* bridge FDB: MAC -> port */
+	unsigned int nfdbs;
+};
+
+/* hwtier.c: what the daemon knows of fastpath.ko. */
+#define HW_DEV_CACHE	64
+struct hw_dev_cap {
+	__u32 ifindex;
+	bool capable;
+	__u64 probed_ns;
+};
+struct hwtier {
+	struct hw_dev_cap caps[HW_DEV_CACHE];
+	bool kmod;			/* the family answers */
+	__u64 reopen_ns;
+	struct ppe_flow_stat *polled;	/* the module's flows, sorted by key */
+	size_t npolled, polled_cap;
+	bool polled_ok;
+};
+
+#define LAT_SAMPLES 4096
+
+struct daemon {
+	struct options opt;
+	const struct fsm_ops *ops;
+	void *priv;			/* the ops' own state (the tests' fakes) */
+	struct conntab conns;
+	struct links links;
+	struct fp_maps m;
+	struct ct_handles ct;
+	struct netmon nm;
+	struct hwtier hw;
+	struct fp_daemon_stats st;
+	__u32 offloaded;		/* directions in the table */
+	__u32 conns_offloaded;		/* connections with a direction in it */
+	bool resync_needed;
+	__u64 resync_again_ns;		/* a second dump once a burst is over */
+	bool flush_needed;		/* firewall or routes changed */
+	bool sqm_changed;		/* a shaping qdisc went away */
+	bool ports_changed;		/* a stacked device gained or lost a port */
+	bool stop;			/* a signal, or a fatal read */
+	bool attach_tried;		/* teardown detaches the ports */
+	char **names;			/* the command line's interfaces */
+	int nnames;
+	__u32 ports[FP_MAX_PORTS];	/* where XDP and the learner are attached */
+	int nports;
+	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
+	__u32 lat_n;
+	__u64 lat_sorted[LAT_SAMPLES];	/* publish()'s scratch */
+};
+
+#endif /* FP_DAEMON_H */

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * netmon.c - changes that may change a verdict (docs/DESIGN.md, "Safety"
+ * 3, 5 and 7), from rtnetlink and nfnetlink multicast groups.
+ *
+ * - nftables: any ruleset or set change takes every flow off the fast path;
+ *   each returns only through a packet the new ruleset accepts.
+ * - routes: all flows are learned again, along the new routes.
+ * - neighbours: flows to a MAC that changed or went away are torn down.
+ * - links: flows through a device that went down, changed its MAC or MTU,
+ *   or vanished are torn down; a vanished device leaves the devmap.
+ * - qdiscs: the SQM guard's view of each device's root qdisc.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include <bpf/bpf.h>
+
+#include "lib/log.h"
+#include "lib/rtnl.h"
+#include "daemon/adapters.h"
+
+#define NL_RCVBUF (8 << 20)
+#define NL_BATCH	64		/* datagrams read per loop pass */
+#define MAX_NEIGH	65536
+
+
+/* Neighbour cache: (ifindex, address) -> MAC, to see a MAC change. */
+struct neigh {
+	struct neigh *next;
+	__u32 ifindex;
+	__u8 family;
+	__be32 addr[4];
+	__u8 mac[6];
+};
+
+static bool is_attached(struct daemon *d, __u32 ifindex)
+{
+	return d->ops->attached(d, ifindex);
+}
+
+/*
+ * Bridge FDB: MAC -> member port. The fast path sends a flow's frames to
+ * the port where the bridge had the next hop's MAC when it was learned,
+ * past the bridge; when the MAC shows up on another port (a client
+ * moved), those flows are learned again. An entry that ages out is kept:
+ * the bridge no longer sees the frames XDP forwards, so aging says
+ * nothing about where the MAC is.
+ */
+struct fdb {
+	struct fdb *next;
+	__u32 bridge;
+	__u32 port;
+	__u16 vlan;
+	__u8 mac[6];
+};
+#define MAX_FDB 8192
+
+static void on_fdb(struct daemon *d, const struct nlmsghdr *nlh,
+		   const struct ndmsg *ndm, const struct nlattr **tb)
+{
+	const __u8 *mac;
+	__u32 bridge;
+	__u16 vlan;
+	struct fdb *f;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || !tb[NDA_LLADDR] || !tb[NDA_MASTER] ||
+	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
+		return;
+	mac = mnl_attr_get_payload(tb[NDA_LLADDR]);
+	bridge = mnl_attr_get_u32(tb[NDA_MASTER]);
+	vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
+	for (f = d->nm.fdbs; f; f = f->next)
+		if (f->bridge == bridge && f->vlan == vlan && !memcmp(f->mac, mac, 6))
+			break;
+	if (f) {
+		if (f->port != (__u32)ndm->ndm_ifindex) {
+			fsm_relearn_via(d, f->port, f->mac);
+			f->port = ndm->ndm_ifindex;
+		}
+		return;
+	}
+	if (d->nm.nfdbs >= MAX_FDB)
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return;
+	f->bridge = bridge;
+	f->port = ndm->ndm_ifindex;
+	f->vlan = vlan;
+	memcpy(f->mac, mac, 6);
+	f->next = d->nm.fdbs;
+	d->nm.fdbs = f;
+	d->nm.nfdbs++;
+}
+
+static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NDA_MAX + 1] = {};
+	struct neigh **pp, *n;
+	__be32 addr[4] = {};
+	bool gone;
+	size_t alen;
+
+	if (nl_parse(nlh, sizeof(*ndm), tb, NDA_MAX))
+		return;
+	if (ndm->ndm_family == AF_BRIDGE) {
+		on_fdb(d, nlh, ndm, tb);
+		return;
+	}
+	if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6)
+		return;
+	if (!tb[NDA_DST])
+		return;
+	alen = ndm->ndm_family == AF_INET ? 4 : 16;
+	if (mnl_attr_get_payload_len(tb[NDA_DST]) != alen)
+		return;
+	memcpy(addr, mnl_attr_get_payload(tb[NDA_DST]), alen);
+
+	for (pp = &d->nm.neighs; (n = *pp); pp = &n->next)
+		if (n->ifindex == (__u32)ndm->ndm_ifindex &&
+		    n->family == ndm->ndm_family && !memcmp(n->addr, addr, 16))
+			break;
+
+	gone = nlh->nlmsg_type == RTM_DELNEIGH ||
+	       (ndm->ndm_state & (NUD_FAILED | NUD_INCOMPLETE)) ||
+	       !tb[NDA_LLADDR] || mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6;
+	if (gone) {
+		if (n) {
+			fsm_relearn_via(d, n->ifindex, n->mac);
+			*pp = n->next;
+			free(n);
+			d->nm.nneighs--;
+		}
+		return;
+	}
+	if (n) {
+		if (!memcmp(n->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6))
+			return;	/* a state change only */
+		fsm_relearn_via(d, n->ifindex, n->mac);
+	} else {
+		if (d->nm.nneighs >= MAX_NEIGH) {
+			/* Bounded: a MAC change it cannot see coming, so
+			 * every flow is learned again instead.
+			 */
+			d->flush_needed = true;
+			return;
+		}
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return;
+		d->nm.nneighs++;
+		n->ifindex = ndm->ndm_ifindex;
+		n->family = ndm->ndm_family;
+		memcpy(n->addr, addr, 16);
+		n->next = d->nm.neighs;
+		d->nm.neighs = n;
+	}
+	memcpy(n->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+}
+
+/* A device is gone: so are its neighbours and the FDB entries on it. */
+static void forget_dev(struct daemon *d, __u32 ifindex)
+{
+	struct neigh **pn = &d->nm.neighs, *n;
+	struct fdb **pf = &d->nm.fdbs, *f;
+
+	while ((n = *pn)) {
+		if (n->ifindex == ifindex) {
+			*pn = n->next;
+			free(n);
+			d->nm.nneighs--;
+		} else {
+			pn = &n->next;
+		}
+	}
+	while ((f = *pf)) {
+		if (f->port == ifindex || f->bridge == ifindex) {
+			*pf = f->next;
+			free(f);
+			d->nm.nfdbs--;
+		} else {
+			pf = &f->next;
+		}
+	}
+}
+
+static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	__u32 ifindex = ifi->ifi_index;
+	struct link_change ch;
+
+	links_msg(&d->links, nlh, &ch);
+	/* eth0.7, ppp0 or br-lan changed under flows keyed on their ports:
+	 * which ones is not known, so all are learned again. A port that
+	 * joins or leaves a bridge moves only its own flows (follow_ports()).
+	 */
+	switch (ch.stack) {
+	case STACK_MOVED:
+		d->flush_needed = true;
+		/* fall through */
+	case STACK_PORTS:
+		d->ports_changed = true;
+		break;
+	case STACK_SAME:
+		break;
+	}
+	if (ch.removed) {
+		forget_dev(d, ifindex);
+		if (!ch.watched)
+			return;
+		pr_warn("%s: interface removed; its flows go back to the slow path", ch.name);
+		bpf_map_delete_elem(d->m.tx_ports, &ifindex);
+		fsm_relearn_via(d, ifindex, NULL);
+		return;
+	}
+	if (ch.dev_changed && is_attached(d, ifindex))
+		fsm_relearn_via(d, ifindex, NULL);
+}
+
+/* fe80::/64, which every interface gets when it comes up (a Wi-Fi port
+ * joining br-lan, say): link-local addresses are never forwarded.
+ */
+static bool link_local_route(const struct nlmsghdr *nlh, const struct rtmsg *rtm)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	const __u8 *dst;
+
+	if (rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len < 10)
+		return false;
+	if (nl_parse(nlh, sizeof(*rtm), tb, RTA_MAX) || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) != 16)
+		return false;
+	dst = mnl_attr_get_payload(tb[RTA_DST]);
+	return dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+}
+
+static void on_route(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	/* Cached PMTU exceptions, local-table, multicast and link-local
+	 * routes do not move forwarded flows.
+	 */
+	if (rtm->rtm_flags & RTM_F_CLONED || rtm->rtm_table == RT_TABLE_LOCAL ||
+	    rtm->rtm_type == RTN_MULTICAST || link_local_route(nlh, rtm))
+		return;
+	pr_debug("route change in table %u: relearning every flow", rtm->rtm_table);
+	d->flush_needed = true;
+}
+
+/* Shaping root qdiscs; a plain fq_codel or pfifo does not delay anything
+ * the fast path would skip.
+ */
+static bool kind_shapes(const char *kind)
+{
+	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
+					       "cbq", "netem" };
+
+	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
+		if (!strcmp(kind, shapers[i]))
+			return true;
+	return false;
+}
+
+static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[TCA_MAX + 1] = {};
+	struct link *l;
+	bool shaped;
+
+	if (tcm->tcm_parent != TC_H_ROOT || nl_parse(nlh, sizeof(*tcm), tb, TCA_MAX))
+		return;
+	shaped = nlh->nlmsg_type == RTM_NEWQDISC && tb[TCA_KIND] &&
+		 kind_shapes(mnl_attr_get_str(tb[TCA_KIND]));
+	l = links_add(&d->links, tcm->tcm_ifindex);
+	if (!l)
+		return;
+	if (shaped && !l->shaped && d->opt.sqm_guard) {
+		fsm_relearn_via(d, tcm->tcm_ifindex, NULL);
+		/* A shaper on ppp0 or eth0.7: flows through it use the port. */
+		if (links_is_stacked(&d->links, tcm->tcm_ifindex))
+			d->flush_needed = true;
+	}
+	if (!shaped && l->shaped)
+		d->sqm_changed = true;
+	l->shaped = shaped;
+}
+
+static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct daemon *d = data;
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		on_neigh(d, nlh);
+		break;
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		on_link(d, nlh);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		on_route(d, nlh);
+		break;
+	case RTM_NEWQDISC:
+	case RTM_DELQDISC:
+		on_qdisc(d, nlh);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int nl_open(struct mnl_socket **s, int bus, const unsigned int *groups,
+		   int n)
+{
+	int buf = NL_RCVBUF;
+
+	*s = mnl_socket_open2(bus, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!*s)
+		return -errno;
+	if (mnl_socket_bind(*s, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (mnl_socket_setsockopt(*s, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i],
+					  sizeof(groups[i])) < 0)
+			return -errno;
+	setsockopt(mnl_socket_get_fd(*s), SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+	return 0;
+}
+
+/* Fill the caches before the first event can be compared with them. */
+static void rtnl_dump(struct daemon *d, int type, int family)
+{
+	nl_route_dump(type, family, rtnl_cb, d);
+}
+
+int netmon_open(struct daemon *d)
+{
+	static const unsigned int rt_groups[] = {
+		RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE,
+		RTNLGRP_IPV6_ROUTE, RTNLGRP_TC,
+	};
+	static const unsigned int nf_groups[] = { NFNLGRP_NFTABLES };
+	int err;
+
+	err = nl_open(&d->nm.rtnl, NETLINK_ROUTE, rt_groups, 5);
+	if (!err)
+		err = nl_open(&d->nm.nft, NETLINK_NETFILTER, nf_groups, 1);
+	if (err) {
+		pr_warn("cannot subscribe to netlink events: %s", strerror(-err));
+		netmon_close(d);
+		return err;
+	}
+	/* Caches only: nothing is offloaded yet. */
+	rtnl_dump(d, RTM_GETLINK, AF_UNSPEC);
+	rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
+	rtnl_dump(d, RTM_GETNEIGH, AF_BRIDGE);
+	rtnl_dump(d, RTM_GETQDISC, AF_UNSPEC);
+	d->flush_needed = false;
+	return 0;
+}
+
+void netmon_close(struct daemon *d)
+{
+	struct neigh *n;
+	struct fdb *f;
+
+	if (d->nm.rtnl)
+		mnl_socket_close(d->nm.rtnl);
+	if (d->nm.nft)
+		mnl_socket_close(d->nm.nft);
+	d->nm.rtnl = d->nm.nft = NULL;
+	while ((n = d->nm.neighs)) {
+		d->nm.neighs = n->next;
+		free(n);
+	}
+	d->nm.nneighs = 0;
+	while ((f = d->nm.fdbs)) {
+		d->nm.fdbs = f->next;
+		free(f);
+	}
+	d->nm.nfdbs = 0;
+}
+
+int netmon_rtnl_fd(const struct daemon *d)
+{
+	return mnl_socket_get_fd(d->nm.rtnl);
+}
+
+int netmon_nft_fd(const struct daemon *d)
+{
+	return mnl_socket_get_fd(d->nm.nft);
+}
+
+int netmon_read_rtnl(struct daemon *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int n;
+
+	/* Bounded per pass (docs/DESIGN.md, "Safety" 10): the socket
+	 * stays readable, and the loop comes back after the timer.
+	 */
+	for (int i = 0; i < NL_BATCH; i++) {
+		n = mnl_socket_recvfrom(d->nm.rtnl, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		mnl_cb_run(buf, n, 0, 0, rtnl_cb, d);
+	}
+	/* Lost link/neighbour/route events: learn everything again. */
+	if (n < 0 && errno == ENOBUFS) {
+		links_load(&d->links);
+		d->flush_needed = true;
+	}
+	return 0;
+}
+
+static int nft_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct daemon *d = data;
+	int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+
+	/* Every committed change ends with NEWGEN; the objects before it
+	 * (rules, chains, sets, elements, tables) are what changed.
+	 */
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES &&
+	    type != NFT_MSG_NEWGEN && type != NFT_MSG_GETGEN)
+		d->flush_needed = true;
+	return MNL_CB_OK;
+}
+
+int netmon_read_nft(struct daemon *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int n;
+
+	for (int i = 0; i < NL_BATCH; i++) {
+		n = mnl_socket_recvfrom(d->nm.nft, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		mnl_cb_run(buf, n, 0, 0, nft_cb, d);
+	}
+	/* Lost nftables events: assume the worst. */
+	if (n < 0 && errno == ENOBUFS)
+		d->flush_needed = true;
+	return 0;
+}
