@@ -148,7 +148,7 @@ endif
 # TCG for it: the daemon lab on arm64 and mipsel (not done yet, see README).
 vm-check-all: deps-vm deps-cross
 	$(Q)$(MAKE) --no-print-directory all kmod
-	$(Q)selftests/run.sh vm
+	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm
 
 unit: all
 	$(Q)selftests/run.sh unit
