@@ -8,6 +8,10 @@ d=/tmp/fpko
 mkdir -p $d
 cp "build/$arch/kmod/ppe_sim.ko" "build/$arch/kmod/fastpath.ko" $d/ || exit 1
 dmesg -c >/dev/null
+# What the module needs from the kernel (nf_conntrack), from the share.
+for m in $(modinfo -F depends $d/fastpath.ko $d/ppe_sim.ko | tr ',' ' '); do
+	modprobe "$m" || echo "FAIL $arch-kmod-deps: modprobe $m failed"
+done
 if insmod $d/ppe_sim.ko && insmod $d/fastpath.ko; then
 	echo "PASS $arch-kmod-load: $(lsmod | grep -E '^(fastpath|ppe_sim) ' | awk '{print $1}' | tr '\n' ' ')"
 else
