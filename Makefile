@@ -146,10 +146,11 @@ endif
 
 # Everything in VMs: the amd64 VM suites (6.1 and 6.12) and the vectors on
 # every other CPU, which "make check" runs too, plus what is too slow under
-# TCG for it: the daemon lab on arm64 and mipsel (not done yet, see README).
+# TCG for it: every group of test_kmod_612, and the daemon lab on arm64
+# and mipsel (not done yet, see README).
 vm-check-all: deps-vm deps-cross
 	$(Q)$(MAKE) --no-print-directory all kmod
-	$(Q)selftests/run.sh vm
+	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm
 
 unit: all
 	$(Q)selftests/run.sh unit
@@ -215,6 +216,8 @@ cross:
 #   make kmod KVER=6.12.x+deb12-amd64     -> build/kmod-KVER/
 #   make kmod ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-   -> build/arm64/kmod/
 # KVER's tree is /lib/modules/KVER/build, else the one deps.sh vm unpacked.
+# Only the sources are linked: kmod/*.mod.c are modpost's output for the
+# default kernel.
 KMOD_KDIR = $(or $(KDIR),$(if $(KVER),$(firstword $(wildcard /lib/modules/$(KVER)/build/Makefile \
 	$(FP_LIB)/linux-$(KVER)/usr/src/linux-headers-$(KVER)/Makefile))),\
 	$(if $(CROSS_COMPILE),$(lastword $(sort $(wildcard $(FP_LIB)/headers-$(ARCH)/usr/src/linux-headers-*-$(ARCH)/Makefile)))))
@@ -232,8 +235,9 @@ else
 	$(if $(KMOD_KDIR),,$(error make kmod: no kernel tree for $(or $(KVER),$(ARCH)) (scripts/deps.sh vm or cross, or KDIR=)))
 	$(call msg,KBUILD,$(KMOD_OUT))
 	$(Q)mkdir -p $(KMOD_OUT)/kmod $(KMOD_OUT)/selftests/kmod
-	$(Q)for f in kmod/*.c kmod/*.h kmod/Kbuild selftests/kmod/*.c selftests/kmod/*.h \
-		selftests/kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KMOD_OUT)/$$f; done
+	$(Q)find $(KMOD_OUT)/kmod $(KMOD_OUT)/selftests/kmod -maxdepth 1 -type l -name '*.mod.c' -delete
+	$(Q)for f in $(filter-out %.mod.c,$(wildcard kmod/*.c selftests/kmod/*.c)) kmod/*.h kmod/Kbuild \
+		selftests/kmod/*.h selftests/kmod/Kbuild; do ln -sf $(CURDIR)/$$f $(KMOD_OUT)/$$f; done
 	$(Q)ln -sfn $(CURDIR)/include $(KMOD_OUT)/include
 	$(Q)for d in kmod selftests/kmod; do $(MAKE) --no-print-directory -C $(KMOD_OUT)/$$d \
 		-f $(CURDIR)/kmod/Makefile KDIR=$(dir $(KMOD_KDIR)) $(if $(V),V=$(V)) W=1 || exit 1; done

@@ -3,8 +3,10 @@
 # armhf mipsel s390x, or $FP_CROSS_ARCHES, or the arguments), "make cross"
 # builds fastpath for it and one boot of its Debian kernel under qemu TCG
 # (scripts/vm.sh --arch) runs every vector of unit/test_vectors through
-# that kernel's BPF_PROG_TEST_RUN with the JIT on (vectors_inner.sh).
-# Each prints "ARCH: N passed, N failed" and its wall time.
+# that kernel's BPF_PROG_TEST_RUN with the JIT on (vectors_inner.sh),
+# "fastpath attach" and "fastpath flows" on that CPU, and on arm64 the
+# cross-built modules (kmod_cross_inner.sh). Each prints "ARCH: N passed,
+# N failed" and its wall time.
 source "$(dirname "$0")/lib.sh"
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || read -ra arches <<<"${FP_CROSS_ARCHES:-arm64 armhf mipsel s390x}"
@@ -21,6 +23,13 @@ for a in "${arches[@]}"; do
 		echo "FAIL vectors-$a: make cross ARCH=$a failed"
 		rc=1
 		continue
+	fi
+	# arm64's modules, against linux-headers-arm64, load in the same boot.
+	if [ "$a" = arm64 ] && ! out=$(make -C "$TOP" --no-print-directory kmod ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- 2>&1); then
+		echo "$out" | tail -20
+		echo "FAIL kmod-arm64: make kmod ARCH=arm64 failed"
+		rc=1
 	fi
 	"$TOP/scripts/vm.sh" --arch "$a" --timeout 1200 -- sh selftests/vm/vectors_inner.sh "$a" 2>&1 |
 		grep -v '^\[ *[0-9.]*\] '

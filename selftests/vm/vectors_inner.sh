@@ -17,15 +17,24 @@ jit=/proc/sys/net/core/bpf_jit_enable
 echo "$arch: kernel $(uname -r) on $(uname -m)"
 [ -e $jit ] && echo 1 >$jit 2>/dev/null
 
-# busybox ip names the veth peer itself; the vectors need both ends.
+# The veth pairs of selftests/unit/run.sh: fpu0/fpu1 for the vectors,
+# fpp0 -> fpp1 and fpq1 -> fpq0 for tc_partial.c's frames, with no IPv6
+# so nothing else crosses them. busybox ip names a veth peer itself, so
+# the peer is renamed.
 ip link set lo up
-if ! ip link add fpu0 type veth peer name fpu1; then
-	echo "FAIL $arch-veth: cannot make a veth pair"
+echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+mkpair() {
+	local p
+	ip link add "$1" type veth peer name "$2" || return 1
+	p=$(ip -o link show | sed -n "s/^[0-9]*: \([^@:]*\)@$1:.*/\1/p")
+	[ "$p" = "$2" ] || ip link set "$p" name "$2" || return 1
+	ip link set "$1" up && ip link set "$2" up
+}
+if ! { mkpair fpu0 fpu1 && mkpair fpp0 fpp1 && mkpair fpq0 fpq1; }; then
+	echo "FAIL $arch-veth: cannot make the veth pairs"
 	exit 1
 fi
-peer=$(ip -o link show | sed -n 's/^[0-9]*: \([^@:]*\)@fpu0:.*/\1/p')
-ip link set fpu0 up
-ip link set "$peer" up
+peer=fpu1
 
 run() {
 	echo "$arch: bpf_jit_enable=$(cat $jit 2>/dev/null || echo 'none (no JIT in this kernel)')"
@@ -85,6 +94,8 @@ flows_check() {
 	"$fp" detach >>$out.cli 2>&1 || echo "FAIL $arch-detach: $(cat $out.cli)"
 }
 flows_check | tee -a $out
+# The modules, where test_vectors_cross.sh cross-built them (arm64).
+[ -e "build/$arch/kmod/fastpath.ko" ] && sh selftests/vm/kmod_cross_inner.sh "$arch" | tee -a $out
 
 p=$(grep -c '^PASS ' $out)
 f=$(grep -c '^FAIL ' $out)
