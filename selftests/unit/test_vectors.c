@@ -32,6 +32,7 @@
 #include "fastpath.skel.h"
 #include "pkt.h"
 #include "learn_vectors.h"
+#include "recycle.h"
 
 /*
  * The tables start every packet and flow from the defaults in PKT() and
@@ -1352,6 +1353,7 @@ int main(int argc, char **argv)
 		}
 	}
 	failed += learn_vectors_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
+	failed += recycle_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
 	ret = failed ? 1 : 0;
 cleanup:
 	fastpath_bpf__destroy(e.skel);
