@@ -81,7 +81,8 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fastpath.h Makefile | 
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/recycle.bpf.o: selftests/unit/recycle.bpf.c include/fastpath.h Makefile | $(BUILD)
+$(BUILD)/recycle.bpf.o $(BUILD)/headroom.bpf.o: $(BUILD)/%.bpf.o: selftests/unit/%.bpf.c \
+		$(wildcard bpf/*.h) include/fastpath.h Makefile | $(BUILD)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -105,7 +106,8 @@ $(BUILD)/fastpath: $(USER_OBJS)
 # recycle.c runs the flow-table writers of user/lib/flowtab.c (and its log).
 TV_LIBS := user/lib/names.c user/lib/flowtab.c user/lib/log.c
 $(BUILD)/test_vectors: $(UNIT_SRCS) $(TV_LIBS) $(wildcard selftests/unit/*.h) include/fastpath.h \
-		       user/lib/flowtab.h $(BUILD)/fastpath.skel.h $(BUILD)/recycle.skel.h Makefile
+		       user/lib/flowtab.h $(BUILD)/fastpath.skel.h $(BUILD)/recycle.skel.h \
+		       $(BUILD)/headroom.skel.h Makefile
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) $(TV_LIBS) -o $@ $(LDLIBS)
 

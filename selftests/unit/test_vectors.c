@@ -33,6 +33,7 @@
 #include "pkt.h"
 #include "learn_vectors.h"
 #include "recycle.h"
+#include "headroom.h"
 
 /*
  * The tables start every packet and flow from the defaults in PKT() and
@@ -1354,6 +1355,7 @@ int main(int argc, char **argv)
 	}
 	failed += learn_vectors_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
 	failed += recycle_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
+	failed += headroom_run();
 	ret = failed ? 1 : 0;
 cleanup:
 	fastpath_bpf__destroy(e.skel);
