@@ -42,7 +42,7 @@ USER_HDRS := $(wildcard user/*/*.h)
 # unit-user tests link only these (and their fake ops).
 FSM_SRCS := user/daemon/conn_fsm.c user/daemon/conntab.c user/lib/log.c user/lib/fmt.c
 UNIT_USER_SRCS := $(wildcard selftests/unit-user/*.c)
-UNIT_SRCS := $(wildcard selftests/unit/*.c)
+UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard selftests/unit/*.c))
 BENCH_BPF := $(BUILD)/bench.bpf.o
 
 .DELETE_ON_ERROR:
@@ -82,6 +82,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fastpath.h Makefile | 
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/recycle.bpf.o $(BUILD)/headroom.bpf.o: $(BUILD)/%.bpf.o: selftests/unit/%.bpf.c \
+		$(wildcard bpf/*.h) include/fastpath.h Makefile | $(BUILD)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/bench.bpf.o: selftests/bench/bench.bpf.c selftests/bench/bench.h include/fastpath.h Makefile | $(BUILD)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -99,10 +104,13 @@ $(BUILD)/fastpath: $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/test_vectors: $(UNIT_SRCS) user/lib/names.c $(wildcard selftests/unit/*.h) include/fastpath.h \
-		       $(BUILD)/fastpath.skel.h Makefile
+# recycle.c runs the flow-table writers of user/lib/flowtab.c (and its log).
+TV_LIBS := user/lib/names.c user/lib/flowtab.c user/lib/log.c
+$(BUILD)/test_vectors: $(UNIT_SRCS) $(TV_LIBS) $(wildcard selftests/unit/*.h) include/fastpath.h \
+		       user/lib/flowtab.h $(BUILD)/fastpath.skel.h $(BUILD)/recycle.skel.h \
+		       $(BUILD)/headroom.skel.h Makefile
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) user/lib/names.c -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) $(TV_LIBS) -o $@ $(LDLIBS)
 
 # No libbpf, no libnetfilter_conntrack, no libmnl: nothing but the code under test.
 $(BUILD)/test_conn_fsm: $(UNIT_USER_SRCS) $(FSM_SRCS) $(USER_HDRS) $(wildcard selftests/unit-user/*.h) \

@@ -43,6 +43,8 @@
 #include "pkt.h"
 #include "learn_vectors.h"
 #include "tc_partial.h"
+#include "recycle.h"
+#include "headroom.h"
 
 /*
  * The tables start every packet and flow from the defaults in PKT() and
@@ -1558,6 +1560,8 @@ int main(int argc, char **argv)
 	e.stats_fd = e.xdp_stats_fd;
 	failed += learn_vectors_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
 	failed += tc_partial_run(e.skel);
+	failed += recycle_run(e.skel, e.ifindex[IF_IN], e.ifindex[IF_OUT]);
+	failed += headroom_run();
 	ret = failed ? 1 : 0;
 cleanup:
 	fastpath_bpf__destroy(e.skel);
