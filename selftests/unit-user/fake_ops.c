@@ -278,6 +278,37 @@ static void f_hw_state(struct daemon *d, const struct fp_flow_key *k,
 	a->bytes = h->bytes;
 }
 
+struct fp_conn_info *fake_export(struct fake *fk, __u32 id)
+{
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->exp[i].used && fk->exp[i].ci.id == id)
+			return &fk->exp[i].ci;
+	return NULL;
+}
+
+static void f_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
+{
+	struct fake *fk = F(d);
+	struct fp_conn_info *e = fake_export(fk, id);
+
+	if (!ci) {
+		if (e) {
+			((struct fake_export *)((char *)e - offsetof(struct fake_export, ci)))->used = false;
+			fk->export_deletes++;
+		}
+		return;
+	}
+	for (int i = 0; !e && i < FAKE_SLOTS; i++)
+		if (!fk->exp[i].used) {
+			fk->exp[i].used = true;
+			e = &fk->exp[i].ci;
+		}
+	if (!e)
+		return;		/* full, as the real map would refuse it */
+	*e = *ci;
+	fk->export_writes++;
+}
+
 const struct fsm_ops fake_ops = {
 	.now = f_now,
 	.entry_write = f_entry_write,
@@ -297,6 +328,7 @@ const struct fsm_ops fake_ops = {
 	.dev_mac = f_dev_mac,
 	.renew_lease = f_renew_lease,
 	.hw_poll = f_hw_poll,
+	.conn_export = f_conn_export,
 	.hw_offer = f_hw_offer,
 	.hw_withdraw = f_hw_withdraw,
 	.hw_state = f_hw_state,

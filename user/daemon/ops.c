@@ -106,6 +106,19 @@ static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
 	return 0;
 }
 
+/* Best effort: a full map or an older pinned datapath leaves explain
+ * without this connection, never the daemon without its work.
+ */
+static void op_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
+{
+	if (d->m.conns < 0)
+		return;
+	if (!ci)
+		bpf_map_delete_elem(d->m.conns, &id);
+	else if (bpf_map_update_elem(d->m.conns, &id, ci, BPF_ANY) && errno != E2BIG)
+		pr_debug("conntrack %u: cannot export: %s", id, strerror(errno));
+}
+
 const struct fsm_ops daemon_ops = {
 	.now = op_now,
 	.entry_write = op_entry_write,
@@ -129,4 +142,5 @@ const struct fsm_ops daemon_ops = {
 	.hw_withdraw = hwtier_withdraw,
 	.hw_state = hwtier_state,
 	.ct_acct = hwtier_ct_acct,
+	.conn_export = op_conn_export,
 };
