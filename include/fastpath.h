@@ -208,6 +208,12 @@ struct fp_clock {
  */
 struct fp_learn {
 	__u64 cookie;		/* the daemon's reference to the connection */
+	__u64 packets;		/* packets of the direction the learner saw since
+				 * it was armed: the slow path's share of the
+				 * learning window (the daemon reads it as it
+				 * takes the entry out) */
+	__u32 reported;		/* the event went out: count, do not report */
+	__u32 pad;
 };
 
 struct fp_learn_event {
@@ -260,6 +266,8 @@ struct fp_daemon_stats {
 	__u32 hw_pad;
 	__u64 hw_offered;	/* directions handed to the kmod, total */
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
+	__u64 learn_packets;	/* slow-path packets of learned directions in
+				 * their learning window (armed -> learned), total */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */
@@ -319,6 +327,7 @@ struct fp_conn_info {
 	__u32 iif[2];		/* ingress device per direction, 0 = not learned */
 	__u32 oif[2];		/* egress device per direction, 0 = not learned */
 	__u64 latency_ns[2];	/* first packet after ESTABLISHED -> in the table */
+	__u64 learn_packets[2];	/* slow-path packets while it was learned */
 };
 
 /* Layout is ABI between BPF, userspace and the kmod: pin it. */
@@ -337,7 +346,8 @@ _Static_assert(FP_OFF(fp_learn_event, out_vlan) == 76, "fp_learn_event.out_vlan"
 _Static_assert(sizeof(struct fp_conn_tuple) == 40, "fp_conn_tuple size");
 _Static_assert(FP_OFF(fp_conn_info, id) == 80, "fp_conn_info.id");
 _Static_assert(FP_OFF(fp_conn_info, latency_ns) == 112, "fp_conn_info.latency_ns");
-_Static_assert(sizeof(struct fp_conn_info) == 128, "fp_conn_info size");
+_Static_assert(sizeof(struct fp_conn_info) == 144, "fp_conn_info size");
+_Static_assert(sizeof(struct fp_learn) == 24, "fp_learn size");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

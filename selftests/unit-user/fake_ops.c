@@ -116,6 +116,7 @@ static int f_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
 	l->used = true;
 	l->k = *egress;
 	l->cookie = cookie;
+	l->packets = 0;
 	return 0;
 }
 
@@ -126,6 +127,19 @@ static void f_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress)))
 			fk->learn[i].used = false;
+}
+
+static __u64 f_learn_take(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fake *fk = F(d);
+	__u64 n = 0;
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress))) {
+			n = fk->learn[i].packets;
+			fk->learn[i].used = false;
+		}
+	return n;
 }
 
 static int f_set_liberal(struct daemon *d, const struct conn *c)
@@ -317,6 +331,7 @@ const struct fsm_ops fake_ops = {
 	.rate_write = f_rate_write,
 	.learn_arm = f_learn_arm,
 	.learn_disarm = f_learn_disarm,
+	.learn_take = f_learn_take,
 	.set_liberal = f_set_liberal,
 	.refresh = f_refresh,
 	.ct_timeout = f_ct_timeout,

@@ -21,6 +21,7 @@ struct fake_learn {
 	bool used;
 	struct fp_flow_key k;
 	__u64 cookie;
+	__u64 packets;			/* what the learner counted */
 };
 
 struct fake_hw {
@@ -68,6 +69,7 @@ struct fake {
 	} exp[FAKE_SLOTS];
 	int export_writes, export_deletes;
 	__u64 learn_ts;			/* the learner's packet time, 0 = unset */
+	__u64 learn_packets;		/* packets the learner counts per report */
 };
 
 extern const struct fsm_ops fake_ops;

@@ -137,10 +137,12 @@ static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif
 	memcpy(ev.smac, (__u8[6]){ 2, 0, 0, 0, 1, 1 }, 6);
 	ev.out_vlan[0] = vlan;
 	ev.out_pppoe_sid = sid;
-	/* The TC program consumes the learning entry as it reports it. */
+	/* The TC program reports once and counts the packets it saw; the
+	 * daemon takes the entry out.
+	 */
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (t->fk.learn[i].used && !memcmp(&t->fk.learn[i].k, &ev.key, sizeof(ev.key)))
-			t->fk.learn[i].used = false;
+			t->fk.learn[i].packets = t->fk.learn_packets ?: 1;
 	return fsm_learn_event(&t->d, &ev);
 }
 
@@ -273,6 +275,12 @@ static int t_latency_from_first_packet(struct t *t)
 	learn(t, c, DIR_ORIG);
 	CHECK(t->d.lat_n == 1 && t->d.lat[0] == 1000000);
 	CHECK(c->dir[0].latency_ns == 1000000);
+	/* the learning window: what the learner counted, taken out with it */
+	t->fk.learn_packets = 7;
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[1].learn_packets == 7 && c->dir[0].learn_packets == 1);
+	CHECK(t->d.st.learn_packets == 8 && fake_learning(&t->fk) == 0);
+	CHECK(fake_export(&t->fk, c->id)->learn_packets[1] == 7);
 	return 0;
 }
 

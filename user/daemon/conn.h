@@ -77,6 +77,7 @@ struct conn_dir {
 	__u64 first_ns;			/* the learner's packet: the first slow-path
 					 * one since it became a candidate */
 	__u64 latency_ns;		/* first_ns -> entry in the table */
+	__u64 learn_packets;		/* slow-path packets the learner counted */
 	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
 };
 

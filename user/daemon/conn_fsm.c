@@ -440,6 +440,7 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	else
 		cd->latency_ns = c->active_ns - c->candidate_ns;
 	latency(d, cd->latency_ns);
+	d->st.learn_packets += cd->learn_packets;
 	if (dir_in_table(other->state))
 		c->hold = FP_H_MAX;
 	hw_start(d, c, dir, &f);
@@ -462,8 +463,12 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		      const struct fp_learn_event *ev)
 {
 	struct conn_dir *cd = &c->dir[dir];
+	struct fp_flow_key k;
 	int err;
 
+	/* The learner keeps counting until the candidate is taken out. */
+	egress_key(&k, c, dir);
+	cd->learn_packets = d->ops->learn_take(d, &k);
 	dir_set(d, c, dir, DS_SLOW);
 	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
@@ -667,6 +672,7 @@ void conn_info(const struct conn *c, struct fp_conn_info *ci)
 		ci->iif[dir] = cd->have_out ? cd->iif : 0;
 		ci->oif[dir] = cd->have_out ? cd->out.oif : 0;
 		ci->latency_ns[dir] = dir_in_table(cd->state) ? cd->latency_ns : 0;
+		ci->learn_packets[dir] = dir_in_table(cd->state) ? cd->learn_packets : 0;
 	}
 	ci->id = c->id;
 	ci->mark = c->mark;

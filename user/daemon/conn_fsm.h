@@ -73,6 +73,8 @@ struct fsm_ops {
 	int (*learn_arm)(struct daemon *d, const struct fp_flow_key *egress,
 			 __u64 cookie);
 	void (*learn_disarm)(struct daemon *d, const struct fp_flow_key *egress);
+	/* A reported candidate out of fp_learn: the packets it counted. */
+	__u64 (*learn_take)(struct daemon *d, const struct fp_flow_key *egress);
 	/* conntrack */
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);

@@ -60,6 +60,15 @@ static void op_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 	bpf_map_delete_elem(d->m.learn, egress);
 }
 
+static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fp_learn v = {};
+
+	/* Best effort: a count missed here only shows as 0 in explain. */
+	bpf_map_lookup_and_delete_elem(d->m.learn, egress, &v);
+	return v.packets;
+}
+
 static bool op_attached(struct daemon *d, __u32 ifindex)
 {
 	__u32 v;
@@ -127,6 +136,7 @@ const struct fsm_ops daemon_ops = {
 	.rate_write = op_rate_write,
 	.learn_arm = op_learn_arm,
 	.learn_disarm = op_learn_disarm,
+	.learn_take = op_learn_take,
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.ct_timeout = ct_timeout_for,
