@@ -330,6 +330,7 @@ static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
 				json_u64(j, "bps", v.rate.bps);
 				json_u64(j, "packets", v.f.packets);
 				json_num(j, "latency_us", ci->latency_ns[dir] / 1e3);
+				json_u64(j, "learning_window_packets", ci->learn_packets[dir]);
 			}
 			json_end(j, '}');
 			continue;
@@ -338,9 +339,10 @@ static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
 		if (ci->iif[dir] && ci->oif[dir])
 			printf(" (in %s, out %s)", in, out);
 		if (v.offloaded)
-			printf("; %llu pps, %.1f Mbit/s, %llu packets; in the table %.0f us after its first packet",
+			printf("; %llu pps, %.1f Mbit/s, %llu packets; in the table %.0f us after its first packet, %llu packets took the slow path first",
 			       (unsigned long long)v.rate.pps, v.rate.bps / 1e6,
-			       (unsigned long long)v.f.packets, ci->latency_ns[dir] / 1e3);
+			       (unsigned long long)v.f.packets, ci->latency_ns[dir] / 1e3,
+			       (unsigned long long)ci->learn_packets[dir]);
 		printf("\n");
 	}
 	if (j) {

@@ -221,6 +221,9 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "table_full", ds->table_full);
 	json_num(j, "latency_p50_us", ds->latency_p50_ns / 1e3);
 	json_num(j, "latency_p99_us", ds->latency_p99_ns / 1e3);
+	json_u64(j, "learning_window_packets", ds->learn_packets);
+	json_num(j, "learning_window_packets_avg",
+		 ds->learned ? (double)ds->learn_packets / ds->learned : 0);
 	json_obj_open(j, "hw");
 	json_str(j, "mode", hw_mode_name(ds->hw_mode));
 	json_u64(j, "bound", ds->hw_dirs);
@@ -290,8 +293,11 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
 	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
 	       (unsigned long long)ds->resyncs, (unsigned long long)ds->refreshes);
-	printf("            offload latency p50 %.0f us, p99 %.0f us\n",
+	printf("            offload latency p50 %.0f us, p99 %.0f us (first packet after ESTABLISHED -> entry)\n",
 	       ds->latency_p50_ns / 1e3, ds->latency_p99_ns / 1e3);
+	printf("            learning window: %.1f slow-path packets per learned direction (%llu in all)\n",
+	       ds->learned ? (double)ds->learn_packets / ds->learned : 0.0,
+	       (unsigned long long)ds->learn_packets);
 	if (ds->hw_mode == FP_HWM_ON)
 		printf("hardware:   %u directions bound in the PPE, %u pending; offered %llu, back to XDP %llu\n",
 		       ds->hw_dirs, ds->hw_pending, (unsigned long long)ds->hw_offered,
@@ -430,6 +436,8 @@ static void render_prometheus(const struct status *st)
 		 "Connections taken off the fast path.", ds->torn_down);
 	prom_one("fastpath_daemon_refreshes_total", "counter",
 		 "Conntrack timeouts refreshed for offloaded connections.", ds->refreshes);
+	prom_one("fastpath_daemon_learning_window_packets_total", "counter",
+		 "Slow-path packets of learned directions before their entry.", ds->learn_packets);
 	prom_one("fastpath_daemon_table_full_total", "counter",
 		 "Offloads refused for --max-flows.", ds->table_full);
 	prom_head("fastpath_offload_latency_seconds", "gauge",
