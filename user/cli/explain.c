@@ -146,7 +146,12 @@ static void hold_words(const struct fp_conn_info *ci, struct dir_verdict *v)
 	switch (ci->hold) {
 	case FP_H_NOT_READY:
 		v->code = "not_established";
-		if (ci->tuple[0].proto == IPPROTO_TCP)
+		/* conntrack's TCP states past ESTABLISHED, bar SYN_SENT2 (9) */
+		if (ci->tuple[0].proto == IPPROTO_TCP && ci->tcp_state > 3 && ci->tcp_state < 9)
+			snprintf(v->why, sizeof(v->why),
+				 "closing (TCP state %s): only ESTABLISHED connections are offloaded",
+				 tcp);
+		else if (ci->tuple[0].proto == IPPROTO_TCP)
 			snprintf(v->why, sizeof(v->why),
 				 "not established yet (TCP state %s): only ESTABLISHED connections are offloaded",
 				 tcp);
