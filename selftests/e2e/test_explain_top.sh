@@ -56,8 +56,11 @@ if wait_for 40 in_table 80; then
 		fail top-once-lists-flow "no xdp row for :80 with a rate:"
 		sed 's/^/    /' "$TMP/top"
 	fi
-	grep -q '^tiers:.* xdp [1-9]' "$TMP/top" && grep -q '^pass/s:' "$TMP/top" &&
-		pass top-once-totals || fail top-once-totals "$(head -3 "$TMP/top")"
+	if grep -q '^tiers:.* xdp [1-9]' "$TMP/top" && grep -q '^pass/s:' "$TMP/top"; then
+		pass top-once-totals
+	else
+		fail top-once-totals "$(head -3 "$TMP/top")"
+	fi
 	if explain_all 10.0.2.2:80 '.offloaded == true and .tier == "xdp" and .reason == "offloaded" and .pps > 0'; then
 		pass explain-offloaded-json
 	else
@@ -101,8 +104,11 @@ tcp_xfer_wait web && check_slow policy-slow
 if fp explain --no-sample 192.0.2.99 >"$TMP/none" 2>&1; then
 	fail explain-no-match "exit 0: $(cat "$TMP/none")"
 else
-	grep -q '^no connection matches' "$TMP/none" && pass explain-no-match ||
+	if grep -q '^no connection matches' "$TMP/none"; then
+		pass explain-no-match
+	else
 		fail explain-no-match "$(cat "$TMP/none")"
+	fi
 fi
 
 # --- Prometheus: a real parser, and the values of status --json ---
@@ -164,7 +170,7 @@ if bad:
 print(f"{len(want)} values match")
 EOF
 }
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	prom_check >"$TMP/promcheck" 2>&1
 	rc=$?
 	[ $rc -eq 3 ] || break
