@@ -342,7 +342,8 @@ int fastpath_tc(struct __sk_buff *skb)
  * TC egress, on every attached device: sees only what the kernel itself
  * forwards (XDP redirects never pass here), after the firewall accepted it
  * and routing, NAT and neighbour resolution were done. For a candidate
- * direction it reports what the kernel did, then forgets the candidate.
+ * direction it reports what the kernel did once, then counts its packets
+ * until the daemon takes the candidate out.
  * It never changes or drops the packet.
  */
 SEC("tc")
@@ -363,11 +364,22 @@ int fastpath_learn(struct __sk_buff *skb)
 	cand = bpf_map_lookup_elem(&fp_learn, &key);
 	if (!cand)
 		return TC_ACT_OK;
+	/* The candidate stays until the daemon takes it out as it offloads:
+	 * every packet until then went the slow way, which it reports.
+	 */
+	__sync_fetch_and_add(&cand->packets, 1);
+	if (cand->reported)
+		return TC_ACT_OK;
 
 	/* Ring full: keep the candidate and learn from a later packet. */
 	ev = bpf_ringbuf_reserve(&fp_events, sizeof(*ev), 0);
 	if (!ev)
 		return TC_ACT_OK;
+	/* Before the event can reach the daemon, which may take the entry
+	 * out at once. Another CPU may report the same direction meanwhile:
+	 * the daemon takes the first and finds the second stale.
+	 */
+	cand->reported = 1;
 	ev->key = key;
 	ev->cookie = cand->cookie;
 	ev->iif = skb->ingress_ifindex;
@@ -380,7 +392,6 @@ int fastpath_learn(struct __sk_buff *skb)
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 	ev->ts = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
-	bpf_map_delete_elem(&fp_learn, &key);
 	return TC_ACT_OK;
 }
 

@@ -208,6 +208,12 @@ struct fp_clock {
  */
 struct fp_learn {
 	__u64 cookie;		/* the daemon's reference to the connection */
+	__u64 packets;		/* packets of the direction the learner saw since
+				 * it was armed: the slow path's share of the
+				 * learning window (the daemon reads it as it
+				 * takes the entry out) */
+	__u32 reported;		/* the event went out: count, do not report */
+	__u32 pad;
 };
 
 struct fp_learn_event {
@@ -260,6 +266,8 @@ struct fp_daemon_stats {
 	__u32 hw_pad;
 	__u64 hw_offered;	/* directions handed to the kmod, total */
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
+	__u64 learn_packets;	/* slow-path packets of learned directions in
+				 * their learning window (armed -> learned), total */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */
@@ -275,6 +283,53 @@ struct fp_rate {
 	__u64 bps;
 };
 
+/*
+ * One connection as the daemon sees it, in "fp_conns" keyed by the
+ * conntrack id (__u32), so "fastpath explain" (user/cli/explain.c) and
+ * bpftool can say why a connection is or is not offloaded without talking
+ * to the daemon. Writer: the daemon, through fsm_ops.conn_export, called
+ * by conn_fsm() (user/daemon/conn_fsm.c, the only writer of the states
+ * and the hold reason) when the record changes; removed when conntrack
+ * forgets the connection or the daemon stops. The map is sized like the
+ * flow table: past that, connections are simply not exported. The
+ * datapath never reads it.
+ */
+enum fp_conn_state {		/* one direction; the daemon's enum dir_state */
+	FP_CS_SLOW = 0,		/* slow path: see fp_conn_info.hold */
+	FP_CS_LEARNING,		/* waits for its next slow-path packet */
+	FP_CS_WAITING,		/* learned; waits for the other direction */
+	FP_CS_XDP,		/* in the flow table, XDP tier */
+	FP_CS_TC,		/* in the flow table, TC tier */
+	FP_CS_HW_PENDING,	/* offered to the PPE, not bound yet */
+	FP_CS_HW,		/* bound in the PPE */
+	FP_CS_TEARDOWN,		/* FIN/RST seen: slow until conntrack says more */
+	FP_CS_MAX,
+};
+
+struct fp_conn_tuple {		/* a conntrack tuple (original or reply) */
+	__u8 family;
+	__u8 proto;
+	__be16 sport;
+	__be16 dport;
+	__u16 pad;
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
+
+struct fp_conn_info {
+	struct fp_conn_tuple tuple[2];	/* original, reply */
+	__u32 id;		/* conntrack id (the key) */
+	__u32 mark;		/* ct mark, as the policy read it */
+	__u32 status;		/* conntrack status bits (IPS_*) */
+	__u8 hold;		/* enum fp_hold; FP_H_MAX when offloaded */
+	__u8 tcp_state;		/* conntrack's TCP state, 0 for UDP */
+	__u8 state[2];		/* enum fp_conn_state per direction */
+	__u32 iif[2];		/* ingress device per direction, 0 = not learned */
+	__u32 oif[2];		/* egress device per direction, 0 = not learned */
+	__u64 latency_ns[2];	/* first packet after ESTABLISHED -> in the table */
+	__u64 learn_packets[2];	/* slow-path packets while it was learned */
+};
+
 /* Layout is ABI between BPF, userspace and the kmod: pin it. */
 #define FP_OFF(t, m) __builtin_offsetof(struct t, m)
 _Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
@@ -288,6 +343,11 @@ _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
 _Static_assert(sizeof(struct fp_learn_event) == 96, "fp_learn_event size");
 _Static_assert(FP_OFF(fp_learn_event, out_vlan) == 76, "fp_learn_event.out_vlan");
+_Static_assert(sizeof(struct fp_conn_tuple) == 40, "fp_conn_tuple size");
+_Static_assert(FP_OFF(fp_conn_info, id) == 80, "fp_conn_info.id");
+_Static_assert(FP_OFF(fp_conn_info, latency_ns) == 112, "fp_conn_info.latency_ns");
+_Static_assert(sizeof(struct fp_conn_info) == 144, "fp_conn_info size");
+_Static_assert(sizeof(struct fp_learn) == 24, "fp_learn size");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

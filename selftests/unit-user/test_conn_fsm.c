@@ -122,7 +122,8 @@ static void ct_destroy(struct t *t, int n, __u8 proto)
 static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif,
 		      __u8 mac_last, __u16 vlan, __u16 sid, __u64 cookie)
 {
-	struct fp_learn_event ev = { .cookie = cookie, .iif = iif, .oif = oif };
+	struct fp_learn_event ev = { .cookie = cookie, .iif = iif, .oif = oif,
+				     .ts = t->fk.learn_ts };
 	struct ct_tuple eg;
 
 	tuple_invert(&eg, &c->tuple[!dir]);
@@ -136,10 +137,12 @@ static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif
 	memcpy(ev.smac, (__u8[6]){ 2, 0, 0, 0, 1, 1 }, 6);
 	ev.out_vlan[0] = vlan;
 	ev.out_pppoe_sid = sid;
-	/* The TC program consumes the learning entry as it reports it. */
+	/* The TC program reports once and counts the packets it saw; the
+	 * daemon takes the entry out.
+	 */
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (t->fk.learn[i].used && !memcmp(&t->fk.learn[i].k, &ev.key, sizeof(ev.key)))
-			t->fk.learn[i].used = false;
+			t->fk.learn[i].packets = t->fk.learn_packets ?: 1;
 	return fsm_learn_event(&t->d, &ev);
 }
 
@@ -228,6 +231,70 @@ static int t_established_learning_offloaded(struct t *t)
 	CHECK(fake_entries(&t->fk) == 2 && fake_learning(&t->fk) == 0);
 	CHECK(t->d.offloaded == 2 && t->d.conns_offloaded == 1);
 	CHECK(t->d.st.learned == 2 && t->d.lat_n == 2);
+	return 0;
+}
+
+/* The record "fastpath explain" reads follows every state and hold change. */
+static int t_export_follows(struct t *t)
+{
+	struct conn *c = tcp(t, 1, TCP_CONNTRACK_SYN_SENT);
+	struct fp_conn_info *e = fake_export(&t->fk, c->id);
+	int writes;
+
+	CHECK(e && e->hold == FP_H_NOT_READY && e->state[0] == FP_CS_SLOW);
+	CHECK(e->tuple[0].sport == c->tuple[0].sport && e->tuple[1].saddr[0] == c->tuple[1].src[0]);
+	c = tcp_est(t, 1);
+	CHECK(e->hold == FP_H_LEARNING && e->state[1] == FP_CS_LEARNING);
+	/* the first data packet came 2 ms before the learner's report */
+	t->fk.learn_ts = t->fk.now;
+	t->fk.now += 2000000;
+	learn(t, c, DIR_ORIG);
+	CHECK(e->state[0] == FP_CS_XDP && e->iif[0] == LAN && e->oif[0] == WAN);
+	CHECK(e->latency_ns[0] == 2000000 && e->latency_ns[1] == 0);
+	learn(t, c, DIR_REPLY);
+	CHECK(e->hold == FP_H_MAX && e->state[1] == FP_CS_XDP);
+	/* a tick that changes nothing writes nothing */
+	writes = t->fk.export_writes;
+	tick(t, 1);
+	CHECK(t->fk.export_writes == writes);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(!fake_export(&t->fk, 101) && t->fk.export_deletes == 1);
+	return 0;
+}
+
+/* The latency starts at the first packet, not at ESTABLISHED: idle
+ * time before the first data does not count.
+ */
+static int t_latency_from_first_packet(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.now += 500 * 1000000ULL;		/* idle for 500 ms */
+	t->fk.learn_ts = t->fk.now;
+	t->fk.now += 1000000;
+	learn(t, c, DIR_ORIG);
+	CHECK(t->d.lat_n == 1 && t->d.lat[0] == 1000000);
+	CHECK(c->dir[0].latency_ns == 1000000);
+	/* the learning window: what the learner counted, taken out with it */
+	t->fk.learn_packets = 7;
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[1].learn_packets == 7 && c->dir[0].learn_packets == 1);
+	CHECK(t->d.st.learn_packets == 8 && fake_learning(&t->fk) == 0);
+	CHECK(fake_export(&t->fk, c->id)->learn_packets[1] == 7);
+	return 0;
+}
+
+/* The shaper's hold reaches the export, for both directions. */
+static int t_export_sqm(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+	struct fp_conn_info *e;
+
+	t->fk.shaped_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	e = fake_export(&t->fk, c->id);
+	CHECK(e && e->hold == FP_H_SQM);
+	CHECK(e->state[0] == FP_CS_SLOW && e->state[1] == FP_CS_SLOW);
 	return 0;
 }
 
@@ -1147,6 +1214,9 @@ static const struct test tests[] = {
 	T(rst_forged_relearns),
 	T(teardown_then_close),
 	T(ct_destroy),
+	T(export_follows),
+	T(latency_from_first_packet),
+	T(export_sqm),
 	T(ct_destroy_learning),
 	T(nat_replaced),
 	T(idle_timeout),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -22,16 +23,18 @@
 #include "cli/cli.h"
 
 static const char status_usage[] =
-	"Usage: fastpath status [--json]\n"
+	"Usage: fastpath status [--json | --prometheus]\n"
 	"\n"
 	"Show the attached interfaces and their XDP mode, the flow table's\n"
-	"entries and capacity, packets per verdict and per pass reason, and the\n"
-	"daemon lease.\n"
+	"entries and capacity, flows per tier, packets per verdict and per pass\n"
+	"reason, the daemon's counters and offload latency, and the lease.\n"
 	"\n"
-	"  -j, --json    print a JSON object\n"
-	"  -h, --help    show this help\n";
+	"  -j, --json        print a JSON object\n"
+	"  -p, --prometheus  print the Prometheus text exposition format (for\n"
+	"                    node-exporter's textfile collector)\n"
+	"  -h, --help        show this help\n";
 
-static int read_counters(int fd, struct fp_counter out[FP_R_MAX])
+int read_counters(int fd, struct fp_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct fp_counter *percpu;
@@ -121,6 +124,9 @@ struct status {
 	int entries;
 	__u32 capacity;
 	struct fp_counter cnt[FP_R_MAX];
+	struct fp_counter tc_cnt[FP_R_MAX];
+	bool have_tc;
+	__u64 tier[FP_STATE_MAX];	/* flow-table entries per fp_state */
 	__u64 pass_pkts;
 	struct fp_config cfg;
 	const char *lease;
@@ -149,16 +155,36 @@ static void gather_ifaces(struct status *st, const struct fp_maps *m, int ppe_er
 	}
 }
 
+static void count_tiers(struct status *st, int flows)
+{
+	struct fp_flow_key k, next;
+	void *prev = NULL;
+	struct fp_flow f;
+
+	while (!bpf_map_get_next_key(flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(flows, &k, &f) && f.state < FP_STATE_MAX)
+			st->tier[f.state]++;
+	}
+}
+
 static void gather(struct status *st, const struct fp_maps *m)
 {
 	__u32 zero = 0;
-	int ppe_err;
+	int ppe_err, tc_fd;
 
 	memset(st, 0, sizeof(*st));
 	st->prog_id = fp_prog_id(m->prog);
 	st->entries = fp_flow_count(m->flows);
 	st->capacity = fp_map_capacity(m->flows);
 	read_counters(m->stats, st->cnt);
+	tc_fd = fp_map_by_pin("fp_tc_stats");
+	if (tc_fd >= 0) {
+		st->have_tc = !read_counters(tc_fd, st->tc_cnt);
+		close(tc_fd);
+	}
+	count_tiers(st, m->flows);
 	bpf_map_lookup_elem(m->config, &zero, &st->cfg);
 	bpf_map_lookup_elem(m->daemon, &zero, &st->ds);
 	/* A daemon killed with -9 cannot clear its pid. */
@@ -195,6 +221,9 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "table_full", ds->table_full);
 	json_num(j, "latency_p50_us", ds->latency_p50_ns / 1e3);
 	json_num(j, "latency_p99_us", ds->latency_p99_ns / 1e3);
+	json_u64(j, "learning_window_packets", ds->learn_packets);
+	json_num(j, "learning_window_packets_avg",
+		 ds->learned ? (double)ds->learn_packets / ds->learned : 0);
 	json_obj_open(j, "hw");
 	json_str(j, "mode", hw_mode_name(ds->hw_mode));
 	json_u64(j, "bound", ds->hw_dirs);
@@ -230,6 +259,10 @@ static void render_json(const struct status *st)
 	json_end(&j, ']');
 	json_u64(&j, "entries", st->entries);
 	json_u64(&j, "capacity", st->capacity);
+	json_obj_open(&j, "flows_by_tier");
+	for (int s = 0; s < FP_STATE_MAX; s++)
+		json_u64(&j, fp_state_names[s], st->tier[s]);
+	json_end(&j, '}');
 	json_obj_open(&j, "verdicts");
 	json_u64(&j, "redirect", st->cnt[FP_R_REDIRECT].packets);
 	json_u64(&j, "pass", st->pass_pkts);
@@ -260,8 +293,11 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
 	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
 	       (unsigned long long)ds->resyncs, (unsigned long long)ds->refreshes);
-	printf("            offload latency p50 %.0f us, p99 %.0f us\n",
+	printf("            offload latency p50 %.0f us, p99 %.0f us (first packet after ESTABLISHED -> entry)\n",
 	       ds->latency_p50_ns / 1e3, ds->latency_p99_ns / 1e3);
+	printf("            learning window: %.1f slow-path packets per learned direction (%llu in all)\n",
+	       ds->learned ? (double)ds->learn_packets / ds->learned : 0.0,
+	       (unsigned long long)ds->learn_packets);
 	if (ds->hw_mode == FP_HWM_ON)
 		printf("hardware:   %u directions bound in the PPE, %u pending; offered %llu, back to XDP %llu\n",
 		       ds->hw_dirs, ds->hw_pending, (unsigned long long)ds->hw_offered,
@@ -284,7 +320,10 @@ static void render_text(const struct status *st)
 	for (int i = 0; i < st->nifs; i++)
 		printf("\n  %-10s tier %s: %s; xdp %s", st->ifs[i].name, st->ifs[i].tier,
 		       st->ifs[i].why, st->ifs[i].mode);
-	printf("\nflows:      %d of %u\n", st->entries, st->capacity);
+	printf("\nflows:      %d of %u:", st->entries, st->capacity);
+	for (int s = 0; s < FP_STATE_MAX; s++)
+		printf(" %s %llu", fp_state_names[s], (unsigned long long)st->tier[s]);
+	printf("\n");
 	printf("verdicts:   redirect %llu pkts %llu bytes, pass %llu pkts\n",
 	       (unsigned long long)st->cnt[FP_R_REDIRECT].packets,
 	       (unsigned long long)st->cnt[FP_R_REDIRECT].bytes,
@@ -303,19 +342,156 @@ static void render_text(const struct status *st)
 	text_daemon(&st->ds);
 }
 
+/*
+ * The Prometheus text exposition format, version 0.0.4: "# HELP" and
+ * "# TYPE" before each family, counters end in _total, times in seconds.
+ */
+static void prom_head(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_u64(const char *name, const char *labels, unsigned long long v)
+{
+	printf("%s%s %llu\n", name, labels, v);
+}
+
+static void prom_one(const char *name, const char *type, const char *help,
+		     unsigned long long v)
+{
+	prom_head(name, type, help);
+	prom_u64(name, "", v);
+}
+
+static void prom_reasons(const char *prog, const struct fp_counter *cnt)
+{
+	char l[96];
+
+	for (int r = 1; r < FP_R_MAX; r++) {
+		snprintf(l, sizeof(l), "{program=\"%s\",reason=\"%s\"}", prog,
+			 fp_reason_names[r]);
+		prom_u64("fastpath_pass_packets_total", l, cnt[r].packets);
+	}
+}
+
+static void render_prometheus(const struct status *st)
+{
+	const struct fp_daemon_stats *ds = &st->ds;
+	char l[96];
+
+	prom_one("fastpath_attached", "gauge", "1 while the datapath is loaded.", 1);
+	prom_head("fastpath_packets_total", "counter",
+		  "Packets per datapath verdict: redirect is the fast path, pass the slow path.");
+	prom_u64("fastpath_packets_total", "{program=\"xdp\",verdict=\"redirect\"}",
+		 st->cnt[FP_R_REDIRECT].packets);
+	prom_u64("fastpath_packets_total", "{program=\"xdp\",verdict=\"pass\"}", st->pass_pkts);
+	if (st->have_tc) {
+		__u64 pass = 0;
+
+		for (int r = 1; r < FP_R_MAX; r++)
+			pass += st->tc_cnt[r].packets;
+		prom_u64("fastpath_packets_total", "{program=\"tc\",verdict=\"redirect\"}",
+			 st->tc_cnt[FP_R_REDIRECT].packets);
+		prom_u64("fastpath_packets_total", "{program=\"tc\",verdict=\"pass\"}", pass);
+	}
+	prom_head("fastpath_redirect_bytes_total", "counter",
+		  "Bytes forwarded on the fast path (L3).");
+	prom_u64("fastpath_redirect_bytes_total", "{program=\"xdp\"}",
+		 st->cnt[FP_R_REDIRECT].bytes);
+	if (st->have_tc)
+		prom_u64("fastpath_redirect_bytes_total", "{program=\"tc\"}",
+			 st->tc_cnt[FP_R_REDIRECT].bytes);
+	prom_head("fastpath_pass_packets_total", "counter",
+		  "Packets passed to the slow path, per reason.");
+	prom_reasons("xdp", st->cnt);
+	if (st->have_tc)
+		prom_reasons("tc", st->tc_cnt);
+	prom_head("fastpath_flows", "gauge", "Flow-table entries (directions) per tier.");
+	for (int s = 0; s < FP_STATE_MAX; s++) {
+		snprintf(l, sizeof(l), "{tier=\"%s\"}", fp_state_names[s]);
+		prom_u64("fastpath_flows", l, st->tier[s]);
+	}
+	prom_one("fastpath_flow_capacity", "gauge", "Flow-table capacity (directions).",
+		 st->capacity);
+	prom_one("fastpath_daemon_up", "gauge", "1 while the daemon runs.", !!ds->pid);
+	prom_one("fastpath_daemon_connections", "gauge", "Connections the daemon tracks.",
+		 ds->conns);
+	prom_one("fastpath_daemon_offloaded_directions", "gauge",
+		 "Directions the daemon has in the table.", ds->offloaded);
+	prom_head("fastpath_daemon_slow_connections", "gauge",
+		  "Connections kept on the slow path, per reason (learning: candidates).");
+	for (int h = 0; h < FP_H_MAX; h++) {
+		snprintf(l, sizeof(l), "{reason=\"%s\"}", fp_hold_names[h]);
+		prom_u64("fastpath_daemon_slow_connections", l, ds->hold[h]);
+	}
+	prom_one("fastpath_daemon_ct_events_total", "counter", "Conntrack events handled.",
+		 ds->ct_events);
+	prom_one("fastpath_daemon_events_lost_total", "counter",
+		 "Conntrack event losses (ENOBUFS).", ds->events_lost);
+	prom_one("fastpath_daemon_resyncs_total", "counter",
+		 "Full conntrack dumps after a loss or change.", ds->resyncs);
+	prom_one("fastpath_daemon_learned_total", "counter", "Directions learned and offloaded.",
+		 ds->learned);
+	prom_one("fastpath_daemon_torn_down_total", "counter",
+		 "Connections taken off the fast path.", ds->torn_down);
+	prom_one("fastpath_daemon_refreshes_total", "counter",
+		 "Conntrack timeouts refreshed for offloaded connections.", ds->refreshes);
+	prom_one("fastpath_daemon_learning_window_packets_total", "counter",
+		 "Slow-path packets of learned directions before their entry.", ds->learn_packets);
+	prom_one("fastpath_daemon_table_full_total", "counter",
+		 "Offloads refused for --max-flows.", ds->table_full);
+	prom_head("fastpath_offload_latency_seconds", "gauge",
+		  "Offload latency, from a direction's first packet after ESTABLISHED to its entry, recent samples.");
+	printf("fastpath_offload_latency_seconds{quantile=\"0.5\"} %.9f\n", ds->latency_p50_ns / 1e9);
+	printf("fastpath_offload_latency_seconds{quantile=\"0.99\"} %.9f\n", ds->latency_p99_ns / 1e9);
+}
+
+static int status_args(int argc, char **argv, int *fmt)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	*fmt = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+		case 'p':
+			if (*fmt && *fmt != c)
+				return usage_error("status", "give --json or --prometheus, not both");
+			*fmt = c;
+			break;
+		case 'h':
+			fputs(status_usage, stdout);
+			return EXIT_OK;
+		default:
+			return bad_option("status", argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct status *st;
 	struct fp_maps m;
-	bool json = false;
-	int ret;
+	int ret, fmt;
 
-	ret = listing_args(argc, argv, "status", status_usage, &json);
+	ret = status_args(argc, argv, &fmt);
 	if (ret >= 0)
 		return ret;
 	if (fp_open_pinned(&m)) {
-		if (json)
+		if (fmt == 'j')
 			printf("{\"attached\":false}\n");
+		else if (fmt == 'p')
+			prom_one("fastpath_attached", "gauge", "1 while the datapath is loaded.", 0);
 		else
 			printf("fastpath is not attached\n");
 		return EXIT_OK;
@@ -326,8 +502,10 @@ int cmd_status(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	gather(st, &m);
-	if (json)
+	if (fmt == 'j')
 		render_json(st);
+	else if (fmt == 'p')
+		render_prometheus(st);
 	else
 		render_text(st);
 	free(st);

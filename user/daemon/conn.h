@@ -74,6 +74,10 @@ struct conn_dir {
 	__u64 packets, bytes;		/* from the entry, at the last tick */
 	__u64 hw_since;			/* offered to the PPE (ns) */
 	__u64 hw_base_packets, hw_base_bytes;	/* the entry's counts then */
+	__u64 first_ns;			/* the learner's packet: the first slow-path
+					 * one since it became a candidate */
+	__u64 latency_ns;		/* first_ns -> entry in the table */
+	__u64 learn_packets;		/* slow-path packets the learner counted */
 	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
 };
 

@@ -432,7 +432,15 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	cd->packets = cd->bytes = 0;
 	c->active_ns = d->ops->now(d);
 	d->st.learned++;
-	latency(d, c->active_ns - c->candidate_ns);
+	/* From the first packet the learner saw, not from ESTABLISHED: a
+	 * connection may idle long before its first data.
+	 */
+	if (cd->first_ns && cd->first_ns <= c->active_ns)
+		cd->latency_ns = c->active_ns - cd->first_ns;
+	else
+		cd->latency_ns = c->active_ns - c->candidate_ns;
+	latency(d, cd->latency_ns);
+	d->st.learn_packets += cd->learn_packets;
 	if (dir_in_table(other->state))
 		c->hold = FP_H_MAX;
 	hw_start(d, c, dir, &f);
@@ -455,8 +463,12 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		      const struct fp_learn_event *ev)
 {
 	struct conn_dir *cd = &c->dir[dir];
+	struct fp_flow_key k;
 	int err;
 
+	/* The learner keeps counting until the candidate is taken out. */
+	egress_key(&k, c, dir);
+	cd->learn_packets = d->ops->learn_take(d, &k);
 	dir_set(d, c, dir, DS_SLOW);
 	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
@@ -465,6 +477,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		return 0;
 	}
 	cd->iif = ev->iif;
+	cd->first_ns = ev->ts;
 	cd->out.oif = ev->oif;
 	memcpy(cd->out.vlan, ev->out_vlan, sizeof(cd->out.vlan));
 	cd->out.sid = ev->out_pppoe_sid;
@@ -631,7 +644,44 @@ static void on_tick(struct daemon *d, struct conn *c)
 	}
 }
 
-int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
+_Static_assert(DS_SLOW == (int)FP_CS_SLOW && DS_LEARNING == (int)FP_CS_LEARNING &&
+	       DS_WAITING == (int)FP_CS_WAITING && DS_XDP == (int)FP_CS_XDP &&
+	       DS_TC == (int)FP_CS_TC && DS_HW_PENDING == (int)FP_CS_HW_PENDING &&
+	       DS_HW == (int)FP_CS_HW && DS_TEARDOWN == (int)FP_CS_TEARDOWN &&
+	       DS_MAX == (int)FP_CS_MAX, "fp_conn_state mirrors dir_state");
+
+static void export_tuple(struct fp_conn_tuple *o, const struct ct_tuple *t)
+{
+	o->family = t->family;
+	o->proto = t->proto;
+	o->sport = t->sport;
+	o->dport = t->dport;
+	memcpy(o->saddr, t->src, sizeof(o->saddr));
+	memcpy(o->daddr, t->dst, sizeof(o->daddr));
+}
+
+/* The record "fastpath explain" reads (fastpath.h, struct fp_conn_info). */
+void conn_info(const struct conn *c, struct fp_conn_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	for (int dir = 0; dir < 2; dir++) {
+		const struct conn_dir *cd = &c->dir[dir];
+
+		export_tuple(&ci->tuple[dir], &c->tuple[dir]);
+		ci->state[dir] = cd->state;
+		ci->iif[dir] = cd->have_out ? cd->iif : 0;
+		ci->oif[dir] = cd->have_out ? cd->out.oif : 0;
+		ci->latency_ns[dir] = dir_in_table(cd->state) ? cd->latency_ns : 0;
+		ci->learn_packets[dir] = dir_in_table(cd->state) ? cd->learn_packets : 0;
+	}
+	ci->id = c->id;
+	ci->mark = c->mark;
+	ci->status = c->status;
+	ci->hold = c->hold;
+	ci->tcp_state = c->tcp_state;
+}
+
+static int conn_step(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 {
 	switch (ev->type) {
 	case CE_CT:
@@ -660,6 +710,32 @@ int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 		break;
 	}
 	return -EINVAL;
+}
+
+/*
+ * One event for one connection. The export for "fastpath explain" is
+ * written here, after the step, and only when the record changed: a tick
+ * that changes nothing costs no syscall.
+ */
+int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
+{
+	struct fp_conn_info before, after;
+	int ret;
+
+	conn_info(c, &before);
+	ret = conn_step(d, c, ev);
+	if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
+		d->ops->conn_export(d, c->id, NULL);
+		return ret;
+	}
+	conn_info(c, &after);
+	/* A new connection's first record differs from its zeroed one only
+	 * in what conntrack said: export it on its first event too.
+	 */
+	if (ev->type == CE_CT || ev->type == CE_CT_MARK ||
+	    memcmp(&before, &after, sizeof(after)))
+		d->ops->conn_export(d, c->id, &after);
+	return ret;
 }
 
 static void send_one(struct daemon *d, struct conn *c, enum conn_event type)

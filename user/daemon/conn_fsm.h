@@ -73,6 +73,8 @@ struct fsm_ops {
 	int (*learn_arm)(struct daemon *d, const struct fp_flow_key *egress,
 			 __u64 cookie);
 	void (*learn_disarm)(struct daemon *d, const struct fp_flow_key *egress);
+	/* A reported candidate out of fp_learn: the packets it counted. */
+	__u64 (*learn_take)(struct daemon *d, const struct fp_flow_key *egress);
 	/* conntrack */
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);
@@ -96,6 +98,8 @@ struct fsm_ops {
 	/* conntrack's counters: what a direction carried since last told */
 	void (*ct_acct)(struct daemon *d, const struct fp_flow_key *k,
 			__u64 packets, __u64 bytes);
+	/* "fp_conns", for "fastpath explain": @ci NULL removes conntrack @id */
+	void (*conn_export)(struct daemon *d, __u32 id, const struct fp_conn_info *ci);
 };
 
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);
@@ -113,6 +117,7 @@ void fsm_resync_end(struct daemon *d);
 void fsm_count(struct daemon *d);
 
 bool dir_in_table(enum dir_state s);
+void conn_info(const struct conn *c, struct fp_conn_info *ci);
 extern const char *const dir_state_names[DS_MAX];
 extern const char *const conn_event_names[CE_MAX];
 

@@ -60,6 +60,15 @@ static void op_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 	bpf_map_delete_elem(d->m.learn, egress);
 }
 
+static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fp_learn v = {};
+
+	/* Best effort: a count missed here only shows as 0 in explain. */
+	bpf_map_lookup_and_delete_elem(d->m.learn, egress, &v);
+	return v.packets;
+}
+
 static bool op_attached(struct daemon *d, __u32 ifindex)
 {
 	__u32 v;
@@ -106,6 +115,19 @@ static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
 	return 0;
 }
 
+/* Best effort: a full map or an older pinned datapath leaves explain
+ * without this connection, never the daemon without its work.
+ */
+static void op_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
+{
+	if (d->m.conns < 0)
+		return;
+	if (!ci)
+		bpf_map_delete_elem(d->m.conns, &id);
+	else if (bpf_map_update_elem(d->m.conns, &id, ci, BPF_ANY) && errno != E2BIG)
+		pr_debug("conntrack %u: cannot export: %s", id, strerror(errno));
+}
+
 const struct fsm_ops daemon_ops = {
 	.now = op_now,
 	.entry_write = op_entry_write,
@@ -114,6 +136,7 @@ const struct fsm_ops daemon_ops = {
 	.rate_write = op_rate_write,
 	.learn_arm = op_learn_arm,
 	.learn_disarm = op_learn_disarm,
+	.learn_take = op_learn_take,
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.ct_timeout = ct_timeout_for,
@@ -129,4 +152,5 @@ const struct fsm_ops daemon_ops = {
 	.hw_withdraw = hwtier_withdraw,
 	.hw_state = hwtier_state,
 	.ct_acct = hwtier_ct_acct,
+	.conn_export = op_conn_export,
 };

@@ -43,7 +43,7 @@
 static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
 					   "fp_config", "fp_learn", "fp_events",
 					   "fp_rates", "fp_daemon", "fp_clock",
-					   "fp_tc_stats" };
+					   "fp_tc_stats", "fp_conns" };
 
 /* OpenWrt and minimal systems may not mount bpffs; pins need it. */
 static int ensure_bpffs(void)
@@ -96,9 +96,15 @@ static int map_fd_by_pin(const char *name)
 	return bpf_obj_get(pin_path(name));
 }
 
+/* A pinned map by its name in the pin directory: an fd, or -1 (errno). */
+int fp_map_by_pin(const char *name)
+{
+	return map_fd_by_pin(name);
+}
+
 #define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->clock_prog, &(m)->flows, \
 		 &(m)->tx_ports, &(m)->stats, &(m)->config, &(m)->learn, \
-		 &(m)->events, &(m)->rates, &(m)->daemon, &(m)->clock }
+		 &(m)->events, &(m)->rates, &(m)->daemon, &(m)->clock, &(m)->conns }
 
 static void maps_init(struct fp_maps *m)
 {
@@ -143,6 +149,8 @@ int fp_open_pinned(struct fp_maps *m)
 	m->rates = map_fd_by_pin("fp_rates");
 	m->daemon = map_fd_by_pin("fp_daemon");
 	m->clock = map_fd_by_pin("fp_clock");
+	/* Optional: "explain" only, and absent from an older pinned datapath. */
+	m->conns = map_fd_by_pin("fp_conns");
 	if (m->learn_prog < 0 || m->flows < 0 ||
 	    m->tx_ports < 0 || m->stats < 0 || m->config < 0 || m->learn < 0 ||
 	    m->events < 0 || m->rates < 0 || m->daemon < 0 || m->clock < 0) {
@@ -202,6 +210,8 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 			err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
 		if (!err)
 			err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_conns, capacity);
 		if (!err && try)
 			err = bpf_program__set_autoload(skel->progs.fastpath_clock, false);
 		if (!err)
