@@ -22,4 +22,7 @@ enum ingress_need {
  */
 enum ingress_need dev_ingress_need(__u32 ifindex, char *why, size_t len);
 
+/* The kind of @ifindex's root qdisc ("" when none is listed). */
+int dev_root_qdisc(__u32 ifindex, char *kind, size_t len);
+
 #endif /* FP_LIB_DEVTIER_H */
