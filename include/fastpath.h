@@ -239,6 +239,8 @@ enum fp_hold {
 	FP_H_NOT_ATTACHED,	/* ingress or egress device not attached */
 	FP_H_SQM,		/* egress device shapes: keep the qdisc in charge */
 	FP_H_TABLE_FULL,	/* --max-flows reached */
+	FP_H_SQM_INGRESS,	/* the ingress device redirects to an ifb that
+				 * shapes: XDP and TC ingress would bypass it */
 	FP_H_MAX,
 };
 
@@ -268,6 +270,7 @@ struct fp_daemon_stats {
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
 	__u64 learn_packets;	/* slow-path packets of learned directions in
 				 * their learning window (armed -> learned), total */
+	__u64 tc_dirs;		/* directions on the TC tier now */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */

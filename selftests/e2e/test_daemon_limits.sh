@@ -110,14 +110,44 @@ stop_daemon
 in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30 \
 	net.netfilter.nf_conntrack_udp_timeout_stream=120
 
-# A shaping root qdisc keeps flows through it on the slow path...
-in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
+# A shaping root qdisc moves the flows leaving through it to the TC tier
+# (docs/DESIGN.md, "Tiers"): the redirect keeps the qdisc in charge, so the
+# tbf still limits them, and the forward chain still sees almost nothing.
+tc_redirects() {
+	bpftool -j map lookup pinned "$FASTPATH_PIN_DIR/fp_tc_stats" key 0 0 0 0 2>/dev/null |
+		jq '[.formatted.values[].value.packets] | add // 0' 2>/dev/null || echo 0
+}
+in_r tc qdisc replace dev r1 root tbf rate 200mbit burst 64k latency 50ms
 start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
-if tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
-	check_slow sqm-guard-keeps-slow-path
+tc0=$(tc_redirects) t0=$(date +%s%N)
+if XFER_VIA=tc tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
+	t1=$(date +%s%N) tcn=$(($(tc_redirects) - tc0))
+	check_offloaded sqm-guard-tc-tier
+	# the data direction (out through the tbf) is on TC: its packets are
+	# about half of the transfer's, the ACKs go by XDP
+	if [ $((tcn * 100)) -ge $((XFER_PKTS * 40)) ]; then
+		pass sqm-guard-tc-redirects
+	else
+		fail sqm-guard-tc-redirects "TC redirected $tcn of $XFER_PKTS packets"
+	fi
+	# 50 MB through 200 Mbit/s takes at least 2 s (10% margin)
+	ms=$(((t1 - t0) / 1000000))
+	if [ "$ms" -ge 1800 ]; then
+		pass sqm-guard-tbf-limits
+	else
+		fail sqm-guard-tbf-limits "50 MB in $ms ms: faster than the 200 Mbit/s tbf"
+	fi
+	tcd=$(fp status --json | jq -r '.daemon.tc_directions')
+	if fp status | grep -q "r1 *tier tc: egress shaped by tbf"; then
+		pass sqm-guard-status-tier
+	else
+		fail sqm-guard-status-tier "status: $(fp status | grep -A2 interfaces | tr '\n' ' ')"
+	fi
+	echo "  sqm-guard: ${ms} ms, TC redirected $tcn, TC directions now $tcd"
 fi
 stop_daemon
-# ...unless the user says otherwise.
+# ...unless the user says otherwise: then XDP carries it past the qdisc.
+in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
 start_daemon --policy all --no-sqm-guard r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
 if tcp_xfer sqm-override ipv4 10.0.2.2 9101 50; then
 	check_offloaded sqm-override-offloads

@@ -199,6 +199,11 @@ static bool f_egress_shaped(struct daemon *d, const struct dir_out *o)
 	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif;
 }
 
+static enum ingress_need f_ingress_need(struct daemon *d, __u32 ifindex)
+{
+	return ifindex < 16 ? F(d)->need[ifindex] : IN_ANY;
+}
+
 static void f_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
 	F(d)->renewals++;
@@ -340,6 +345,7 @@ const struct fsm_ops fake_ops = {
 	.carries = f_carries,
 	.egress_mtu = f_egress_mtu,
 	.egress_shaped = f_egress_shaped,
+	.ingress_need = f_ingress_need,
 	.dev_mac = f_dev_mac,
 	.renew_lease = f_renew_lease,
 	.hw_poll = f_hw_poll,

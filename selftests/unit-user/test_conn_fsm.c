@@ -534,29 +534,143 @@ static int t_waiting_relearns_on_change(struct t *t)
 
 /* --- SQM --- */
 
-static int t_sqm_hold(struct t *t)
+/* A shaped egress: that direction goes TC (the redirect keeps the qdisc),
+ * the other one stays on XDP; neither is offered to the PPE.
+ */
+static int t_sqm_shaped_tc(struct t *t)
 {
 	struct conn *c = tcp_est(t, 1);
 
 	t->fk.shaped_oif = WAN;
+	t->fk.hw_capable = true;
 	learn(t, c, DIR_ORIG);
-	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
-	CHECK(fake_learning(&t->fk) == 0 && fake_entries(&t->fk) == 0);
-	c = tcp_est(t, 1);	/* held: an update does not re-arm it */
-	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_HW_PENDING);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	CHECK(c->hold == FP_H_MAX && t->fk.hw_offers == 1);
+	fsm_count(&t->d);
+	CHECK(t->d.st.tc_dirs == 1 && t->d.st.hold[FP_H_SQM] == 0);
 	return 0;
 }
 
-static int t_sqm_release(struct t *t)
+static int t_sqm_appears_relearns_tc(struct t *t)
 {
-	struct conn *c = tcp_est(t, 1), *other = offloaded(t, 2);
+	struct conn *c = offloaded(t, 1);
+
+	CHECK(both(c, DS_XDP));
+	t->fk.shaped_oif = WAN;		/* netmon: a shaper on WAN */
+	fsm_relearn_via(&t->d, WAN, NULL);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	return 0;
+}
+
+static int t_sqm_gone_back_to_xdp(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1), *other;
 
 	t->fk.shaped_oif = WAN;
 	learn(t, c, DIR_ORIG);
-	t->fk.shaped_oif = 0;
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC);
+	t->fk.shaped_oif = 0;		/* netmon: the shaper went */
+	fsm_relearn_via(&t->d, WAN, NULL);
+	fsm_sqm_gone(&t->d);
+	CHECK(both(c, DS_LEARNING));
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP) && entry(t, c, DIR_ORIG)->state == FP_STATE_XDP);
+	other = offloaded(t, 2);
+	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+/* An ingress that may deliver CHECKSUM_PARTIAL (veth, tun, virtio_net). */
+static int t_partial_csum_ingress_tc(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[LAN] = IN_TC_CSUM;
+	t->fk.hw_capable = true;
+	learn(t, c, DIR_ORIG);		/* in on LAN */
+	learn(t, c, DIR_REPLY);		/* in on WAN */
+	CHECK(c->dir[0].state == DS_HW_PENDING && c->dir[0].tier == DS_TC);
+	CHECK(c->dir[1].state == DS_HW_PENDING && c->dir[1].tier == DS_XDP);
+	/* the PPE refuses: back to the tier each was chosen for */
+	t->fk.hw_gone = true;
+	fsm_tick(&t->d);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_XDP);
+	return 0;
+}
+
+static int t_generic_xdp_ingress_tc(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[WAN] = IN_TC_GENERIC;
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_TC);
+	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_TC);
+	return 0;
+}
+
+/* ifb ingress shaping: both directions stay slow, until it goes. */
+static int t_ifb_ingress_slow(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[WAN] = IN_IFB;
+	learn(t, c, DIR_ORIG);
+	CHECK(c->dir[0].state == DS_XDP);
+	learn(t, c, DIR_REPLY);		/* in on WAN */
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
+	c = tcp_est(t, 1);		/* held: an update does not re-arm it */
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_SQM_INGRESS] == 1);
+	t->fk.need[WAN] = IN_ANY;
 	fsm_sqm_gone(&t->d);
 	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
-	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+/* The stacked device it arrived on counts as well as the port. */
+static int t_ifb_on_stacked_ingress(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.stacked[t->fk.nstacked++] = 7;
+	t->fk.carries = true;
+	t->fk.need[7] = IN_IFB;
+	learn(t, c, DIR_ORIG);
+	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	return 0;
+}
+
+static int t_tier_forced(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.tier = TIER_TC;
+	t->fk.hw_capable = true;
+	c = offloaded(t, 1);
+	CHECK(both(c, DS_TC) && t->fk.hw_offers == 0);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	t->d.opt.tier = TIER_XDP;
+	t->fk.shaped_oif = WAN;
+	t->fk.need[LAN] = IN_TC_CSUM;
+	c = offloaded(t, 2);
+	CHECK(both(c, DS_XDP) && t->fk.hw_offers == 0);
+	t->fk.need[WAN] = IN_IFB;	/* forcing a tier keeps the ifb hold */
+	c = offloaded(t, 3);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
 	return 0;
 }
 
@@ -566,8 +680,10 @@ static int t_sqm_guard_off(struct t *t)
 
 	t->d.opt.sqm_guard = false;
 	t->fk.shaped_oif = WAN;
+	t->fk.need[WAN] = IN_IFB;	/* ignores ifb shaping too */
 	c = offloaded(t, 1);
 	CHECK(both(c, DS_XDP));
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_XDP);
 	return 0;
 }
 
@@ -1203,8 +1319,14 @@ static const struct test tests[] = {
 	T(stacked_not_carried),
 	T(stacked_device_change),
 	T(waiting_relearns_on_change),
-	T(sqm_hold),
-	T(sqm_release),
+	T(sqm_shaped_tc),
+	T(sqm_appears_relearns_tc),
+	T(sqm_gone_back_to_xdp),
+	T(partial_csum_ingress_tc),
+	T(generic_xdp_ingress_tc),
+	T(ifb_ingress_slow),
+	T(ifb_on_stacked_ingress),
+	T(tier_forced),
 	T(sqm_guard_off),
 	T(max_flows_reached),
 	T(max_flows_second_direction_fits),

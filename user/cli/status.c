@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "lib/devtier.h"
 #include "lib/args.h"
 #include "lib/fmt.h"
 #include "lib/genl.h"
@@ -79,9 +80,47 @@ static const char *ct_acct_state(__u8 hw_mode)
 	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
 }
 
+/* Root qdiscs that shape (as the daemon's netmon.c counts them). */
+static bool shaper_kind(const char *kind)
+{
+	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
+					       "cbq", "netem" };
+
+	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
+		if (!strcmp(kind, shapers[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The software tier of a device (docs/DESIGN.md, "Tiers"): "slow" when
+ * its input goes to an ifb, "tc" when its input needs the skb or its
+ * egress shapes, else NULL (XDP). The daemon decides the same per
+ * direction; --tier and --no-sqm-guard are not known here.
+ */
+static const char *sw_tier(__u32 ifindex, char *why, size_t len)
+{
+	char need_why[96], qdisc[16];
+	enum ingress_need n = dev_ingress_need(ifindex, need_why, sizeof(need_why));
+
+	if (n == IN_IFB) {
+		snprintf(why, len, "%s (hold sqm_ingress)", need_why);
+		return "slow";
+	}
+	if (n != IN_ANY) {
+		snprintf(why, len, "input: %s", need_why);
+		return "tc";
+	}
+	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && shaper_kind(qdisc)) {
+		snprintf(why, len, "egress shaped by %s (flows leaving here)", qdisc);
+		return "tc";
+	}
+	return NULL;
+}
+
 /*
  * A device's tier: "hw" when the daemon offloads to the PPE behind it,
- * else "xdp", with the reason in @why.
+ * else "slow" or "tc" (sw_tier()), else "xdp", with the reason in @why.
  */
 static const char *device_tier(__u32 ifindex, int ppe_err,
 			       const struct fp_daemon_stats *ds, char *why,
@@ -89,10 +128,17 @@ static const char *device_tier(__u32 ifindex, int ppe_err,
 {
 	struct ppe_dev pd = {};
 	int err = ppe_err;
+	const char *sw;
+	char swhy[160];
 
+	sw = sw_tier(ifindex, swhy, sizeof(swhy));
 	if (!err)
 		err = ppe_dev_get(ifindex, true, &pd);
 	ppe_dev_reason(err, &pd, why, len);
+	if (sw && (err || pd.bind == FP_BIND_NONE || sw[0] == 's' || strstr(swhy, "shaped"))) {
+		snprintf(why, len, "%s", swhy);
+		return sw;
+	}
 	if (err || pd.bind == FP_BIND_NONE)
 		return "xdp";
 	if (!ds->pid) {
@@ -128,6 +174,7 @@ struct status {
 	bool have_tc;
 	__u64 tier[FP_STATE_MAX];	/* flow-table entries per fp_state */
 	__u64 pass_pkts;
+	__u64 tc_pass_pkts;
 	struct fp_config cfg;
 	const char *lease;
 	double left;
@@ -183,6 +230,8 @@ static void gather(struct status *st, const struct fp_maps *m)
 	if (tc_fd >= 0) {
 		st->have_tc = !read_counters(tc_fd, st->tc_cnt);
 		close(tc_fd);
+		for (int r = 1; r < FP_R_MAX; r++)
+			st->tc_pass_pkts += st->tc_cnt[r].packets;
 	}
 	count_tiers(st, m->flows);
 	bpf_map_lookup_elem(m->config, &zero, &st->cfg);
@@ -231,6 +280,7 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "offered", ds->hw_offered);
 	json_u64(j, "fallbacks", ds->hw_fallbacks);
 	json_end(j, '}');
+	json_u64(j, "tc_directions", ds->tc_dirs);
 	json_str(j, "ct_accounting", ct_acct_state(ds->hw_mode));
 	json_obj_open(j, "slow_path");
 	for (int h = 0; h < FP_H_MAX; h++)
@@ -271,6 +321,18 @@ static void render_json(const struct status *st)
 	for (int r = 1; r < FP_R_MAX; r++)
 		json_u64(&j, fp_reason_names[r], st->cnt[r].packets);
 	json_end(&j, '}');
+	if (st->have_tc) {
+		json_obj_open(&j, "tc");
+		json_obj_open(&j, "verdicts");
+		json_u64(&j, "redirect", st->tc_cnt[FP_R_REDIRECT].packets);
+		json_u64(&j, "pass", st->tc_pass_pkts);
+		json_end(&j, '}');
+		json_obj_open(&j, "pass_reasons");
+		for (int r = 1; r < FP_R_MAX; r++)
+			json_u64(&j, fp_reason_names[r], st->tc_cnt[r].packets);
+		json_end(&j, '}');
+		json_end(&j, '}');
+	}
 	json_obj_open(&j, "lease");
 	json_str(&j, "state", st->lease);
 	json_num(&j, "remaining_s", st->left);
@@ -286,9 +348,9 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 		printf("daemon:     not running\n");
 		return;
 	}
-	printf("daemon:     pid %u, %u connections, %llu candidates, %llu directions offloaded\n",
+	printf("daemon:     pid %u, %u connections, %llu candidates, %llu directions offloaded (%llu on TC)\n",
 	       ds->pid, ds->conns, (unsigned long long)ds->hold[FP_H_LEARNING],
-	       (unsigned long long)ds->offloaded);
+	       (unsigned long long)ds->offloaded, (unsigned long long)ds->tc_dirs);
 	printf("            learned %llu, torn down %llu, conntrack events %llu (lost %llu, resyncs %llu), refreshes %llu\n",
 	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
 	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
@@ -334,6 +396,17 @@ static void render_text(const struct status *st)
 			printf(" %s %llu", fp_reason_names[r],
 			       (unsigned long long)st->cnt[r].packets);
 	printf(st->pass_pkts ? "\n" : " none\n");
+	if (st->have_tc) {
+		printf("tc:         redirect %llu pkts %llu bytes, pass %llu pkts;",
+		       (unsigned long long)st->tc_cnt[FP_R_REDIRECT].packets,
+		       (unsigned long long)st->tc_cnt[FP_R_REDIRECT].bytes,
+		       (unsigned long long)st->tc_pass_pkts);
+		for (int r = 1; r < FP_R_MAX; r++)
+			if (st->tc_cnt[r].packets)
+				printf(" %s %llu", fp_reason_names[r],
+				       (unsigned long long)st->tc_cnt[r].packets);
+		printf("\n");
+	}
 	if (!strcmp(st->lease, "off"))
 		printf("lease:      off (no daemon)\n");
 	else

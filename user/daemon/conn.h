@@ -34,7 +34,7 @@ enum dir_state {
 	DS_WAITING,		/* learned; arrives on a stacked device: waits for
 				 * the other direction's egress to key it */
 	DS_XDP,			/* in the flow table as FP_STATE_XDP */
-	DS_TC,			/* reserved: in the table on the TC tier */
+	DS_TC,			/* in the table as FP_STATE_TC (TC ingress program) */
 	DS_HW_PENDING,		/* in the table as FP_STATE_HW_PENDING, offered to the PPE */
 	DS_HW,			/* bound in the PPE (FP_STATE_HW) */
 	DS_TEARDOWN,		/* FIN/RST went up: out of the table until conntrack says more */
@@ -67,6 +67,9 @@ struct conn_dir {
 	enum dir_state state;		/* written by conn_fsm.c only */
 	bool have_out;			/* @iif and @out hold what was learned */
 	bool hw_refused;		/* stays off the PPE until learned again */
+	enum dir_state tier;		/* DS_XDP or DS_TC: the software tier chosen
+					 * when learned, where the PPE falls back to */
+	bool shaped;			/* on TC because its egress shapes */
 	__u32 iif;			/* skb->ingress_ifindex when learned */
 	struct dir_out out;
 	struct fp_flow_key key;		/* flow-table key while in the table */

@@ -16,23 +16,28 @@
  *
  *  CE_LEARNED (the TC learner saw the direction's next slow-path packet)
  *     LEARNING --(egress or ingress not attached)-------> SLOW, hold not_attached
- *     LEARNING --(egress shaped, SQM guard)------> both SLOW, hold sqm
  *     LEARNING --(arrives on a stacked device, other
  *                 direction not learned yet)-------------> WAITING
  *     LEARNING/WAITING --(stacked device does not carry the
  *                 other direction's port/tags)----------> SLOW, hold not_attached
  *     LEARNING/WAITING --(--max-flows reached, table full)--> SLOW, hold table_full
- *     LEARNING/WAITING --(entry written)-----------------> XDP
+ *     LEARNING/WAITING --(ingress redirects to a shaping ifb,
+ *                 SQM guard)-----------------------------> both SLOW, hold sqm_ingress
+ *     LEARNING/WAITING --(entry written; the tier: --tier
+ *                 forces it; else TC when the egress shapes
+ *                 (SQM guard), the ingress may deliver
+ *                 CHECKSUM_PARTIAL or has generic XDP only;
+ *                 else XDP)-------------------------------> XDP or TC
  *                  (the other direction WAITING follows it; both in: hold none)
- *     XDP --(both devices PPE-capable, module accepts)--> HW_PENDING
- *     XDP --(module refuses)----------------------------> XDP, refused until relearned
- *     [TC: reserved for the TC tier, entered like XDP]
+ *     XDP/TC --(not shaped, not forced, both devices PPE-capable,
+ *                 module accepts)------------------------> HW_PENDING
+ *     XDP/TC --(module refuses)-------------------------> same, refused until relearned
  *
  *  CE_TICK (once a second)
  *     HW_PENDING --(module reports bound)----------------> HW
- *     HW_PENDING --(not bound within --hw-deadline)------> XDP (refused)
- *     HW_PENDING/HW --(module gone, withdrew it, failed)--> XDP (refused)
- *     XDP/HW_PENDING/HW --(entry state teardown: FIN/RST)--> both TEARDOWN
+ *     HW_PENDING --(not bound within --hw-deadline)------> its tier (refused)
+ *     HW_PENDING/HW --(module gone, withdrew it, failed)--> its tier (refused)
+ *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
@@ -42,7 +47,9 @@
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
  *  CE_RELEARN (route, neighbour MAC, link down, device gone, stacked device
  *    or port changed, nftables changed)    any learned --> both LEARNING
- *  CE_SQM_GONE   SLOW with hold sqm --> re-evaluated (LEARNING)
+ *    (netmon also relearns the flows through a device whose shaper came or
+ *    went, so they change tier)
+ *  CE_SQM_GONE   SLOW with hold sqm/sqm_ingress --> re-evaluated (LEARNING)
  *  CE_DESTROY (conntrack DESTROY, NAT replaced, or gone in a resync)
  *                                     any --> both SLOW; the conn is freed
  *  CE_STOP (the daemon exits)         any --> both SLOW, nothing armed
@@ -54,8 +61,7 @@
  * Room left for issue 11: a candidate not learned within 10 s would go
  * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
  * is there for it), and a local or loopback connection would get a hold of
- * its own in conn_policy() from an fsm_ops query of the local addresses;
- * the TC tier enters DS_TC from dir_offload() as XDP is entered today.
+ * its own in conn_policy() from an fsm_ops query of the local addresses.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -269,7 +275,8 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		return;
 	}
 	if (is_candidate(c) || c->hold == FP_H_TABLE_FULL ||
-	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
+	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM ||
+	    c->hold == FP_H_SQM_INGRESS)
 		return;
 
 	set_have_out(d, c, DIR_ORIG, false);
@@ -288,14 +295,17 @@ static void latency(struct daemon *d, __u64 ns)
 	d->lat[d->lat_n++ % LAT_SAMPLES] = ns;
 }
 
-/* Offers a direction just written as FP_STATE_XDP to the PPE. */
+/* Offers a direction just written on its software tier to the PPE: not
+ * one whose egress shapes (the qdisc stays in charge) nor a forced tier.
+ */
 static void hw_start(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
 {
 	struct conn_dir *cd = &c->dir[dir];
 	char msg[128] = "";
 	int err;
 
-	if (d->opt.no_hw || cd->hw_refused || cd->key.pppoe_sid)
+	if (d->opt.no_hw || cd->hw_refused || cd->key.pppoe_sid || cd->shaped ||
+	    d->opt.tier != TIER_AUTO)
 		return;
 	err = d->ops->hw_offer(d, &cd->key, f, msg, sizeof(msg));
 	if (err == HW_NOT_ELIGIBLE)
@@ -326,7 +336,7 @@ static void entry_of(struct daemon *d, const struct conn *c, int dir,
 
 	memset(f, 0, sizeof(*f));
 	egress_key(&ek, c, dir);
-	f->state = FP_STATE_XDP;
+	f->state = cd->tier == DS_TC ? FP_STATE_TC : FP_STATE_XDP;
 	f->oif = cd->out.oif;
 	f->mtu = d->ops->egress_mtu(d, &cd->out);
 	memcpy(f->dmac, cd->out.dmac, 6);
@@ -397,6 +407,48 @@ static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
 	return 0;
 }
 
+static const char *const need_names[] = {
+	[IN_ANY] = "any", [IN_TC_CSUM] = "checksum_partial",
+	[IN_TC_GENERIC] = "generic_xdp", [IN_IFB] = "ifb",
+};
+
+/*
+ * The tier of a learned direction (docs/DESIGN.md, "Tiers"), per
+ * direction: --tier forces it; otherwise TC when its egress shapes (the
+ * redirect keeps the egress qdisc; the SQM guard, --no-sqm-guard ignores
+ * shapers) or its ingress device needs the skb (CHECKSUM_PARTIAL input,
+ * generic XDP only), else XDP. Both the device it arrived on and the port
+ * it is keyed on count. Returns false when an ifb shapes the ingress:
+ * XDP and TC ingress both run before the ifb, so it stays slow.
+ */
+static bool choose_tier(struct daemon *d, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	enum ingress_need need = d->ops->ingress_need(d, cd->key.ifindex);
+
+	if (cd->iif && cd->iif != cd->key.ifindex) {
+		enum ingress_need n = d->ops->ingress_need(d, cd->iif);
+
+		if (n > need)
+			need = n;
+	}
+	cd->shaped = false;
+	if (need == IN_IFB && d->opt.sqm_guard)
+		return false;
+	if (d->opt.tier != TIER_AUTO) {
+		cd->tier = d->opt.tier == TIER_TC ? DS_TC : DS_XDP;
+		return true;
+	}
+	cd->shaped = d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out);
+	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ?
+		   DS_TC : DS_XDP;
+	if (cd->tier == DS_TC)
+		pr_debug("conntrack %u: %s direction on the TC tier: %s", c->id,
+			 dir ? "reply" : "original",
+			 cd->shaped ? "egress shaped" : need_names[need]);
+	return true;
+}
+
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
@@ -406,6 +458,14 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
 	if (!d->ops->attached(d, cd->iif) && !key_stacked(d, c, dir))
 		return 0;
+	if (!choose_tier(d, c, dir)) {
+		/* The whole connection stays with the ifb's shaper; it is
+		 * reconsidered when the redirect goes.
+		 */
+		unoffload(d, c, false, DS_SLOW);
+		c->hold = FP_H_SQM_INGRESS;
+		return 0;
+	}
 	/* --max-flows counts connections; a second direction always fits. */
 	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
 		goto full;
@@ -427,7 +487,7 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		 c->id, dir ? "reply" : "original", cd->key.ifindex,
 		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
 		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
-	dir_set(d, c, dir, DS_XDP);
+	dir_set(d, c, dir, cd->tier);
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
 	c->active_ns = d->ops->now(d);
@@ -483,14 +543,6 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	cd->out.sid = ev->out_pppoe_sid;
 	memcpy(cd->out.dmac, ev->dmac, 6);
 	memcpy(cd->out.smac, ev->smac, 6);
-	/* The whole connection stays with the qdisc, not just the direction
-	 * leaving through it; it is reconsidered when the qdisc goes.
-	 */
-	if (d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out)) {
-		unoffload(d, c, false, DS_SLOW);
-		c->hold = FP_H_SQM;
-		return 0;
-	}
 	set_have_out(d, c, dir, true);
 	err = dir_offload(d, c, dir);
 	/* The other direction may have waited for this one's egress. */
@@ -499,7 +551,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	return err;
 }
 
-/* Back to XDP for the rest of this offload: re-learning tries again. */
+/* Back to its tier for the rest of this offload: re-learning tries again. */
 static void hw_fallback(struct daemon *d, struct conn *c, int dir,
 			struct fp_flow *f, const char *why)
 {
@@ -508,12 +560,12 @@ static void hw_fallback(struct daemon *d, struct conn *c, int dir,
 
 	format_endpoint(cd->key.family, cd->key.saddr, cd->key.sport, addr,
 			sizeof(addr));
-	pr_debug("hardware tier: %s %s: back to XDP: %s",
-		 proto_name(cd->key.proto), addr, why);
+	pr_debug("hardware tier: %s %s: back to %s: %s",
+		 proto_name(cd->key.proto), addr, dir_state_names[cd->tier], why);
 	d->ops->hw_withdraw(d, &cd->key);
-	dir_set(d, c, dir, DS_XDP);
+	dir_set(d, c, dir, cd->tier);
 	cd->hw_refused = true;
-	f->state = FP_STATE_XDP;
+	f->state = cd->tier == DS_TC ? FP_STATE_TC : FP_STATE_XDP;
 	d->ops->entry_write(d, &cd->key, f, true);
 	d->st.hw_fallbacks++;
 }
@@ -701,7 +753,7 @@ static int conn_step(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 		unoffload(d, c, true, DS_SLOW);
 		return 0;
 	case CE_SQM_GONE:
-		if (c->hold == FP_H_SQM) {
+		if (c->hold == FP_H_SQM || c->hold == FP_H_SQM_INGRESS) {
 			c->hold = FP_H_NOT_READY;
 			evaluate(d, c, false);
 		}
@@ -939,12 +991,16 @@ static void count_hold(struct conn *c, void *arg)
 
 	if (c->hold < FP_H_MAX)
 		d->st.hold[c->hold]++;
+	for (int dir = 0; dir < 2; dir++)
+		if (c->dir[dir].state == DS_TC)
+			d->st.tc_dirs++;
 }
 
 /* The numbers "fastpath status" shows, read from the states. */
 void fsm_count(struct daemon *d)
 {
 	memset(d->st.hold, 0, sizeof(d->st.hold));
+	d->st.tc_dirs = 0;
 	conntab_foreach(&d->conns, count_hold, d);
 	d->st.conns = d->conns.n;
 	d->st.offloaded = d->offloaded;

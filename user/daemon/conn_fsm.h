@@ -16,6 +16,7 @@
 
 #include "fastpath.h"
 #include "daemon/conn.h"
+#include "lib/devtier.h"
 
 struct daemon;
 
@@ -26,7 +27,7 @@ enum conn_event {
 	CE_LEARNED,	/* the TC learner reported direction @dir (@learn) */
 	CE_TICK,	/* once a second: counters, keep-alive, idle, PPE */
 	CE_RELEARN,	/* its route, neighbour, link, port or ruleset changed */
-	CE_SQM_GONE,	/* a shaping qdisc went away */
+	CE_SQM_GONE,	/* a shaping qdisc or an ifb redirect went away */
 	CE_STOP,	/* the daemon stops: out of the table, nothing armed */
 	CE_MAX,
 };
@@ -55,6 +56,9 @@ struct hw_answer {
 	__u64 idle_ms;
 	bool has_idle;
 };
+
+/* --tier */
+enum tier_opt { TIER_AUTO = 0, TIER_XDP, TIER_TC };
 
 /* fsm_ops.hw_offer: the devices are not on the hardware tier. */
 #define HW_NOT_ELIGIBLE	1
@@ -85,6 +89,7 @@ struct fsm_ops {
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
 	bool (*egress_shaped)(struct daemon *d, const struct dir_out *o);
+	enum ingress_need (*ingress_need)(struct daemon *d, __u32 ifindex);
 	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);
 	/* The datapath's lease (and the module's, where it has one). */
 	void (*renew_lease)(struct daemon *d, __u64 lease_ns, __u64 expires_ns);

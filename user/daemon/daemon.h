@@ -43,6 +43,7 @@ struct options {
 	__u32 capacity;
 	bool no_hw;			/* never use the hardware tier */
 	__u32 hw_deadline_s;		/* hw_pending longer: back to XDP */
+	enum tier_opt tier;		/* --tier: auto, or forced xdp/tc */
 };
 
 /* ct.c: the event subscription and the query handle. */

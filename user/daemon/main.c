@@ -27,7 +27,7 @@ static const char run_head[] =
 	"logs to stderr; SIGTERM or SIGINT stops it.\n"
 	"\n";
 
-enum { O_NO_SQM = 256, O_KEEP, O_NO_HW, O_HW_DEADLINE };
+enum { O_NO_SQM = 256, O_KEEP, O_NO_HW, O_HW_DEADLINE, O_TIER };
 
 static const struct opt_spec run_opts[] = {
 	{ 'p', "policy", "P", "all (default): every TCP/UDP connection;\n"
@@ -36,7 +36,11 @@ static const struct opt_spec run_opts[] = {
 	{ 'l', "lease", "S", "datapath lease: if the daemon stops renewing it,\n"
 			     "every flow takes the slow path within S s (default 5)" },
 	{ 'n', "max-flows", "N", "offload at most N connections (default: table size / 2)" },
-	{ O_NO_SQM, "no-sqm-guard", NULL, "offload even through devices with a shaping qdisc" },
+	{ O_NO_SQM, "no-sqm-guard", NULL, "ignore shapers: a shaped egress or an ifb ingress\n"
+					 "does not steer flows to TC or keep them slow" },
+	{ O_TIER, "tier", "T", "auto (default): per direction, TC for a shaped egress,\n"
+			       "a CHECKSUM_PARTIAL or generic-XDP ingress, else XDP\n"
+			       "(or the PPE); xdp or tc: force it (for testing)" },
 	{ O_KEEP, "keep-attached", NULL, "on exit, leave XDP attached and the table pinned" },
 	{ 'm', "mode", "M", "XDP mode: auto, native or generic (as in attach)" },
 	{ 'c', "capacity", "N", "flow-table size when loading afresh (default 65536)" },
@@ -137,6 +141,16 @@ static int run_option(int c, struct options *o, bool *max_given, char **argv)
 	case O_NO_HW:
 		o->no_hw = true;
 		return 0;
+	case O_TIER:
+		if (!strcmp(optarg, "auto"))
+			o->tier = TIER_AUTO;
+		else if (!strcmp(optarg, "xdp"))
+			o->tier = TIER_XDP;
+		else if (!strcmp(optarg, "tc"))
+			o->tier = TIER_TC;
+		else
+			return usage_error("run", "invalid --tier '%s' (auto, xdp or tc)", optarg);
+		return 0;
 	case O_HW_DEADLINE:
 		if (parse_u32(optarg, 3600, &o->hw_deadline_s) || !o->hw_deadline_s)
 			return usage_error("run", "invalid --hw-deadline '%s'", optarg);
@@ -219,9 +233,10 @@ static int daemon_setup(struct daemon *d, bool max_given)
 		return -EIO;
 	d->st.resyncs = 0;
 	publish(d, true);
-	pr_info("running on %d interface(s): policy %s, lease %us, idle timeout %us, max %u flows%s",
+	pr_info("running on %d interface(s): policy %s, lease %us, idle timeout %us, max %u flows, tier %s%s",
 		d->nports, d->opt.policy_all ? "all" : "mark", d->opt.lease_s,
 		d->opt.idle_timeout_s, d->opt.max_flows,
+		d->opt.tier == TIER_XDP ? "xdp" : d->opt.tier == TIER_TC ? "tc" : "auto",
 		d->opt.sqm_guard ? "" : ", no SQM guard");
 	return 0;
 }

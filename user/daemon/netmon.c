@@ -289,7 +289,10 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	l = links_add(&d->links, tcm->tcm_ifindex);
 	if (!l)
 		return;
-	if (shaped && !l->shaped && d->opt.sqm_guard) {
+	/* A shaper that came or went moves the flows out of it to the TC tier
+	 * or back to XDP (docs/DESIGN.md, "Tiers"): they learn again.
+	 */
+	if (shaped != l->shaped && d->opt.sqm_guard) {
 		fsm_relearn_via(d, tcm->tcm_ifindex, NULL);
 		/* A shaper on ppp0 or eth0.7: flows through it use the port. */
 		if (links_is_stacked(&d->links, tcm->tcm_ifindex))
@@ -298,6 +301,28 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	if (!shaped && l->shaped)
 		d->sqm_changed = true;
 	l->shaped = shaped;
+}
+
+/*
+ * An ingress filter came or went: perhaps a redirect to an ifb (hold
+ * sqm_ingress). The device is probed again; flows in through it learn
+ * again, and held ones are reconsidered.
+ */
+static void on_filter(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct link *l;
+
+	if (TC_H_MAJ(tcm->tcm_parent) != TC_H_MAJ(TC_H_CLSACT) ||
+	    (TC_H_MIN(tcm->tcm_parent) != TC_H_MIN_INGRESS && TC_H_MIN(tcm->tcm_parent)))
+		return;
+	l = links_get(&d->links, tcm->tcm_ifindex);
+	if (!l || !l->need_ns)
+		return;		/* never probed: nothing learned through it */
+	l->need_ns = 0;
+	fsm_relearn_via(d, tcm->tcm_ifindex, NULL);
+	d->flush_needed = true;		/* stacked devices' flows key the port */
+	d->sqm_changed = true;
 }
 
 static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
@@ -320,6 +345,10 @@ static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_NEWQDISC:
 	case RTM_DELQDISC:
 		on_qdisc(d, nlh);
+		break;
+	case RTM_NEWTFILTER:
+	case RTM_DELTFILTER:
+		on_filter(d, nlh);
 		break;
 	}
 	return MNL_CB_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "lib/devtier.h"
 #include "lib/flowtab.h"
 #include "lib/log.h"
 #include "daemon/adapters.h"
@@ -96,6 +97,34 @@ static bool op_egress_shaped(struct daemon *d, const struct dir_out *o)
 	return links_egress_shaped(&d->links, o->oif, o->vlan, o->sid);
 }
 
+/*
+ * What the ingress device asks of the tiers, probed once per device and
+ * kept a few seconds: a veth peer's checksum offload changes without an
+ * event in this namespace. netmon drops the cache on a filter or link
+ * change.
+ */
+#define NEED_TTL_NS	(5 * 1000000000ULL)
+
+static enum ingress_need op_ingress_need(struct daemon *d, __u32 ifindex)
+{
+	struct link *l = links_add(&d->links, ifindex);
+	__u64 now = mono_ns();
+	enum ingress_need n;
+	char why[64];
+
+	if (l && l->need_ns && now - l->need_ns < NEED_TTL_NS)
+		return l->need;
+	n = dev_ingress_need(ifindex, why, sizeof(why));
+	if (!l)
+		return n;
+	if (n != l->need || !l->need_ns)
+		pr_debug("if%u: %s", ifindex, why);
+	l->need = n;
+	l->need_ns = now;
+	snprintf(l->need_why, sizeof(l->need_why), "%s", why);
+	return n;
+}
+
 static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
 	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns };
@@ -145,6 +174,7 @@ const struct fsm_ops daemon_ops = {
 	.carries = op_carries,
 	.egress_mtu = op_egress_mtu,
 	.egress_shaped = op_egress_shaped,
+	.ingress_need = op_ingress_need,
 	.dev_mac = op_dev_mac,
 	.renew_lease = op_renew_lease,
 	.hw_poll = hwtier_poll,

@@ -44,6 +44,7 @@ const char *const fp_hold_names[FP_H_MAX] = {
 	[FP_H_LEARNING] = "learning",
 	[FP_H_NOT_ATTACHED] = "not_attached",
 	[FP_H_SQM] = "sqm",
+	[FP_H_SQM_INGRESS] = "sqm_ingress",
 	[FP_H_TABLE_FULL] = "table_full",
 };
 
