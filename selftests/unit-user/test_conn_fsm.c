@@ -284,7 +284,7 @@ static int t_latency_from_first_packet(struct t *t)
 	return 0;
 }
 
-/* The shaper's hold reaches the export, for both directions. */
+/* A shaped egress puts the direction on the TC tier, and the export says so. */
 static int t_export_sqm(struct t *t)
 {
 	struct conn *c = tcp_est(t, 1);
@@ -293,7 +293,21 @@ static int t_export_sqm(struct t *t)
 	t->fk.shaped_oif = WAN;
 	learn(t, c, DIR_ORIG);
 	e = fake_export(&t->fk, c->id);
-	CHECK(e && e->hold == FP_H_SQM);
+	CHECK(e && e->state[0] == FP_CS_TC && e->state[1] == FP_CS_LEARNING);
+	return 0;
+}
+
+/* The ifb ingress hold reaches the export, for both directions. */
+static int t_export_sqm_ingress(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+	struct fp_conn_info *e;
+
+	t->fk.need[WAN] = IN_IFB;
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);		/* in on WAN */
+	e = fake_export(&t->fk, c->id);
+	CHECK(e && e->hold == FP_H_SQM_INGRESS);
 	CHECK(e->state[0] == FP_CS_SLOW && e->state[1] == FP_CS_SLOW);
 	return 0;
 }
@@ -1339,6 +1353,7 @@ static const struct test tests[] = {
 	T(export_follows),
 	T(latency_from_first_packet),
 	T(export_sqm),
+	T(export_sqm_ingress),
 	T(ct_destroy_learning),
 	T(nat_replaced),
 	T(idle_timeout),
