@@ -340,7 +340,7 @@ QPID=$!
 WD=$!
 
 # Stream the console while qemu runs; the marker line carries the status.
-tail -n +1 -f --pid="$QPID" "$LOG" | tr -d "\r" | grep -v -e "^@@VMEXIT@@" -e "^\[ *[0-9.]*\] reboot: "
+tail -n +1 -f --pid="$QPID" "$LOG" | sed -u "s/\r//g" | grep --line-buffered -v -e "^@@VMEXIT@@" -e "^\[ *[0-9.]*\] reboot: "
 wait "$QPID" 2>/dev/null
 QPID=
 status=$(tr -d '\r' <"$LOG" | sed -n 's/^@@VMEXIT@@ \([0-9]*\).*/\1/p' | tail -1)

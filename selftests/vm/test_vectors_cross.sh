@@ -32,7 +32,7 @@ for a in "${arches[@]}"; do
 		rc=1
 	fi
 	"$TOP/scripts/vm.sh" --arch "$a" --timeout 1200 -- sh selftests/vm/vectors_inner.sh "$a" 2>&1 |
-		grep -v '^\[ *[0-9.]*\] '
+		grep --line-buffered -v '^\[ *[0-9.]*\] '
 	r=${PIPESTATUS[0]}
 	if [ "$r" -ne 0 ] && [ "$r" -ne 1 ]; then
 		echo "FAIL vectors-$a: the VM run exited with status $r"
