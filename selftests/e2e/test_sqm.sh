@@ -50,7 +50,7 @@ if XFER_VIA=tc upload sqm-tc 9201; then
 	tcn=$(($(tc_redirects) - tc0))
 	kbit=$((MB * 1048576 * 8 / MS))
 	echo "  TC tier: $MB MB in $MS ms ($kbit kbit/s), TC redirected $tcn, median ping RTT $RTT us"
-	check_offloaded sqm-tc-offloaded
+	XFER_VIA=tc check_offloaded sqm-tc-offloaded
 	if [ $((tcn * 100)) -ge $((XFER_PKTS * 40)) ]; then
 		pass sqm-tc-redirects
 	else
