@@ -122,7 +122,7 @@ start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
 tc0=$(tc_redirects) t0=$(date +%s%N)
 if XFER_VIA=tc tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
 	t1=$(date +%s%N) tcn=$(($(tc_redirects) - tc0))
-	check_offloaded sqm-guard-tc-tier
+	XFER_VIA=tc check_offloaded sqm-guard-tc-tier
 	# the data direction (out through the tbf) is on TC: its packets are
 	# about half of the transfer's, the ACKs go by XDP
 	if [ $((tcn * 100)) -ge $((XFER_PKTS * 40)) ]; then
