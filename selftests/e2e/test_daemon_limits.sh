@@ -36,7 +36,9 @@ spawn in_s python3 "$E2E_DIR/tcp_echo.py" server 9000
 wait_for 5 listening 9000
 in_c timeout 60 python3 "$E2E_DIR/tcp_echo.py" client 10.0.2.2 9000 64 5 >"$TMP/multi" 2>&1 &
 multi=$!
-sleep 4
+# Read once the table has filled (python alone takes seconds to start on
+# a loaded host), while the connections still send.
+wait_for 20 eval '[ "$(status_field daemon offloaded)" -ge 32 ] && [ "$(status_field daemon table_full)" -gt 0 ]'
 offl=$(status_field daemon offloaded)
 full=$(status_field daemon table_full)
 held=$(status_field daemon slow_path table_full)

@@ -22,7 +22,9 @@ vm_skip_unless_bootable() {
 vm_run() {
 	local prefix=$1 rc
 	shift
-	"$TOP/scripts/vm.sh" -- "$@" 2>&1 | sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix-/"
+	# A long watchdog: under TCG on a host other VMs share, a lab takes
+	# far longer than vm.sh's default allows.
+	"$TOP/scripts/vm.sh" --timeout 2400 -- "$@" 2>&1 | sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix-/"
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then
 		echo "FAIL $prefix: the VM run exited with status $rc"
