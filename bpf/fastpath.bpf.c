@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * fastpath.bpf.c - the XDP fast path.
+ * fastpath.bpf.c - the fast path: XDP and TC ingress, one code.
  *
  * A packet is forwarded only on an exact match of ingress ifindex, tuple
  * and encapsulation in the flow table, and only when no pass rule applies.
- * Everything doubtful goes to the slow path with XDP_PASS; nothing is ever
- * dropped here. All pass checks run before the first write to the packet,
- * so a passed packet is always the packet that arrived.
+ * Everything doubtful goes to the slow path (XDP_PASS, TC_ACT_OK); nothing
+ * is ever dropped here. All pass checks run before the first write to the
+ * packet, so a passed packet is always the packet that arrived.
+ *
+ * The XDP program forwards entries in FP_STATE_XDP, the TC ingress program
+ * (clsact, the skb level) those in FP_STATE_TC: the same parse, key, checks
+ * and rewrite, with a constant @tc choosing the few steps that differ (the
+ * L2 push, the checksum updates, the redirect). The compiler folds the
+ * constant, so each program carries only its own steps.
  *
  * No CO-RE: only UAPI headers and our own maps, so the object loads on
  * kernels built without BTF (OpenWrt) down to 5.15.
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 #include "fastpath.h"
@@ -21,9 +28,20 @@
 #include "l2.h"
 #include "learn.h"
 
-static __always_inline void count(__u32 reason, __u64 bytes)
+/*
+ * Set by the loader when the kernel takes multi-buffer XDP programs
+ * (5.18+, user/tc.c). A constant of the frozen .rodata map, so on older
+ * kernels the verifier never sees the helper it guards.
+ */
+const volatile __u8 fp_xdp_frags = 0;
+
+/* The headers TC reads directly: the longest L2, IPv6, TCP with options. */
+#define FP_TC_PULL	(FP_L2_MAX + 40 + 60)
+
+static __always_inline void count(__u32 reason, __u64 bytes, const int tc)
 {
-	struct fp_counter *c = bpf_map_lookup_elem(&fp_stats, &reason);
+	struct fp_counter *c = tc ? bpf_map_lookup_elem(&fp_tc_stats, &reason) :
+				    bpf_map_lookup_elem(&fp_stats, &reason);
 
 	if (c) {
 		c->packets++;
@@ -31,19 +49,25 @@ static __always_inline void count(__u32 reason, __u64 bytes)
 	}
 }
 
-static __always_inline int pass(__u32 reason, __u64 bytes)
+static __always_inline int pass(__u32 reason, __u64 bytes, const int tc)
 {
-	count(reason, bytes);
-	return XDP_PASS;
+	count(reason, bytes, tc);
+	return tc ? TC_ACT_OK : XDP_PASS;
 }
 
-/* A plain load: array lookups are inlined by the verifier. */
+/*
+ * A plain load: array lookups are inlined by the verifier. A kernel that
+ * cannot run the clock's timer callback (the mips32 JIT has no BPF-to-BPF
+ * calls, s390x and 32-bit ARM kernels may have no JIT that takes it, and
+ * the interpreter refuses callbacks) never sets @now: then every packet
+ * asks the helper instead.
+ */
 static __always_inline __u64 clock_now(void)
 {
 	__u32 zero = 0;
 	struct fp_clock *c = bpf_map_lookup_elem(&fp_clock, &zero);
 
-	return c ? c->now : 0;
+	return c && c->now ? c->now : bpf_ktime_get_ns();
 }
 
 static __always_inline int lease_expired(__u64 now)
@@ -54,12 +78,37 @@ static __always_inline int lease_expired(__u64 now)
 	return cfg && cfg->lease_expires && now > cfg->lease_expires;
 }
 
+/*
+ * TC: a GSO packet is cut into segments of gso_size on the egress device,
+ * so each segment's length counts. They would all carry the superpacket's
+ * PPPoE length field, so a GSO packet into PPPoE goes up.
+ */
+static __always_inline int tc_mtu_exceeded(struct __sk_buff *skb,
+					   const struct pkt *p,
+					   const struct fp_flow *f)
+{
+	__u32 gso = skb->gso_size;
+
+	if (!gso)
+		return l2_mtu_exceeded(p, f);
+	if (f->out_pppoe_sid)
+		return 1;
+	return p->l3_len - p->l4_len + p->l4_hlen + gso > f->mtu;
+}
+
 /* The checks that need the entry, in the order a reader would ask them. */
-static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
-				      __u64 now, const int family)
+static __always_inline int flow_check(void *ctx, struct fp_flow *f,
+				      struct pkt *p, __u64 now,
+				      const int family, const int tc)
 {
 	switch (f->state) {
 	case FP_STATE_XDP:
+		if (tc)
+			return FP_R_TIER_XDP;
+		break;
+	case FP_STATE_TC:
+		if (!tc)
+			return FP_R_TIER_TC;
 		break;
 	case FP_STATE_HW_PENDING:
 		return FP_R_HW_PENDING;
@@ -89,8 +138,14 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 	}
 	if (family == AF_INET ? p->ip4->ttl <= 1 : p->ip6->hop_limit <= 1)
 		return FP_R_TTL;
-	if (l2_mtu_exceeded(p, f))
+	if (tc ? tc_mtu_exceeded(ctx, p, f) : l2_mtu_exceeded(p, f))
 		return FP_R_MTU;
+	if (tc) {
+		/* Redirects go to attached devices only, as in XDP. */
+		if (!bpf_map_lookup_elem(&tx_ports, &f->oif))
+			return FP_R_NO_EGRESS;
+		return FP_R_REDIRECT;
+	}
 	/* Chooses the egress now, before the first write to the packet: an
 	 * egress missing from tx_ports returns XDP_PASS and the packet goes
 	 * up as it came. The packet is rewritten after, which the redirect
@@ -102,13 +157,55 @@ static __always_inline int flow_check(struct fp_flow *f, struct pkt *p,
 }
 
 /*
- * Everything after the L2 header, for one address family. @family is a
- * constant in each of the two inlined copies (see nat_rewrite()). @key
- * holds the ingress ifindex and encapsulation already.
+ * TC: the rewrite. Returns FP_R_REDIRECT, or FP_R_HEADROOM when a helper
+ * could not allocate: the packet may be half rewritten then and is
+ * dropped, the one drop of the fast path (the kernel is out of memory).
  */
-static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
+static __always_inline int tc_rewrite(struct __sk_buff *skb, struct pkt *p,
+				      const struct fp_flow *f,
+				      const struct fp_flow_key *key,
+				      const int family)
+{
+	__u64 cdiff = 0;
+	void *data;
+	int l2;
+
+	l2 = l2_push_skb(skb, f, key, p->l3_len, &cdiff, family);
+	if (l2 < 0)
+		return FP_R_HEADROOM;
+	data = (void *)(long)skb->data;
+	if (pkt_reload(p, data, (void *)(long)skb->data_end, l2, key->proto,
+		       family))
+		return FP_R_HEADROOM;
+	nat_rewrite_skb(skb, data, p, f, key->proto, cdiff, family);
+	return FP_R_REDIRECT;
+}
+
+/*
+ * XDP passes a frame it cannot judge as malformed; a multi-buffer frame
+ * (longer than the first buffer: jumbo frames on a frags-aware driver)
+ * gets its own reason. Only on that pass path, so forwarding pays nothing.
+ */
+static __always_inline int xdp_pass_malformed(struct xdp_md *ctx, int reason,
+					      __u64 len)
+{
+	if (fp_xdp_frags && reason == FP_R_MALFORMED) {
+		__u64 full = bpf_xdp_get_buff_len(ctx);
+
+		if (full > len)
+			return pass(FP_R_MULTIBUF, full, 0);
+	}
+	return pass(reason, len, 0);
+}
+
+/*
+ * Everything after the L2 header, for one address family. @family and @tc
+ * are constants in each inlined copy (see nat_rewrite()). @key holds the
+ * ingress ifindex and encapsulation already.
+ */
+static __always_inline int forward(void *ctx, struct hdr_cursor *c,
 				   struct pkt *p, struct fp_flow_key *key,
-				   __u64 len, const int family)
+				   __u64 len, const int family, const int tc)
 {
 	struct fp_flow *f;
 	__u64 now;
@@ -119,29 +216,40 @@ static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
 	else
 		ret = parse_ipv6(c, p, key);
 	if (ret < 0)
-		return pass(-ret, len);
+		return tc ? pass(-ret, len, tc) :
+			    xdp_pass_malformed(ctx, -ret, len);
 	if (!l2_len_ok(p, key))
-		return pass(FP_R_MALFORMED, len);
+		return pass(FP_R_MALFORMED, len, tc);
 	ret = parse_l4(c, p, key, ret);
 	if (ret < 0)
-		return pass(-ret, len);
+		return pass(-ret, len, tc);
 
 	f = bpf_map_lookup_elem(&flows, key);
 	if (!f)
-		return pass(FP_R_NO_ENTRY, len);
+		return pass(FP_R_NO_ENTRY, len, tc);
 
 	now = clock_now();
-	ret = flow_check(f, p, now, family);
+	ret = flow_check(ctx, f, p, now, family, tc);
 	if (ret != FP_R_REDIRECT)
-		return pass(ret, len);
-	/* The last check, as it may move the head: it moves it back if it
-	 * has to pass the packet after all.
-	 */
-	ret = l2_push(ctx, p, f, key->proto, family);
-	if (ret != FP_R_REDIRECT)
-		return pass(ret, len);
+		return pass(ret, len, tc);
+	if (tc) {
+		if (l2_tc_shrinks(f, key))
+			return pass(FP_R_TC_L2, len, tc);
+		ret = tc_rewrite(ctx, p, f, key, family);
+		if (ret != FP_R_REDIRECT) {
+			count(ret, len, tc);
+			return TC_ACT_SHOT;
+		}
+	} else {
+		/* The last check, as it may move the head: it moves it back
+		 * if it has to pass the packet after all.
+		 */
+		ret = l2_push(ctx, p, f, key->proto, family);
+		if (ret != FP_R_REDIRECT)
+			return pass(ret, len, tc);
 
-	nat_rewrite(p, f, key->proto, family);
+		nat_rewrite(p, f, key->proto, family);
+	}
 
 	/* One direction is normally steered to one RX queue, so these
 	 * atomics are uncontended; they stay correct when RSS spreads it.
@@ -149,11 +257,25 @@ static __always_inline int forward(struct xdp_md *ctx, struct hdr_cursor *c,
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, p->l3_len);
 	f->last_seen = now;
-	count(FP_R_REDIRECT, len);
+	count(FP_R_REDIRECT, len, tc);
+	if (tc) {
+		/* The target, for BPF_PROG_TEST_RUN, which hands cb[] back.
+		 * A qdisc on the egress writes its own state over this area
+		 * at enqueue, before anything reads it.
+		 */
+		((struct __sk_buff *)ctx)->cb[0] = f->oif;
+		return bpf_redirect(f->oif, 0);
+	}
 	return XDP_REDIRECT;
 }
 
-SEC("xdp")
+/*
+ * Loaded frags-aware (xdp.frags): native XDP then attaches to devices
+ * whose MTU is over a page (veth with jumbo frames), and a frame longer
+ * than its first buffer arrives in several. The parsers see only the first
+ * buffer, so such a frame fails the IP length check and goes up.
+ */
+SEC("xdp.frags")
 int fastpath_xdp(struct xdp_md *ctx)
 {
 	struct hdr_cursor c = {
@@ -165,19 +287,63 @@ int fastpath_xdp(struct xdp_md *ctx)
 	struct pkt p = {};
 	int ret;
 
-	ret = l2_parse(&c, &p, &key);
+	ret = l2_parse(&c, &p, &key, 0);
 	if (ret < 0)
-		return pass(-ret, len);
+		return pass(-ret, len, 0);
 	if (ret == bpf_htons(ETH_P_IP))
-		return forward(ctx, &c, &p, &key, len, AF_INET);
-	return forward(ctx, &c, &p, &key, len, AF_INET6);
+		return forward(ctx, &c, &p, &key, len, AF_INET, 0);
+	return forward(ctx, &c, &p, &key, len, AF_INET6, 0);
+}
+
+/*
+ * TC ingress (clsact), on every attached device: forwards the entries of
+ * the TC tier at the skb level. bpf_redirect() to the egress device goes
+ * through its qdisc (SQM), and the skb keeps its checksum state, which
+ * XDP cannot see. The key is the same as XDP's: the ingress device
+ * (skb->ingress_ifindex), the tuple and the encapsulation, the outer tag
+ * read from the skb's metadata.
+ */
+SEC("tc")
+int fastpath_tc(struct __sk_buff *skb)
+{
+	struct fp_flow_key key = { .ifindex = skb->ingress_ifindex };
+	__u32 len = skb->len, lin;
+	struct hdr_cursor c;
+	struct pkt p = {};
+	__u16 hw_tag = 0;
+	int ret;
+
+	/* Direct access reads the linear part: pull the headers into it. */
+	lin = skb->data_end - skb->data;
+	if (lin < FP_TC_PULL && len > lin)
+		bpf_skb_pull_data(skb, len < FP_TC_PULL ? len : FP_TC_PULL);
+	c.pos = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	c.len = len;
+
+	if (skb->vlan_present) {
+		__u16 vid = skb->vlan_tci & FP_VLAN_VID_MASK;
+
+		if (vid == 0 || vid == FP_VLAN_VID_MASK)
+			return pass(FP_R_VLAN, len, 1);
+		hw_tag = vid;
+		if (skb->vlan_proto == bpf_htons(ETH_P_8021AD))
+			hw_tag |= FP_VLAN_8021AD;
+	}
+	ret = l2_parse(&c, &p, &key, hw_tag);
+	if (ret < 0)
+		return pass(-ret, len, 1);
+	if (ret == bpf_htons(ETH_P_IP))
+		return forward(skb, &c, &p, &key, len, AF_INET, 1);
+	return forward(skb, &c, &p, &key, len, AF_INET6, 1);
 }
 
 /*
  * TC egress, on every attached device: sees only what the kernel itself
  * forwards (XDP redirects never pass here), after the firewall accepted it
  * and routing, NAT and neighbour resolution were done. For a candidate
- * direction it reports what the kernel did, then forgets the candidate.
+ * direction it reports what the kernel did once, then counts its packets
+ * until the daemon takes the candidate out.
  * It never changes or drops the packet.
  */
 SEC("tc")
@@ -198,11 +364,22 @@ int fastpath_learn(struct __sk_buff *skb)
 	cand = bpf_map_lookup_elem(&fp_learn, &key);
 	if (!cand)
 		return TC_ACT_OK;
+	/* The candidate stays until the daemon takes it out as it offloads:
+	 * every packet until then went the slow way, which it reports.
+	 */
+	__sync_fetch_and_add(&cand->packets, 1);
+	if (cand->reported)
+		return TC_ACT_OK;
 
 	/* Ring full: keep the candidate and learn from a later packet. */
 	ev = bpf_ringbuf_reserve(&fp_events, sizeof(*ev), 0);
 	if (!ev)
 		return TC_ACT_OK;
+	/* Before the event can reach the daemon, which may take the entry
+	 * out at once. Another CPU may report the same direction meanwhile:
+	 * the daemon takes the first and finds the second stale.
+	 */
+	cand->reported = 1;
 	ev->key = key;
 	ev->cookie = cand->cookie;
 	ev->iif = skb->ingress_ifindex;
@@ -215,7 +392,6 @@ int fastpath_learn(struct __sk_buff *skb)
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 	ev->ts = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
-	bpf_map_delete_elem(&fp_learn, &key);
 	return TC_ACT_OK;
 }
 

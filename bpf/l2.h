@@ -14,11 +14,20 @@
  * takes a kfunc, 6.8+). Whoever attaches the program must turn those
  * offloads off: such a frame misses its tagged entry, and would match an
  * untagged entry of the same tuple on the same port.
+ *
+ * At TC ingress the stack has always moved the outer tag into the skb's
+ * metadata (__netif_receive_skb_core() untags before the clsact hook), so
+ * the TC program hands it in as @hw_tag and the bytes hold at most the
+ * inner one. XDP passes a constant 0 and compiles as if it did not exist.
+ * The key is the same either way. On egress the TC program pops every
+ * ingress tag with bpf_skb_vlan_pop() and writes the egress header into
+ * the bytes, as XDP does (l2_push_skb()).
  */
 #ifndef FP_L2_H
 #define FP_L2_H
 
 #include "parse.h"
+#include "nat.h"
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD	0x88A8
@@ -89,12 +98,25 @@ static __always_inline int l2_parse_tag(struct hdr_cursor *c, __be16 *proto,
  * other rather than in a loop, so no verifier needs to bound a loop.
  */
 static __always_inline int l2_parse_encap(struct hdr_cursor *c, struct pkt *p,
-					  struct fp_flow_key *k, __be16 proto)
+					  struct fp_flow_key *k, __be16 proto,
+					  __u16 hw_tag)
 {
 	__u16 l2_len = ETH_HLEN;
 	int tag;
 
-	if (is_vlan_tpid(proto)) {
+	if (hw_tag) {
+		/* TC: the outer tag is metadata; an inner one may follow. */
+		k->vlan[0] = hw_tag;
+		if (proto == bpf_htons(ETH_P_8021Q)) {
+			tag = l2_parse_tag(c, &proto, 0);
+			if (tag < 0)
+				return tag;
+			k->vlan[1] = tag;
+			l2_len += VLAN_HLEN;
+		}
+		if (is_vlan_tpid(proto))
+			return -FP_R_VLAN;
+	} else if (is_vlan_tpid(proto)) {
 		tag = l2_parse_tag(c, &proto,
 				   proto == bpf_htons(ETH_P_8021AD) ?
 				   FP_VLAN_8021AD : 0);
@@ -145,10 +167,11 @@ static __always_inline int l2_parse_encap(struct hdr_cursor *c, struct pkt *p,
 
 /*
  * Parse the L2 header into @k (VLAN ids, PPPoE session) and @p. Returns the
- * L3 ethertype (network order) or a negative pass reason.
+ * L3 ethertype (network order) or a negative pass reason. @hw_tag is the
+ * key value of a tag the skb carries as metadata (TC), else 0.
  */
 static __always_inline int l2_parse(struct hdr_cursor *c, struct pkt *p,
-				    struct fp_flow_key *k)
+				    struct fp_flow_key *k, __u16 hw_tag)
 {
 	struct ethhdr *eth = c->pos;
 
@@ -163,9 +186,11 @@ static __always_inline int l2_parse(struct hdr_cursor *c, struct pkt *p,
 	if (eth->h_proto == bpf_htons(ETH_P_IP) ||
 	    eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		p->l2_len = ETH_HLEN;
+		if (hw_tag)
+			k->vlan[0] = hw_tag;
 		return eth->h_proto;
 	}
-	return l2_parse_encap(c, p, k, eth->h_proto);
+	return l2_parse_encap(c, p, k, eth->h_proto, hw_tag);
 }
 
 /*
@@ -293,6 +318,27 @@ static __always_inline void l2_write(void *data, __be16 *tail,
 }
 
 /*
+ * The egress L2 header of @f: its length, the tags to write (a second tag
+ * only counts under a first one) and where the ethertype goes.
+ */
+static __always_inline __u32 l2_out_len(const struct fp_flow *f, __u16 *v0,
+					__u16 *v1, __u32 *tail_off)
+{
+	__u32 out_len = ETH_HLEN;
+
+	*v0 = f->out_vlan[0];
+	*v1 = 0;
+	if (*v0) {
+		*v1 = f->out_vlan[1];
+		out_len += *v1 ? 2 * VLAN_HLEN : VLAN_HLEN;
+	}
+	*tail_off = out_len - 2;
+	if (f->out_pppoe_sid)
+		out_len += PPPOE_SES_HLEN;
+	return out_len;
+}
+
+/*
  * Give the packet the entry's L2 header. The IP packet stays where it is
  * in memory; the head moves by the difference of the two L2 headers.
  * Returns FP_R_REDIRECT, or a pass reason with the packet as it arrived:
@@ -302,20 +348,13 @@ static __always_inline int l2_push(struct xdp_md *ctx, struct pkt *p,
 				   const struct fp_flow *f, __u8 proto,
 				   const int family)
 {
-	__u16 v0 = f->out_vlan[0], v1 = 0, sid = f->out_pppoe_sid;
-	__u32 out_len = ETH_HLEN, tail_off;
+	__u16 v0, v1, sid = f->out_pppoe_sid;
+	__u32 out_len, tail_off;
 	void *data, *end;
 	__be16 *tail;
 	int delta;
 
-	/* A second tag only counts under a first one. */
-	if (v0) {
-		v1 = f->out_vlan[1];
-		out_len += v1 ? 2 * VLAN_HLEN : VLAN_HLEN;
-	}
-	tail_off = out_len - 2;
-	if (sid)
-		out_len += PPPOE_SES_HLEN;
+	out_len = l2_out_len(f, &v0, &v1, &tail_off);
 
 	delta = (int)p->l2_len - (int)out_len;
 	if (delta && bpf_xdp_adjust_head(ctx, delta))
@@ -342,6 +381,98 @@ static __always_inline int l2_push(struct xdp_md *ctx, struct pkt *p,
 	}
 	l2_write(data, tail, f, v0, v1, sid, p->l3_len, family);
 	return FP_R_REDIRECT;
+}
+
+/*
+ * TC: the ingress L2 header once its tags are popped is Ethernet plus the
+ * PPPoE header, if any. The skb helpers can grow it (bpf_skb_change_head)
+ * but not shrink it: bpf_skb_adjust_room() refuses an skb whose protocol
+ * is not IP, which a PPPoE session frame's is not.
+ */
+static __always_inline int l2_tc_shrinks(const struct fp_flow *f,
+					 const struct fp_flow_key *k)
+{
+	__u16 v0, v1;
+	__u32 tail_off;
+
+	return l2_out_len(f, &v0, &v1, &tail_off) <
+	       ETH_HLEN + (k->pppoe_sid ? PPPOE_SES_HLEN : 0);
+}
+
+/*
+ * TC: give the skb the entry's L2 header. bpf_skb_vlan_pop() takes every
+ * ingress tag off (the metadata one first; it moves the next tag of the
+ * bytes into the metadata, which the next pop clears), so the bytes hold
+ * Ethernet and perhaps PPPoE. bpf_skb_change_head() then grows the head
+ * to the egress length and l2_write() fills it, tags in the bytes like XDP.
+ *
+ * Checksums: at TC ingress a CHECKSUM_COMPLETE sum starts at the network
+ * header, which after the pops is right behind the Ethernet header, and
+ * bpf_redirect() extends it over the MAC header. The bytes pushed here lie
+ * before it; an ingress PPPoE header lies inside it, so the words that
+ * change there go into *@cdiff for the caller's bpf_csum_update().
+ *
+ * Returns the egress L2 length, or -1 when a helper failed (ENOMEM), after
+ * which the packet may be half changed. l2_tc_shrinks() was checked.
+ */
+static __always_inline int l2_push_skb(struct __sk_buff *skb,
+				       const struct fp_flow *f,
+				       const struct fp_flow_key *k,
+				       __u32 l3_len, __u64 *cdiff,
+				       const int family)
+{
+	__u16 v0, v1, sid = f->out_pppoe_sid;
+	__u32 out_len, tail_off, in_len = ETH_HLEN;
+	void *data, *end;
+	__be16 *tail;
+	int delta;
+
+	/* Never more than two: l2_parse() passes a third. */
+	if (k->vlan[0] && bpf_skb_vlan_pop(skb))
+		return -1;
+	if (k->vlan[1] && bpf_skb_vlan_pop(skb))
+		return -1;
+
+	out_len = l2_out_len(f, &v0, &v1, &tail_off);
+	if (k->pppoe_sid) {
+		__u16 *w;
+
+		in_len += PPPOE_SES_HLEN;
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		w = data + ETH_HLEN;
+		if ((void *)(w + 4) > end)
+			return -1;
+		/* The ingress PPPoE header leaves the sum... */
+		*cdiff = csum_diff16(*cdiff, w[0], 0);
+		*cdiff = csum_diff16(*cdiff, w[1], 0);
+		*cdiff = csum_diff16(*cdiff, w[2], 0);
+		*cdiff = csum_diff16(*cdiff, w[3], 0);
+	}
+	delta = (int)out_len - (int)in_len;
+	if (delta > 0 && bpf_skb_change_head(skb, delta, 0))
+		return -1;
+
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	tail = data + (tail_off & 0x1f);
+	if (data + FP_L2_MAX > end || (void *)tail + 2 + PPPOE_SES_HLEN > end)
+		return -1;
+	l2_write(data, tail, f, v0, v1, sid, l3_len, family);
+	if (k->pppoe_sid) {
+		/* ... and what now fills its 8 bytes, right before the IP
+		 * header (a PPPoE header, or tags), enters it.
+		 */
+		__u16 *w = data + ((out_len - PPPOE_SES_HLEN) & 0x1f);
+
+		if ((void *)(w + 4) > end)
+			return -1;
+		*cdiff = csum_diff16(*cdiff, 0, w[0]);
+		*cdiff = csum_diff16(*cdiff, 0, w[1]);
+		*cdiff = csum_diff16(*cdiff, 0, w[2]);
+		*cdiff = csum_diff16(*cdiff, 0, w[3]);
+	}
+	return out_len;
 }
 
 #endif /* FP_L2_H */

@@ -38,6 +38,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_stats SEC(".maps");
 
+/* The same, for the TC ingress program (fastpath_tc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_tc_stats SEC(".maps");
+
 /* Runtime configuration: the lease. One slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -91,5 +100,18 @@ struct {
 	__type(value, struct fp_rate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_rates SEC(".maps");
+
+/* The daemon's view of each connection, for "fastpath explain" (fastpath.h,
+ * struct fp_conn_info). Allocated on use: most routers track far fewer
+ * connections than the table holds. Sized by the loader like the table.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_DEFAULT_CAPACITY);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct fp_conn_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_conns SEC(".maps");
 
 #endif /* FP_MAPS_H */

@@ -120,4 +120,107 @@ static __always_inline void nat_rewrite(struct pkt *p, const struct fp_flow *f,
 	}
 }
 
+/* Whether adding @diff changes a one's complement sum at all. */
+static __always_inline int csum_changes(__u64 diff)
+{
+	__u16 f = csum_fold64(diff);
+
+	return f && f != 0xffff;
+}
+
+/*
+ * TC: the same rewrite on an skb, which has a checksum state XDP cannot
+ * see. The L4 checksum goes through bpf_l4_csum_replace(), which knows it:
+ *  - CHECKSUM_PARTIAL (veth, tun, virtio with transmit offload): the field
+ *    holds only the pseudo-header sum, to be completed on transmit. The
+ *    address changes (BPF_F_PSEUDO_HDR) go into it, the port changes must
+ *    not, as the ports are summed with the payload later;
+ *  - CHECKSUM_COMPLETE: skb->csum sums the packet from the network header.
+ *    The helper updates the field and takes the pseudo-header changes out
+ *    of skb->csum as the kernel's NAT does. Every other changed word that
+ *    nothing compensates (IPv6 addresses and hop limit, the ports of an
+ *    IPv4 UDP packet without checksum, the PPPoE header via @cdiff) goes
+ *    into skb->csum with bpf_csum_update(), which does nothing otherwise;
+ *  - otherwise the field is complete, and updated as in XDP.
+ * The IPv4 header checksum is always complete and written directly; its
+ * header keeps summing to zero, so skb->csum does not change for it.
+ *
+ * @data is skb->data after l2_push_skb() and pkt_reload(). All direct
+ * writes come first: the helpers invalidate every packet pointer.
+ */
+static __always_inline void nat_rewrite_skb(struct __sk_buff *skb, void *data,
+					    struct pkt *p,
+					    const struct fp_flow *f, __u8 proto,
+					    __u64 cdiff, const int family)
+{
+	__u64 pseudo = 0, ports = 0;
+	__u32 off = (void *)p->l4check - data;
+	__be16 *sport = &p->ports[0], *dport = &p->ports[1];
+	__u64 mm0 = proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	int l4 = f->flags & (FP_F_SNAT | FP_F_DNAT);
+
+	if (f->flags & FP_F_SNAT) {
+		ports = csum_diff16(ports, *sport, f->nat_sport);
+		*sport = f->nat_sport;
+	}
+	if (f->flags & FP_F_DNAT) {
+		ports = csum_diff16(ports, *dport, f->nat_dport);
+		*dport = f->nat_dport;
+	}
+
+	if (family == AF_INET) {
+		struct iphdr *ip = p->ip4;
+		__u16 old_ttl_word = *(__u16 *)&ip->ttl;
+		__u64 ipdiff;
+
+		if (f->flags & FP_F_SNAT) {
+			pseudo = csum_diff32(pseudo, ip->saddr, f->nat_saddr[0]);
+			ip->saddr = f->nat_saddr[0];
+		}
+		if (f->flags & FP_F_DNAT) {
+			pseudo = csum_diff32(pseudo, ip->daddr, f->nat_daddr[0]);
+			ip->daddr = f->nat_daddr[0];
+		}
+		ip->ttl--;
+		ipdiff = csum_diff16(pseudo, old_ttl_word, *(__u16 *)&ip->ttl);
+		ip->check = csum_apply(ip->check, ipdiff);
+		/* No checksum: it stays zero, and only the ports change the
+		 * sum of the bytes.
+		 */
+		if (proto == IPPROTO_UDP && *p->l4check == 0) {
+			cdiff += ports;
+			l4 = 0;
+		}
+	} else {
+		struct ipv6hdr *ip6 = p->ip6;
+		__u16 *hop_word = (__u16 *)&ip6->payload_len + 1;
+		__u16 old_hop_word = *hop_word;
+
+		if (f->flags & FP_F_SNAT) {
+			pseudo = csum_diff128(pseudo, (__u32 *)&ip6->saddr,
+					      f->nat_saddr);
+			__builtin_memcpy(&ip6->saddr, f->nat_saddr, 16);
+		}
+		if (f->flags & FP_F_DNAT) {
+			pseudo = csum_diff128(pseudo, (__u32 *)&ip6->daddr,
+					      f->nat_daddr);
+			__builtin_memcpy(&ip6->daddr, f->nat_daddr, 16);
+		}
+		ip6->hop_limit--;
+		cdiff = csum_diff16(cdiff, old_hop_word, *hop_word);
+		cdiff += pseudo;
+	}
+
+	/* A helper call costs more than the check: a diff that folds to
+	 * 0 or 0xffff (masquerade keeping the port) changes nothing.
+	 */
+	if (l4 && csum_changes(pseudo))
+		bpf_l4_csum_replace(skb, off, 0, csum_fold64(pseudo),
+				    BPF_F_PSEUDO_HDR | mm0);
+	if (l4 && csum_changes(ports))
+		bpf_l4_csum_replace(skb, off, 0, csum_fold64(ports), mm0);
+	if (csum_changes(cdiff))
+		bpf_csum_update(skb, csum_fold64(cdiff));
+}
+
 #endif /* FP_NAT_H */

@@ -44,9 +44,17 @@ static __always_inline __u32 len16(__be16 v)
 	return x & 0xffff;
 }
 
+/*
+ * @end is the end of what the program can read. In XDP that is the end of
+ * the frame and @len is 0. At TC the skb's linear part may end before the
+ * frame does (a GSO packet, paged data), so @len holds skb->len and the
+ * length checks use it. XDP initialises @len with a constant 0, so the
+ * compiler drops the TC branches from its copy.
+ */
 struct hdr_cursor {
 	void *pos;
 	void *end;
+	__u32 len;
 };
 
 /* What the datapath needs to know about a parsed packet, beyond the key. */
@@ -61,7 +69,28 @@ struct pkt {
 	__u16 l2_len;			/* ingress L2 header: Ethernet, tags, PPPoE */
 	__u16 pppoe_len;		/* ingress PPPoE length field, 0 = none */
 	__u8 tcp_flags;			/* byte 13 of the TCP header, 0 for UDP */
+	__u8 l4_hlen;			/* TCP or UDP header length (TC: GSO) */
 };
+
+/* Whether @l3_len bytes of IP packet at @l3 run past the frame. */
+static __always_inline int l3_beyond(const struct hdr_cursor *c,
+				     const struct pkt *p, void *l3,
+				     __u32 l3_len)
+{
+	if (c->len)
+		return p->l2_len + l3_len > c->len;
+	return l3 + l3_len > c->end;
+}
+
+/* Whether the frame holds more than the @l3_len bytes of IP packet. */
+static __always_inline int l3_trailing(const struct hdr_cursor *c,
+				       const struct pkt *p, void *l3,
+				       __u32 l3_len)
+{
+	if (c->len)
+		return p->l2_len + l3_len != c->len;
+	return l3 + l3_len != c->end;
+}
 
 #define TCP_FLAG_FIN	0x01
 #define TCP_FLAG_SYN	0x02
@@ -100,7 +129,10 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 	if (ip->ihl != 5)
 		return -FP_R_IP_OPTIONS;
 	tot = len16(ip->tot_len);
-	if (tot < sizeof(*ip) || (void *)ip + tot > c->end)
+	/* A frame shorter than the IP length is inconsistent; one longer
+	 * is checked below.
+	 */
+	if (tot < sizeof(*ip) || l3_beyond(c, p, ip, tot))
 		return -FP_R_MALFORMED;
 	/*
 	 * Bytes after the IP packet. The stack trims them (pskb_trim_rcsum()
@@ -112,7 +144,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, struct pkt *p,
 	 * Trimming in place (bpf_xdp_adjust_tail()) would keep those fast;
 	 * until that is measured, the rule is pass.
 	 */
-	if ((void *)ip + tot != c->end)
+	if (l3_trailing(c, p, ip, tot))
 		return -FP_R_TRAILING;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return -FP_R_FRAGMENT;
@@ -159,9 +191,9 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, struct pkt *p,
 		return -FP_R_MALFORMED;
 	plen = len16(ip6->payload_len);
 	/* payload_len 0 is a jumbogram, which needs a hop-by-hop header. */
-	if ((void *)(ip6 + 1) + plen > c->end)
+	if (l3_beyond(c, p, ip6, sizeof(*ip6) + plen))
 		return -FP_R_MALFORMED;
-	if ((void *)(ip6 + 1) + plen != c->end)	/* as in parse_ipv4() */
+	if (l3_trailing(c, p, ip6, sizeof(*ip6) + plen))	/* as in parse_ipv4() */
 		return -FP_R_TRAILING;
 	if (ipv6_is_ext(ip6->nexthdr))
 		return -FP_R_IPV6_EXT;
@@ -202,6 +234,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 		if (!(p->tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST)))
 			return -FP_R_TCP_NO_ACK;
 		p->l4check = &th->check;
+		p->l4_hlen = th->doff * 4;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = c->pos;
 		__u32 ulen;
@@ -217,6 +250,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, struct pkt *p,
 		if (k->family == AF_INET6 && !uh->check)
 			return -FP_R_MALFORMED;
 		p->l4check = &uh->check;
+		p->l4_hlen = sizeof(*uh);
 	} else {
 		return -FP_R_L4_PROTO;
 	}

@@ -54,6 +54,9 @@ enum fp_state {
 	FP_STATE_HW_PENDING,	/* handed to the PPE; XDP passes it up so it binds */
 	FP_STATE_HW,		/* bound in the PPE; the CPU should not see it */
 	FP_STATE_TEARDOWN,	/* FIN/RST seen or removed by policy: slow path */
+	FP_STATE_TC,		/* forwarded by the TC ingress program (skb level):
+				 * XDP passes it up, so the egress qdisc applies
+				 * and the skb keeps its checksum state */
 	FP_STATE_MAX,
 };
 
@@ -63,9 +66,14 @@ enum fp_state {
 #define FP_F_STATIC	(1U << 2)	/* added by hand; the daemon leaves it alone */
 
 /*
- * What to do with a matching packet. The first 80 bytes are read on every
- * packet and written only by userspace; the counters sit after them, so
- * the per-packet writes go to bytes no reader of the rewrite needs.
+ * What to do with a matching packet. The first 76 bytes are read on every
+ * packet and written only by userspace; the counters follow, written on
+ * every packet by the one CPU that forwards the flow.
+ *
+ * The kernel's hash element is a 48-byte header (struct htab_elem on a
+ * 64-bit kernel), the 48-byte key and this value: 48 + 48 + 104 = 200
+ * bytes. docs/PERF.md measured 192 (three whole cache lines) against 184;
+ * the ingress MACs (issue 11, L1) took the padding that gave 192.
  *
  * @mtu is the MTU of the device the frame leaves on (@oif, the lowest
  * device: eth0, not eth0.7 or ppp0), as `ip link` shows it. The datapath
@@ -137,7 +145,8 @@ enum fp_reason {
 	FP_R_LEASE,		/* daemon lease expired */
 	FP_R_PPP_PROTO,		/* PPPoE session frame carrying neither IPv4
 				 * nor IPv6: LCP, IPCP, ... (the PPP daemon's) */
-	FP_R_HEADROOM,		/* no headroom to push the egress L2 header */
+	FP_R_HEADROOM,		/* no headroom to push the egress L2 header;
+				 * TC: the kernel could not make room (ENOMEM) */
 	FP_R_OTHER_HOST,	/* destination MAC is not the router's on that
 				 * link, or a PPPoE frame not from the
 				 * concentrator (fp_flow.in_dmac, in_smac) */
@@ -145,10 +154,17 @@ enum fp_reason {
 				 * RST), no flags at all included */
 	FP_R_TRAILING,		/* bytes after the IP packet: trailing bytes
 				 * or Ethernet padding (the stack trims them) */
+	FP_R_TIER_TC,		/* XDP: the entry is on the TC tier */
+	FP_R_TIER_XDP,		/* TC: the entry is on another tier (XDP) */
+	FP_R_TC_L2,		/* TC: the egress L2 header is shorter than the
+				 * ingress one without its tags (PPPoE removed):
+				 * the skb helpers only shrink IP frames */
+	FP_R_MULTIBUF,		/* XDP: a multi-buffer (jumbo) frame */
 	FP_R_MAX,
 };
 
-/* Per-CPU counters, one array slot per reason. */
+/* Per-CPU counters, one array slot per reason: "fp_stats" for the XDP
+ * program, "fp_tc_stats" for the TC ingress program. */
 struct fp_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -192,6 +208,12 @@ struct fp_clock {
  */
 struct fp_learn {
 	__u64 cookie;		/* the daemon's reference to the connection */
+	__u64 packets;		/* packets of the direction the learner saw since
+				 * it was armed: the slow path's share of the
+				 * learning window (the daemon reads it as it
+				 * takes the entry out) */
+	__u32 reported;		/* the event went out: count, do not report */
+	__u32 pad;
 };
 
 struct fp_learn_event {
@@ -217,6 +239,8 @@ enum fp_hold {
 	FP_H_NOT_ATTACHED,	/* ingress or egress device not attached */
 	FP_H_SQM,		/* egress device shapes: keep the qdisc in charge */
 	FP_H_TABLE_FULL,	/* --max-flows reached */
+	FP_H_SQM_INGRESS,	/* the ingress device redirects to an ifb that
+				 * shapes: XDP and TC ingress would bypass it */
 	FP_H_MAX,
 };
 
@@ -244,6 +268,9 @@ struct fp_daemon_stats {
 	__u32 hw_pad;
 	__u64 hw_offered;	/* directions handed to the kmod, total */
 	__u64 hw_fallbacks;	/* ... that went back to the XDP tier, total */
+	__u64 learn_packets;	/* slow-path packets of learned directions in
+				 * their learning window (armed -> learned), total */
+	__u64 tc_dirs;		/* directions on the TC tier now */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */
@@ -259,6 +286,53 @@ struct fp_rate {
 	__u64 bps;
 };
 
+/*
+ * One connection as the daemon sees it, in "fp_conns" keyed by the
+ * conntrack id (__u32), so "fastpath explain" (user/cli/explain.c) and
+ * bpftool can say why a connection is or is not offloaded without talking
+ * to the daemon. Writer: the daemon, through fsm_ops.conn_export, called
+ * by conn_fsm() (user/daemon/conn_fsm.c, the only writer of the states
+ * and the hold reason) when the record changes; removed when conntrack
+ * forgets the connection or the daemon stops. The map is sized like the
+ * flow table: past that, connections are simply not exported. The
+ * datapath never reads it.
+ */
+enum fp_conn_state {		/* one direction; the daemon's enum dir_state */
+	FP_CS_SLOW = 0,		/* slow path: see fp_conn_info.hold */
+	FP_CS_LEARNING,		/* waits for its next slow-path packet */
+	FP_CS_WAITING,		/* learned; waits for the other direction */
+	FP_CS_XDP,		/* in the flow table, XDP tier */
+	FP_CS_TC,		/* in the flow table, TC tier */
+	FP_CS_HW_PENDING,	/* offered to the PPE, not bound yet */
+	FP_CS_HW,		/* bound in the PPE */
+	FP_CS_TEARDOWN,		/* FIN/RST seen: slow until conntrack says more */
+	FP_CS_MAX,
+};
+
+struct fp_conn_tuple {		/* a conntrack tuple (original or reply) */
+	__u8 family;
+	__u8 proto;
+	__be16 sport;
+	__be16 dport;
+	__u16 pad;
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
+
+struct fp_conn_info {
+	struct fp_conn_tuple tuple[2];	/* original, reply */
+	__u32 id;		/* conntrack id (the key) */
+	__u32 mark;		/* ct mark, as the policy read it */
+	__u32 status;		/* conntrack status bits (IPS_*) */
+	__u8 hold;		/* enum fp_hold; FP_H_MAX when offloaded */
+	__u8 tcp_state;		/* conntrack's TCP state, 0 for UDP */
+	__u8 state[2];		/* enum fp_conn_state per direction */
+	__u32 iif[2];		/* ingress device per direction, 0 = not learned */
+	__u32 oif[2];		/* egress device per direction, 0 = not learned */
+	__u64 latency_ns[2];	/* first packet after ESTABLISHED -> in the table */
+	__u64 learn_packets[2];	/* slow-path packets while it was learned */
+};
+
 /* Layout is ABI between BPF, userspace and the kmod: pin it. */
 #define FP_OFF(t, m) __builtin_offsetof(struct t, m)
 _Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
@@ -272,6 +346,11 @@ _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
 _Static_assert(sizeof(struct fp_learn_event) == 96, "fp_learn_event size");
 _Static_assert(FP_OFF(fp_learn_event, out_vlan) == 76, "fp_learn_event.out_vlan");
+_Static_assert(sizeof(struct fp_conn_tuple) == 40, "fp_conn_tuple size");
+_Static_assert(FP_OFF(fp_conn_info, id) == 80, "fp_conn_info.id");
+_Static_assert(FP_OFF(fp_conn_info, latency_ns) == 112, "fp_conn_info.latency_ns");
+_Static_assert(sizeof(struct fp_conn_info) == 144, "fp_conn_info size");
+_Static_assert(sizeof(struct fp_learn) == 24, "fp_learn size");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

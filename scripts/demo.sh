@@ -43,3 +43,15 @@ transfer ssh 22 16 3 && check_slow ssh-stays-slow
 
 say "what the fast path did"
 show status
+
+say "live: port 80 and port 22 at once, as fastpath top and explain see them"
+XFER_PACE=20 tcp_xfer_start http2 ipv4 10.0.2.2 80 48 &&
+	XFER_PACE=20 tcp_xfer_start ssh2 ipv4 10.0.2.2 22 8 || exit 1
+# port 22 keeps the forward chain busy: wait for the table alone
+in_table() { [ "$(port_entries "$1")" -ge 2 ]; }
+wait_for 30 in_table 80
+sleep 1		# a rate measured over a whole second
+show top --once
+show explain 10.0.2.2:22
+tcp_xfer_wait http2 >/dev/null
+tcp_xfer_wait ssh2 >/dev/null

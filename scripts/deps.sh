@@ -34,7 +34,7 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev bpftool
 	libmnl-dev libnetfilter-conntrack-dev
 	iproute2 iputils-ping ethtool nftables conntrack iperf3 socat netcat-openbsd
-	python3 jq bc shellcheck musl-tools
+	python3 python3-prometheus-client jq bc shellcheck musl-tools
 )
 want_vm= want_cross=
 

@@ -121,9 +121,12 @@ lab_up() {
 	# Hosts on a wire send complete checksums. A veth with checksum offload
 	# sends CHECKSUM_PARTIAL skbs, whose checksum field holds only the
 	# pseudo-header sum; an XDP redirect drops that metadata. Turn the
-	# offload off at the end hosts so the router sees real-wire packets.
-	in_c ethtool -K c0 tx off >/dev/null
-	in_s ethtool -K s0 tx off >/dev/null
+	# offload off at the end hosts so the router sees real-wire packets,
+	# unless LAB_TX_OFFLOAD=on asks for the default (the TC tier's labs).
+	if [ "${LAB_TX_OFFLOAD:-off}" = off ]; then
+		in_c ethtool -K c0 tx off >/dev/null
+		in_s ethtool -K s0 tx off >/dev/null
+	fi
 
 	lab_ruleset || return 1
 	# Resolve neighbours both ways before any test relies on them.

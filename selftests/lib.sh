@@ -340,10 +340,18 @@ while [ ! -e $TMP/$name.go ]; do sleep 0.05; done; tail -c +$((first + 1)) $blob
 	return 0
 }
 
+# The TC tier's redirect counter (fp_tc_stats, summed over CPUs).
+tc_redirects() {
+	bpftool -j map lookup pinned "$FASTPATH_PIN_DIR/fp_tc_stats" key 0 0 0 0 2>/dev/null |
+		jq '[.formatted.values[].value.packets] | add // 0' 2>/dev/null || echo 0
+}
+
 # The counters a transfer is judged by, before it (or its counted part).
 xfer_snapshot() {
 	XFER_F0=$(lab_fwd_packets) XFER_D0=$(lab_dev_packets $XFER_LINK_NOW)
 	XFER_X0=$(verdicts redirect) XFER_I0=$(lab_counter invalid_pkts)
+	XFER_T0=0
+	[ "${XFER_VIA:-xdp}" = tc ] && XFER_T0=$(tc_redirects)
 	XFER_R0=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S")))
 }
 
@@ -353,6 +361,8 @@ xfer_count() {
 	XFER_LEARN_FWD=$((XFER_F0 - XFER_FWD0))
 	XFER_PKTS=$(($(lab_dev_packets $XFER_LINK_NOW) - XFER_D0))
 	XFER_REDIR=$(($(verdicts redirect) - XFER_X0))
+	XFER_TC_REDIR=0
+	[ "${XFER_VIA:-xdp}" = tc ] && XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0))
 	XFER_INVALID=$(($(lab_counter invalid_pkts) - XFER_I0))
 	XFER_RSTS=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S") - XFER_R0))
 }
@@ -370,6 +380,7 @@ tcp_xfer_wait() {
 	wait "$XFER_SRV_PID"
 	xfer_count
 	echo -n "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR"
+	[ "${XFER_VIA:-xdp}" = tc ] && echo -n ", TC redirected $XFER_TC_REDIR"
 	echo ", invalid $XFER_INVALID, RSTs $XFER_RSTS${held:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if ! cmp -s "$XFER_BLOB" "$TMP/$name.out"; then
 		fail "$name" "received data differs ($(stat -c %s "$TMP/$name.out" 2>/dev/null || echo 0) of $(stat -c %s "$XFER_BLOB") bytes)"
@@ -431,7 +442,9 @@ udp_xfer() {
 	fi
 	xfer_count
 	kill "$srv_pid" 2>/dev/null
-	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR${XFER_HOLD:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
+	local tcnote=
+	[ "${XFER_VIA:-xdp}" = tc ] && tcnote=", TC redirected $XFER_TC_REDIR"
+	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR$tcnote${XFER_HOLD:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if [ "$sum" != "$(sha256sum <"$blob" | cut -d' ' -f1)" ]; then
 		fail "$name" "echoed data differs: ${sum:-no answer}"
 		return 1
@@ -448,17 +461,24 @@ XFER_LINK_LOCAL=8
 # check_offloaded NAME: the last transfer arrived intact, the forward
 # chain saw under 1% of its packets, and XDP's redirect counter grew by
 # every packet the forward chain did not see (link-local frames aside).
-# With XFER_VIA=flowtable, the kernel's flowtable carried it and only the
-# forward chain is judged.
+# With XFER_VIA=tc (set for the transfer too), the TC tier's counter
+# instead, which must also cover 99% of the packets, while XDP redirects
+# none. With XFER_VIA=flowtable, the kernel's flowtable carried it and
+# only the forward chain is judged.
 check_offloaded() {
-	local name=$1
+	local name=$1 via=${XFER_VIA:-xdp}
 	if [ "${XFER_OK:-0}" != 1 ]; then
 		fail "$name" "the transfer did not complete"
 	elif [ $((XFER_FWD * 100)) -ge "$XFER_PKTS" ]; then
 		fail "$name" "forward chain saw $XFER_FWD of $XFER_PKTS packets"
-	elif [ "${XFER_VIA:-xdp}" = xdp ] &&
+	elif [ "$via" = xdp ] &&
 		[ $((XFER_REDIR + XFER_FWD + XFER_LINK_LOCAL)) -lt "$XFER_PKTS" ]; then
 		fail "$name" "XDP redirected $XFER_REDIR of $XFER_PKTS packets ($XFER_FWD in the forward chain)"
+	elif [ "$via" = tc ] && [ "$XFER_REDIR" -ne 0 ]; then
+		fail "$name" "XDP redirected $XFER_REDIR packets of TC-tier flows"
+	elif [ "$via" = tc ] && { [ $((XFER_TC_REDIR * 100)) -lt $((XFER_PKTS * 99)) ] ||
+		[ $((XFER_TC_REDIR + XFER_FWD + XFER_LINK_LOCAL)) -lt "$XFER_PKTS" ]; }; then
+		fail "$name" "the TC program redirected $XFER_TC_REDIR of $XFER_PKTS packets ($XFER_FWD in the forward chain)"
 	else
 		pass "$name"
 	fi

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # fastpath test runner.
 #
-#   selftests/run.sh [unit|e2e|vm]...     (default: unit e2e vm)
+#   selftests/run.sh [unit|e2e|vm|cross-ARCH]...     (default: unit e2e vm)
+#
+# vm includes the 6.12 suites and the vectors on arm64, armhf, mipsel and
+# s390x (test_vectors_cross.sh); cross-ARCH runs only that architecture's.
+# Each suite's wall time is printed after it.
 #
 # Every test program prints one line per case: "PASS name", "FAIL name: why"
 # or "SKIP name: why". The runner runs each suite, tallies those lines and
@@ -20,9 +24,11 @@ trap 'rm -f "$log"' EXIT
 run_one() {
 	local name=$1
 	shift
+	local t0=$SECONDS
 	echo "== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	echo "== $name: $((SECONDS - t0)) s"
 	local p f s
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
@@ -61,6 +67,9 @@ for suite in "${suites[@]}"; do
 			[ -e "$t" ] || continue
 			run_one "vm/$(basename "$t" .sh)" bash "$t"
 		done
+		;;
+	cross-*)
+		run_one "vm/vectors-${suite#cross-}" bash selftests/vm/test_vectors_cross.sh "${suite#cross-}"
 		;;
 	*)
 		echo "unknown suite: $suite" >&2

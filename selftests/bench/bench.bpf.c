@@ -11,6 +11,9 @@
  * Every measured program runs behind the same prelude, so the comparison
  * stays fair; bench_drop behind it measures what the prelude costs.
  *
+ * All of them are frags-aware (xdp.frags), as fastpath_xdp is: a tail
+ * call only reaches a program of the same kind as the prog array's first.
+ *
  * bench_sink sits on the server's veth: it lets that veth accept XDP
  * frames, counts what arrives for both paths, and drops it there, so the
  * receive side costs the same whichever path delivered the frame.
@@ -20,6 +23,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -32,13 +36,21 @@ struct {
 	__type(value, struct bench_cfg);
 } bench_cfg SEC(".maps");
 
-/* Per-CPU so the counter never bounces between cores if runs migrate. */
+/* Per-CPU, so that two CPUs injecting at once never share its line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct bench_seq);
 } bench_seq SEC(".maps");
+
+/* Flow indices with Zipf popularity, read in turn (fast_1m_zipf). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BENCH_ZIPF_SAMPLES);
+	__type(key, __u32);
+	__type(value, __u32);
+} bench_zipf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -76,15 +88,22 @@ static __always_inline __u16 csum_fold32(__u32 s)
 	return (__u16)s;
 }
 
-SEC("xdp")
+/* RFC 1624 terms ~m + m' of a 32-bit word, as two 16-bit words. */
+static __always_inline __u32 csum_diff32(__u32 from, __u32 to)
+{
+	return (__u16)~from + (__u16)~(from >> 16) + (__u16)to + (to >> 16);
+}
+
+SEC("xdp.frags")
 int bench_prelude(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct bench_seq *seq;
 	struct bench_cfg *cfg;
 	struct udphdr *uh;
+	__u32 zero = 0, idx, sum, *z;
 	__u16 old, new;
-	__u32 zero = 0, *seq;
 
 	cfg = bpf_map_lookup_elem(&bench_cfg, &zero);
 	seq = bpf_map_lookup_elem(&bench_seq, &zero);
@@ -102,18 +121,36 @@ int bench_prelude(struct xdp_md *ctx)
 	else
 		uh = data + BENCH_L4_OFF_V4;
 
-	/* Always taken, also for one flow (mask 0), so that every program
-	 * measured behind the prelude pays for exactly the same work.
+	/* Always taken, also for one flow (mask 0) and without Zipf (slot
+	 * 0), so that every program measured behind the prelude pays for
+	 * the same work.
 	 */
-	old = uh->source;
-	new = bpf_htons(bpf_ntohs(old) + (*seq & cfg->flow_mask));
-	(*seq)++;
-	uh->source = new;
-	if (uh->check) {	/* IPv4 "no checksum" stays that way */
-		__u32 s = (__u16)~uh->check + (__u16)~old + new;
+	idx = seq->seq & cfg->zipf_mask;
+	z = bpf_map_lookup_elem(&bench_zipf, &idx);
+	idx = cfg->zipf_mask && z ? *z : seq->seq & cfg->flow_mask;
+	if (cfg->per_cpu)
+		idx += seq->base;
+	seq->seq++;
 
+	old = uh->source;
+	new = bpf_htons(bpf_ntohs(old) + (idx & 0xffff));
+	uh->source = new;
+	sum = (__u16)~old + new;
+
+	/* Flows beyond 65536 differ in the IPv4 source address too. */
+	if (idx >> 16 && cfg->l4_off == BENCH_L4_OFF_V4) {
+		struct iphdr *ip = data + sizeof(struct ethhdr);
+		__u32 from = ip->saddr;
+		__u32 to = bpf_htonl(bpf_ntohl(from) + (idx >> 16));
+		__u32 d = csum_diff32(from, to);
+
+		ip->saddr = to;
+		ip->check = ~csum_fold32((__u16)~ip->check + d);
+		sum += d;
+	}
+	if (uh->check) {	/* IPv4 "no checksum" stays that way */
 		/* A computed 0 is sent as 0xffff (RFC 768). */
-		uh->check = (__u16)~csum_fold32(s) ?: 0xffff;
+		uh->check = (__u16)~csum_fold32((__u16)~uh->check + sum) ?: 0xffff;
 	}
 
 	bpf_tail_call(ctx, &bench_progs, 0);
@@ -121,21 +158,21 @@ int bench_prelude(struct xdp_md *ctx)
 }
 
 /* Slow path: hand every frame to the kernel stack. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
 
 /* The prelude's own cost: restore, tail call, and recycle the page. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_drop(struct xdp_md *ctx)
 {
 	return XDP_DROP;
 }
 
 /* XDP's limit here: the least a forwarder must do, MACs and redirect. */
-SEC("xdp")
+SEC("xdp.frags")
 int bench_redirect(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -152,6 +189,27 @@ int bench_redirect(struct xdp_md *ctx)
 	return bpf_redirect_map(&bench_tx, cfg->oif, 0);
 }
 
+/*
+ * The TC tier's limit: the same least work at clsact ingress, on the skb
+ * an XDP_PASS made; bpf_redirect() to the egress device.
+ */
+SEC("tc")
+int bench_tc_redirect(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct bench_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bench_cfg, &zero);
+	if (!cfg || (void *)(eth + 1) > end)
+		return TC_ACT_OK;
+	__builtin_memcpy(eth->h_dest, cfg->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->smac, ETH_ALEN);
+	return bpf_redirect(cfg->oif, 0);
+}
+
 static __always_inline void sink_count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&sink_ctr, &idx);
@@ -160,7 +218,7 @@ static __always_inline void sink_count(__u32 idx)
 		(*c)++;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_sink(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;

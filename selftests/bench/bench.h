@@ -22,9 +22,19 @@
 #define BENCH_PPPOE_SID		0x1234
 
 /*
+ * Zipf popularity (fast_1m_zipf): "bench_zipf" holds BENCH_ZIPF_SAMPLES
+ * flow indices drawn by fp_bench; the prelude takes them in turn.
+ */
+#define BENCH_ZIPF_SAMPLES	(1U << 20)
+
+/*
  * One slot of "bench_cfg", rewritten by fp_bench before every run. The
- * template carries a valid UDP checksum for the source port in it; the
- * prelude adds (seq mod nflows) to that port and patches the checksum.
+ * template carries valid checksums for the flow in it. The prelude picks
+ * a flow index i per frame: (seq mod nflows), or the next Zipf sample
+ * when zipf_mask is set, plus this CPU's own base when per_cpu is set.
+ * Flow i has source port template + (i mod 65536) and, for plain IPv4,
+ * source address template + i / 65536; the prelude patches both and the
+ * checksums incrementally.
  */
 struct bench_cfg {
 	/* Template restored over every frame; 8-byte words, so the copy is
@@ -32,10 +42,18 @@ struct bench_cfg {
 	 */
 	__u64 frame[BENCH_FRAME_LEN / 8];
 	__u32 flow_mask;		/* nflows - 1; nflows is a power of two */
+	__u32 zipf_mask;		/* samples - 1, or 0: no Zipf samples */
+	__u32 per_cpu;			/* add bench_seq's per-CPU base */
 	__u32 l4_off;			/* BENCH_L4_OFF_* */
 	__u32 oif;			/* egress of bench_redirect */
 	__u8 dmac[6];			/* MACs bench_redirect writes */
 	__u8 smac[6];
+};
+
+/* Per-CPU state of the prelude: its frame counter and its flow base. */
+struct bench_seq {
+	__u32 seq;
+	__u32 base;			/* first flow of this CPU, with per_cpu */
 };
 
 /*

@@ -20,6 +20,20 @@ GEN=$TOP/build/ct_gen
 CONNS=${CONNS:-100000}
 RUNS=${RUNS:-10}
 
+# Netlink messages the kernel dropped on the way to process $1, summed
+# over its netlink sockets: the Drops column of /proc/PID/net/netlink
+# (sk_drops, one per message netlink_overrun() could not queue), for
+# the inodes of the process's sockets. The daemon's own events_lost
+# counts ENOBUFS episodes, each of which may stand for thousands of
+# conntrack events; this is the number of events.
+nl_drops() {
+	local inodes
+	inodes=$(find /proc/"$1"/fd -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		tr -dc '0-9\n' | sort -u | tr '\n' ' ')
+	awk -v want=" $inodes " 'NR > 1 && index(want, " " $10 " ") { d += $9 }
+		END { print d + 0 }' /proc/"$1"/net/netlink
+}
+
 # utime + stime of a process, in clock ticks.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' /proc/"$1"/stat
@@ -51,7 +65,8 @@ settle
 ev1=$(status_field daemon ct_events)
 c1=$(cpu_ticks "$DAEMON_PID")
 t1=$(date +%s%N)
-lost=$(status_field daemon events_lost)
+episodes=$(status_field daemon events_lost)
+lost=$(nl_drops "$DAEMON_PID")
 hz=$(getconf CLK_TCK)
 events=$((ev1 - ev0))
 cpu_s=$(python3 -c "print(max(($c1 - $c0) / $hz, 1 / $hz))")
@@ -78,16 +93,39 @@ kill "$ECHO" 2>/dev/null
 wait "$ECHO" 2>/dev/null
 stop_daemon || exit 1
 
-printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed), %d lost\n' \
-	"$events" "$made" "$gen_s" "$lost"
+printf '\ndaemon: %d conntrack events (%d created in %.2fs by ct_gen, then flushed)\n' \
+	"$events" "$made" "$gen_s"
+printf '  %d events lost (dropped by the kernel: socket buffer full), in %d ENOBUFS episodes\n' \
+	"$lost" "$episodes"
 printf '  %-34s %12s\n' "events/s on one core (daemon CPU)" "$eps"
 printf '  %-34s %12s\n' "events/s wall clock" "$wall_eps"
 printf '  %-34s %12s\n' "offload latency p50 (us)" "$p50"
 printf '  %-34s %12s\n' "offload latency p99 (us)" "$p99"
 printf '  (%d directions learned over %d runs of 8 UDP flows at 2000 pps each)\n' "$learned" "$RUNS"
 
+# The daemon's log, for a reader to judge: pr_warn() and pr_info() print
+# the same "fastpath: " prefix, so warnings cannot be told apart here.
+if [ -s "$TMP/daemon.log" ]; then
+	echo "  daemon log ($(wc -l <"$TMP/daemon.log") lines, the first 20):"
+	head -20 "$TMP/daemon.log" | sed 's/^/    /'
+fi
+
+# A run that measured nothing must not pass for a result.
+for v in "$events" "$eps" "$lost" "$p50" "$p99" "$learned"; do
+	case $v in
+	''|*[!0-9.]*) echo "daemon_bench: FAIL: no usable result ('$v'); see $TMP/daemon.log" >&2
+		cat "$TMP/daemon.log" >&2
+		exit 1 ;;
+	esac
+done
+# Every connection made at least one event, handled or lost.
+if [ $((events + lost)) -lt "$CONNS" ] || [ "$learned" -eq 0 ]; then
+	echo "daemon_bench: FAIL: $events events handled and $lost lost for $CONNS connections, $learned directions learned" >&2
+	exit 1
+fi
+
 cat >"$OUT" <<JSON
 {"ct_events_per_s": $eps, "ct_events_per_s_wall": $wall_eps, "ct_events": $events,
- "ct_events_lost": $lost, "offload_latency_p50_us": $p50, "offload_latency_p99_us": $p99,
+ "ct_events_lost": $lost, "ct_enobufs_episodes": $episodes, "offload_latency_p50_us": $p50, "offload_latency_p99_us": $p99,
  "offload_latency_samples": $learned}
 JSON

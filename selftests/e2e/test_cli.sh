@@ -27,7 +27,7 @@ if ! lab_up; then
 	exit 1
 fi
 
-for c in attach detach flow flows status lease; do
+for c in attach detach flow flows status lease top explain; do
 	expect "help-$c" 0 fp "$c" --help
 	grep -q '^Usage: fastpath' "$TMP/out" || fail "help-$c" "no usage text"
 done

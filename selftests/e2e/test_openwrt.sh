@@ -10,35 +10,19 @@
 # - the fw4 include with nft -c inside a table shaped like fw4's, and
 #   loaded for real in a namespace router, where it must mark forwarded
 #   TCP to port 80 and leave port 8080 alone;
-# - the feed Makefile: its files/ list, the module it packages, and the
-#   BPF object built with its flags for both byte orders.
+# - the daemon's sources against musl's headers;
+# - the feed Makefile: its files/ list, the module it packages, its
+#   recipes run by a stand-in SDK for a little- and a big-endian target,
+#   and the BPF object built with its flags for both byte orders.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# The test library: pass/fail/skip, spawned processes and extra
+# namespaces removed on exit, wait_for.
+source "$(dirname "$0")/../lib.sh"
 PKG=$TOP/openwrt/fastpath
 FILES=$PKG/files
 STANDIN=$TOP/selftests/e2e/openwrt_standin.sh
-TMP=$(mktemp -d /tmp/fastpath-openwrt.XXXXXX)
 NS=fpow$$
-FAILED=0
-PIDS=()
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for p in c r s; do ip netns del "$NS-$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	FAILED=1
-}
-skip() { echo "SKIP $1: $2"; }
+EXTRA_NS+=("$NS-c" "$NS-r" "$NS-s")
 
 # --- shell scripts ---------------------------------------------------------
 
@@ -213,7 +197,7 @@ for sh in "${SHELLS[@]}"; do
 	# (a zombie child of this shell would look alive to kill -0).
 	(sleep 30 >/dev/null 2>&1 & echo $! >"$TMP/pid")
 	daemon=$(cat "$TMP/pid")
-	PIDS+=("$daemon")
+	E2E_PIDS+=("$daemon")
 	start=$SECONDS
 	translate "$sh" "$FILES/fastpath.config" SI_FLOW_OFFLOADING=on
 	if [ $((SECONDS - start)) -gt 5 ]; then
@@ -231,7 +215,6 @@ done
 # The translated options must be ones the real CLI accepts: "run OPTIONS
 # --help" exits 0 only if every option before --help parsed. A bad value
 # must make it fail, or this check could not.
-FP=$TOP/build/fastpath
 if [ -x "$FP" ] && [ ${#SHELLS[@]} -gt 0 ]; then
 	c=$(with sqm_guard 0)
 	c=$(with hw 0 "$c")
@@ -438,17 +421,14 @@ elif ! fw4_lab 2>"$TMP/err"; then
 else
 	for port in 80 8080; do
 		ip netns exec "$NS-s" socat -T 10 TCP-LISTEN:$port,reuseaddr,fork EXEC:cat &
-		PIDS+=($!)
+		E2E_PIDS+=($!)
 	done
 	for port in 80 8080; do
-		for _ in $(seq 50); do
-			ip netns exec "$NS-s" ss -Hltn "sport = :$port" | grep -q . && break
-			sleep 0.1
-		done
+		wait_for 5 eval "ip netns exec $NS-s ss -Hltn 'sport = :$port' | grep -q ."
 	done
 	ok=1
 	for port in 80 8080; do
-		got=$( (echo hello; sleep 0.5) | ip netns exec "$NS-c" socat -T 5 - TCP:10.77.2.2:$port)
+		got=$( (echo hello; sleep 0.5) | ip netns exec "$NS-c" socat -t 5 -T 10 - TCP:10.77.2.2:$port)
 		[ "$got" = hello ] || { ok=0; fail fw4-include-marks "no echo through the router on port $port"; }
 	done
 	m80=$(mark_of 80) m8080=$(mark_of 8080)
@@ -461,7 +441,7 @@ fi
 
 # --- the daemon against musl -----------------------------------------------
 
-# OpenWrt's C library is musl. Compile every user/*.c (not link: there is
+# OpenWrt's C library is musl. Compile every user/**/*.c (not link: there is
 # no musl libbpf here) with musl's headers and this machine's kernel and
 # library headers, with the project's CFLAGS (-Werror included).
 if ! command -v musl-gcc >/dev/null; then
@@ -479,14 +459,19 @@ else
 		musl-gcc -DFP_VERSION=\"0.1\" -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 			-I"$TOP/include" -I"$TOP/build" -I"$TOP/user" -idirafter "$inc" -c "$@"
 	}
-	ok=1
-	for f in "$TOP"/user/*.c; do
+	ok=1 n=0
+	while read -r f; do
+		n=$((n + 1))
 		if ! out=$(musl_cc "$f" -o "$TMP/musl.o" 2>&1); then
 			ok=0
-			fail user-musl "$(basename "$f"): $(echo "$out" | grep -m3 error)"
+			fail user-musl "${f#"$TOP"/}: $(echo "$out" | grep -m3 error)"
 		fi
-	done
-	[ $ok -eq 1 ] && pass user-musl
+	done < <(find "$TOP/user" -name '*.c' | sort)
+	if [ $n -eq 0 ]; then
+		fail user-musl "no user/**/*.c found"
+	elif [ $ok -eq 1 ]; then
+		pass "user-musl ($n files)"
+	fi
 	# It is musl's libc: glibc's <execinfo.h> is not there.
 	printf '#include <execinfo.h>\n' >"$TMP/glibc.c"
 	if musl_cc "$TMP/glibc.c" -o "$TMP/glibc.o" 2>/dev/null; then
@@ -522,6 +507,78 @@ if [ -n "$kmod" ] && grep -Eq "^obj-m.*[[:space:]=]$kmod\.o" "$TOP/kmod/Kbuild";
 	pass feed-kmod-name
 else
 	fail feed-kmod-name "FASTPATH_KMOD '$kmod' is not an obj-m of kmod/Kbuild"
+fi
+
+# The feed Makefile's own recipes (Build/Prepare, Build/Compile, the
+# install lists), run by a STAND-IN for an OpenWrt SDK's rules.mk,
+# package.mk, kernel.mk and bpf.mk (openwrt_sdk/) that builds for this
+# machine: the host's gcc and clang, kbuild against Debian's headers. Once
+# for a little-endian target, once (without the module) for a big-endian
+# one, whose BPF object must be the one the daemon embeds.
+SDK=$TOP/selftests/e2e/openwrt_sdk
+printf '%s\n' '#include <stdio.h>' '#include <bpf/libbpf.h>' '#include "fastpath.skel.h"' \
+	'int main(void) { size_t sz; const void *p = fastpath_bpf__elf_bytes(&sz);' \
+	'return fwrite(p, 1, sz, stdout) != sz; }' >"$TMP/embedded.c"
+# embedded BUILD: the object the skeleton in BUILD embeds, on stdout.
+embedded() {
+	gcc -I"$1/build" -I"$TOP/include" "$TMP/embedded.c" -o "$TMP/embedded" -lbpf &&
+		"$TMP/embedded"
+}
+if [ ! -d /usr/src ] || [ -z "$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null)" ]; then
+	skip feed-sdk-build "no Debian kernel headers for kbuild (scripts/deps.sh vm)"
+else
+	for variant in le be; do
+		root=$TMP/pkg-$variant build=$TMP/sdk-$variant
+		extra=()
+		targets=(install-fastpath install-kmod-fastpath)
+		if [ $variant = be ]; then
+			extra=(CONFIG_BIG_ENDIAN=y SKIP_KMOD=1)
+			targets=(install-fastpath)
+		fi
+		if ! make -C "$PKG" TOPDIR="$SDK" BUILD_DIR="$build" DEST="$root" "${extra[@]}" \
+			"${targets[@]}" >"$TMP/sdk.log" 2>&1; then
+			fail "feed-sdk-build-$variant" "$(grep -E 'rror|\*\*\*' "$TMP/sdk.log" | head -10)"
+			continue
+		fi
+		pb=$build/fastpath-0.1
+		want_files="etc/config/fastpath etc/hotplug.d/iface/30-fastpath etc/hotplug.d/net/30-fastpath"
+		want_files="$want_files etc/init.d/fastpath usr/sbin/fastpath"
+		want_files="$want_files usr/share/nftables.d/chain-pre/forward/30-fastpath.nft"
+		got_files=$(cd "$root/fastpath" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
+		order=$([ $variant = le ] && echo "little endian" || echo "big endian")
+		if [ "$got_files" != "$want_files " ]; then
+			fail "feed-sdk-build-$variant" "package files: $got_files"
+		elif [ ! -x "$root/fastpath/etc/init.d/fastpath" ] || [ ! -x "$root/fastpath/usr/sbin/fastpath" ]; then
+			fail "feed-sdk-build-$variant" "init script or binary not executable"
+		elif ! "$root/fastpath/usr/sbin/fastpath" run --help >/dev/null; then
+			fail "feed-sdk-build-$variant" "the packaged fastpath does not run"
+		elif ! readelf -h "$pb/build/fastpath.bpf.o" | grep -q "Data:.*$order"; then
+			fail "feed-sdk-build-$variant" "BPF object not $order"
+		elif ! embedded "$pb" | cmp -s - "$pb/build/fastpath.bpf.o"; then
+			fail "feed-sdk-build-$variant" "the daemon does not embed the $order object"
+		else
+			pass "feed-sdk-build-$variant"
+		fi
+		if [ $variant = le ]; then
+			ko=$(find "$root/kmod-fastpath" -name "$kmod.ko")
+			if [ -n "$ko" ] && modinfo "$ko" >/dev/null 2>&1 &&
+				[ "$(cat "$root/kmod-fastpath/autoload")" = "$kmod" ]; then
+				pass feed-sdk-kmod
+			else
+				fail feed-sdk-kmod "no $kmod.ko in kmod-fastpath, or not autoloaded"
+			fi
+		fi
+	done
+fi
+
+# skel-embed.sh stops, rather than write a skeleton that embeds nothing,
+# when the skeleton has no NAME__elf_bytes() (bpftool before Linux 5.16).
+printf 'struct x { int y; };\n' >"$TMP/old.skel.h"
+if "$PKG/skel-embed.sh" "$TOP/build/fastpath.bpf.o" fastpath_bpf <"$TMP/old.skel.h" \
+	>"$TMP/new.skel.h" 2>/dev/null; then
+	fail skel-embed-refuses "it accepted a skeleton without fastpath_bpf__elf_bytes()"
+else
+	pass skel-embed-refuses
 fi
 
 # The BPF object, with the feed's flags (FASTPATH_BPF_CFLAGS) where this
@@ -577,4 +634,4 @@ else
 	skip bpf-object-same-as-make "build/fastpath.bpf.o is not built (make all)"
 fi
 
-exit $FAILED
+exit $E2E_FAILED

@@ -116,6 +116,7 @@ static int f_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
 	l->used = true;
 	l->k = *egress;
 	l->cookie = cookie;
+	l->packets = 0;
 	return 0;
 }
 
@@ -126,6 +127,19 @@ static void f_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress)))
 			fk->learn[i].used = false;
+}
+
+static __u64 f_learn_take(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fake *fk = F(d);
+	__u64 n = 0;
+
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->learn[i].used && !memcmp(&fk->learn[i].k, egress, sizeof(*egress))) {
+			n = fk->learn[i].packets;
+			fk->learn[i].used = false;
+		}
+	return n;
 }
 
 static int f_set_liberal(struct daemon *d, const struct conn *c)
@@ -183,6 +197,11 @@ static __u16 f_egress_mtu(struct daemon *d, const struct dir_out *o)
 static bool f_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
 	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif;
+}
+
+static enum ingress_need f_ingress_need(struct daemon *d, __u32 ifindex)
+{
+	return ifindex < 16 ? F(d)->need[ifindex] : IN_ANY;
 }
 
 static void f_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
@@ -278,6 +297,37 @@ static void f_hw_state(struct daemon *d, const struct fp_flow_key *k,
 	a->bytes = h->bytes;
 }
 
+struct fp_conn_info *fake_export(struct fake *fk, __u32 id)
+{
+	for (int i = 0; i < FAKE_SLOTS; i++)
+		if (fk->exp[i].used && fk->exp[i].ci.id == id)
+			return &fk->exp[i].ci;
+	return NULL;
+}
+
+static void f_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
+{
+	struct fake *fk = F(d);
+	struct fp_conn_info *e = fake_export(fk, id);
+
+	if (!ci) {
+		if (e) {
+			((struct fake_export *)((char *)e - offsetof(struct fake_export, ci)))->used = false;
+			fk->export_deletes++;
+		}
+		return;
+	}
+	for (int i = 0; !e && i < FAKE_SLOTS; i++)
+		if (!fk->exp[i].used) {
+			fk->exp[i].used = true;
+			e = &fk->exp[i].ci;
+		}
+	if (!e)
+		return;		/* full, as the real map would refuse it */
+	*e = *ci;
+	fk->export_writes++;
+}
+
 const struct fsm_ops fake_ops = {
 	.now = f_now,
 	.entry_write = f_entry_write,
@@ -286,6 +336,7 @@ const struct fsm_ops fake_ops = {
 	.rate_write = f_rate_write,
 	.learn_arm = f_learn_arm,
 	.learn_disarm = f_learn_disarm,
+	.learn_take = f_learn_take,
 	.set_liberal = f_set_liberal,
 	.refresh = f_refresh,
 	.ct_timeout = f_ct_timeout,
@@ -294,9 +345,11 @@ const struct fsm_ops fake_ops = {
 	.carries = f_carries,
 	.egress_mtu = f_egress_mtu,
 	.egress_shaped = f_egress_shaped,
+	.ingress_need = f_ingress_need,
 	.dev_mac = f_dev_mac,
 	.renew_lease = f_renew_lease,
 	.hw_poll = f_hw_poll,
+	.conn_export = f_conn_export,
 	.hw_offer = f_hw_offer,
 	.hw_withdraw = f_hw_withdraw,
 	.hw_state = f_hw_state,

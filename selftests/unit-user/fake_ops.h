@@ -9,7 +9,7 @@
 
 #include "daemon/daemon.h"
 
-#define FAKE_SLOTS	64
+#define FAKE_SLOTS	512
 
 struct fake_entry {
 	bool used;
@@ -21,6 +21,7 @@ struct fake_learn {
 	bool used;
 	struct fp_flow_key k;
 	__u64 cookie;
+	__u64 packets;			/* what the learner counted */
 };
 
 struct fake_hw {
@@ -48,6 +49,7 @@ struct fake {
 	bool carries;
 	__u16 mtu;
 	__u32 shaped_oif;		/* egress through it is shaped */
+	enum ingress_need need[16];	/* per ifindex (< 16): what it asks */
 	/* lease */
 	int renewals;
 	__u64 lease_ns, lease_expires;
@@ -61,6 +63,14 @@ struct fake {
 	/* conntrack accounting: what the daemon added, all directions */
 	int accts;
 	__u64 acct_packets, acct_bytes;
+	/* "fp_conns": the records explain reads, by conntrack id */
+	struct fake_export {
+		bool used;
+		struct fp_conn_info ci;
+	} exp[FAKE_SLOTS];
+	int export_writes, export_deletes;
+	__u64 learn_ts;			/* the learner's packet time, 0 = unset */
+	__u64 learn_packets;		/* packets the learner counts per report */
 };
 
 extern const struct fsm_ops fake_ops;
@@ -69,5 +79,6 @@ struct fake_entry *fake_entry(struct fake *fk, const struct fp_flow_key *k);
 int fake_entries(const struct fake *fk);
 int fake_learning(const struct fake *fk);
 struct fake_hw *fake_hw(struct fake *fk, const struct fp_flow_key *k);
+struct fp_conn_info *fake_export(struct fake *fk, __u32 id);
 
 #endif /* FP_FAKE_OPS_H */

@@ -122,7 +122,8 @@ static void ct_destroy(struct t *t, int n, __u8 proto)
 static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif,
 		      __u8 mac_last, __u16 vlan, __u16 sid, __u64 cookie)
 {
-	struct fp_learn_event ev = { .cookie = cookie, .iif = iif, .oif = oif };
+	struct fp_learn_event ev = { .cookie = cookie, .iif = iif, .oif = oif,
+				     .ts = t->fk.learn_ts };
 	struct ct_tuple eg;
 
 	tuple_invert(&eg, &c->tuple[!dir]);
@@ -136,10 +137,12 @@ static int learn_full(struct t *t, struct conn *c, int dir, __u32 iif, __u32 oif
 	memcpy(ev.smac, (__u8[6]){ 2, 0, 0, 0, 1, 1 }, 6);
 	ev.out_vlan[0] = vlan;
 	ev.out_pppoe_sid = sid;
-	/* The TC program consumes the learning entry as it reports it. */
+	/* The TC program reports once and counts the packets it saw; the
+	 * daemon takes the entry out.
+	 */
 	for (int i = 0; i < FAKE_SLOTS; i++)
 		if (t->fk.learn[i].used && !memcmp(&t->fk.learn[i].k, &ev.key, sizeof(ev.key)))
-			t->fk.learn[i].used = false;
+			t->fk.learn[i].packets = t->fk.learn_packets ?: 1;
 	return fsm_learn_event(&t->d, &ev);
 }
 
@@ -228,6 +231,70 @@ static int t_established_learning_offloaded(struct t *t)
 	CHECK(fake_entries(&t->fk) == 2 && fake_learning(&t->fk) == 0);
 	CHECK(t->d.offloaded == 2 && t->d.conns_offloaded == 1);
 	CHECK(t->d.st.learned == 2 && t->d.lat_n == 2);
+	return 0;
+}
+
+/* The record "fastpath explain" reads follows every state and hold change. */
+static int t_export_follows(struct t *t)
+{
+	struct conn *c = tcp(t, 1, TCP_CONNTRACK_SYN_SENT);
+	struct fp_conn_info *e = fake_export(&t->fk, c->id);
+	int writes;
+
+	CHECK(e && e->hold == FP_H_NOT_READY && e->state[0] == FP_CS_SLOW);
+	CHECK(e->tuple[0].sport == c->tuple[0].sport && e->tuple[1].saddr[0] == c->tuple[1].src[0]);
+	c = tcp_est(t, 1);
+	CHECK(e->hold == FP_H_LEARNING && e->state[1] == FP_CS_LEARNING);
+	/* the first data packet came 2 ms before the learner's report */
+	t->fk.learn_ts = t->fk.now;
+	t->fk.now += 2000000;
+	learn(t, c, DIR_ORIG);
+	CHECK(e->state[0] == FP_CS_XDP && e->iif[0] == LAN && e->oif[0] == WAN);
+	CHECK(e->latency_ns[0] == 2000000 && e->latency_ns[1] == 0);
+	learn(t, c, DIR_REPLY);
+	CHECK(e->hold == FP_H_MAX && e->state[1] == FP_CS_XDP);
+	/* a tick that changes nothing writes nothing */
+	writes = t->fk.export_writes;
+	tick(t, 1);
+	CHECK(t->fk.export_writes == writes);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(!fake_export(&t->fk, 101) && t->fk.export_deletes == 1);
+	return 0;
+}
+
+/* The latency starts at the first packet, not at ESTABLISHED: idle
+ * time before the first data does not count.
+ */
+static int t_latency_from_first_packet(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.now += 500 * 1000000ULL;		/* idle for 500 ms */
+	t->fk.learn_ts = t->fk.now;
+	t->fk.now += 1000000;
+	learn(t, c, DIR_ORIG);
+	CHECK(t->d.lat_n == 1 && t->d.lat[0] == 1000000);
+	CHECK(c->dir[0].latency_ns == 1000000);
+	/* the learning window: what the learner counted, taken out with it */
+	t->fk.learn_packets = 7;
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[1].learn_packets == 7 && c->dir[0].learn_packets == 1);
+	CHECK(t->d.st.learn_packets == 8 && fake_learning(&t->fk) == 0);
+	CHECK(fake_export(&t->fk, c->id)->learn_packets[1] == 7);
+	return 0;
+}
+
+/* The shaper's hold reaches the export, for both directions. */
+static int t_export_sqm(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+	struct fp_conn_info *e;
+
+	t->fk.shaped_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	e = fake_export(&t->fk, c->id);
+	CHECK(e && e->hold == FP_H_SQM);
+	CHECK(e->state[0] == FP_CS_SLOW && e->state[1] == FP_CS_SLOW);
 	return 0;
 }
 
@@ -467,29 +534,143 @@ static int t_waiting_relearns_on_change(struct t *t)
 
 /* --- SQM --- */
 
-static int t_sqm_hold(struct t *t)
+/* A shaped egress: that direction goes TC (the redirect keeps the qdisc),
+ * the other one stays on XDP; neither is offered to the PPE.
+ */
+static int t_sqm_shaped_tc(struct t *t)
 {
 	struct conn *c = tcp_est(t, 1);
 
 	t->fk.shaped_oif = WAN;
+	t->fk.hw_capable = true;
 	learn(t, c, DIR_ORIG);
-	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
-	CHECK(fake_learning(&t->fk) == 0 && fake_entries(&t->fk) == 0);
-	c = tcp_est(t, 1);	/* held: an update does not re-arm it */
-	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_HW_PENDING);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	CHECK(c->hold == FP_H_MAX && t->fk.hw_offers == 1);
+	fsm_count(&t->d);
+	CHECK(t->d.st.tc_dirs == 1 && t->d.st.hold[FP_H_SQM] == 0);
 	return 0;
 }
 
-static int t_sqm_release(struct t *t)
+static int t_sqm_appears_relearns_tc(struct t *t)
 {
-	struct conn *c = tcp_est(t, 1), *other = offloaded(t, 2);
+	struct conn *c = offloaded(t, 1);
+
+	CHECK(both(c, DS_XDP));
+	t->fk.shaped_oif = WAN;		/* netmon: a shaper on WAN */
+	fsm_relearn_via(&t->d, WAN, NULL);
+	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	return 0;
+}
+
+static int t_sqm_gone_back_to_xdp(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1), *other;
 
 	t->fk.shaped_oif = WAN;
 	learn(t, c, DIR_ORIG);
-	t->fk.shaped_oif = 0;
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_TC);
+	t->fk.shaped_oif = 0;		/* netmon: the shaper went */
+	fsm_relearn_via(&t->d, WAN, NULL);
+	fsm_sqm_gone(&t->d);
+	CHECK(both(c, DS_LEARNING));
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP) && entry(t, c, DIR_ORIG)->state == FP_STATE_XDP);
+	other = offloaded(t, 2);
+	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+/* An ingress that may deliver CHECKSUM_PARTIAL (veth, tun, virtio_net). */
+static int t_partial_csum_ingress_tc(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[LAN] = IN_TC_CSUM;
+	t->fk.hw_capable = true;
+	learn(t, c, DIR_ORIG);		/* in on LAN */
+	learn(t, c, DIR_REPLY);		/* in on WAN */
+	CHECK(c->dir[0].state == DS_HW_PENDING && c->dir[0].tier == DS_TC);
+	CHECK(c->dir[1].state == DS_HW_PENDING && c->dir[1].tier == DS_XDP);
+	/* the PPE refuses: back to the tier each was chosen for */
+	t->fk.hw_gone = true;
+	fsm_tick(&t->d);
+	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_XDP);
+	return 0;
+}
+
+static int t_generic_xdp_ingress_tc(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[WAN] = IN_TC_GENERIC;
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_TC);
+	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_TC);
+	return 0;
+}
+
+/* ifb ingress shaping: both directions stay slow, until it goes. */
+static int t_ifb_ingress_slow(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.need[WAN] = IN_IFB;
+	learn(t, c, DIR_ORIG);
+	CHECK(c->dir[0].state == DS_XDP);
+	learn(t, c, DIR_REPLY);		/* in on WAN */
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
+	c = tcp_est(t, 1);		/* held: an update does not re-arm it */
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_SQM_INGRESS] == 1);
+	t->fk.need[WAN] = IN_ANY;
 	fsm_sqm_gone(&t->d);
 	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
-	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+/* The stacked device it arrived on counts as well as the port. */
+static int t_ifb_on_stacked_ingress(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.stacked[t->fk.nstacked++] = 7;
+	t->fk.carries = true;
+	t->fk.need[7] = IN_IFB;
+	learn(t, c, DIR_ORIG);
+	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
+	return 0;
+}
+
+static int t_tier_forced(struct t *t)
+{
+	struct conn *c;
+
+	t->d.opt.tier = TIER_TC;
+	t->fk.hw_capable = true;
+	c = offloaded(t, 1);
+	CHECK(both(c, DS_TC) && t->fk.hw_offers == 0);
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
+	t->d.opt.tier = TIER_XDP;
+	t->fk.shaped_oif = WAN;
+	t->fk.need[LAN] = IN_TC_CSUM;
+	c = offloaded(t, 2);
+	CHECK(both(c, DS_XDP) && t->fk.hw_offers == 0);
+	t->fk.need[WAN] = IN_IFB;	/* forcing a tier keeps the ifb hold */
+	c = offloaded(t, 3);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
 	return 0;
 }
 
@@ -499,8 +680,10 @@ static int t_sqm_guard_off(struct t *t)
 
 	t->d.opt.sqm_guard = false;
 	t->fk.shaped_oif = WAN;
+	t->fk.need[WAN] = IN_IFB;	/* ignores ifb shaping too */
 	c = offloaded(t, 1);
 	CHECK(both(c, DS_XDP));
+	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_XDP);
 	return 0;
 }
 
@@ -729,6 +912,52 @@ static int t_neighbour_mac_change(struct t *t)
 	fsm_relearn_via(&t->d, WAN, (__u8[6]){ 2, 0, 0, 0, 0, 0x20 });
 	CHECK(both(a, DS_LEARNING) && both(b, DS_XDP));
 	CHECK(fake_entries(&t->fk) == 2);
+	return 0;
+}
+
+static int t_neighbour_index_many(struct t *t)
+{
+	struct conn *c;
+	int learning = 0, xdp = 0;
+
+	t->d.opt.max_flows = 1000;
+	for (int n = 0; n < 110; n++) {
+		c = tcp_est(t, n);
+		/* 100 go to next hop ...:20, 10 to ...:21 */
+		learn_full(t, c, 0, LAN, WAN, n < 100 ? 0x20 : 0x21, 0, 0, cookie(c, 0));
+		learn(t, c, 1);
+	}
+	fsm_relearn_via(&t->d, WAN, (__u8[6]){ 2, 0, 0, 0, 0, 0x20 });
+	for (int n = 0; n < 110; n++) {
+		struct ct_tuple o, r;
+
+		tuples(n, IPPROTO_TCP, &o, &r);
+		c = conntab_find(&t->d.conns, &o, NULL);
+		learning += both(c, DS_LEARNING) && n < 100;
+		xdp += both(c, DS_XDP) && n >= 100;
+	}
+	CHECK(learning == 100 && xdp == 10 && fake_entries(&t->fk) == 20);
+	return 0;
+}
+
+static int t_neighbour_index_follows_relearn(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+	const __u8 a[6] = { 2, 0, 0, 0, 0, 0x20 }, b[6] = { 2, 0, 0, 0, 0, 0x22 };
+
+	fsm_relearn_all(&t->d);
+	learn_full(t, c, 0, LAN, WAN, 0x22, 0, 0, cookie(c, 0));	/* moved to b */
+	learn(t, c, 1);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, a);
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, LAN, b);			/* b, but on the other port */
+	CHECK(both(c, DS_XDP));
+	fsm_relearn_via(&t->d, WAN, b);
+	CHECK(both(c, DS_LEARNING));
+	ct_destroy(t, 1, IPPROTO_TCP);
+	fsm_relearn_via(&t->d, WAN, b);			/* nothing left to find */
+	CHECK(t->d.conns.n == 0);
 	return 0;
 }
 
@@ -1090,8 +1319,14 @@ static const struct test tests[] = {
 	T(stacked_not_carried),
 	T(stacked_device_change),
 	T(waiting_relearns_on_change),
-	T(sqm_hold),
-	T(sqm_release),
+	T(sqm_shaped_tc),
+	T(sqm_appears_relearns_tc),
+	T(sqm_gone_back_to_xdp),
+	T(partial_csum_ingress_tc),
+	T(generic_xdp_ingress_tc),
+	T(ifb_ingress_slow),
+	T(ifb_on_stacked_ingress),
+	T(tier_forced),
 	T(sqm_guard_off),
 	T(max_flows_reached),
 	T(max_flows_second_direction_fits),
@@ -1101,6 +1336,9 @@ static const struct test tests[] = {
 	T(rst_forged_relearns),
 	T(teardown_then_close),
 	T(ct_destroy),
+	T(export_follows),
+	T(latency_from_first_packet),
+	T(export_sqm),
 	T(ct_destroy_learning),
 	T(nat_replaced),
 	T(idle_timeout),
@@ -1110,6 +1348,8 @@ static const struct test tests[] = {
 	T(ct_acct_on_unoffload),
 	T(entry_removed_behind_back),
 	T(neighbour_mac_change),
+	T(neighbour_index_many),
+	T(neighbour_index_follows_relearn),
 	T(link_down),
 	T(link_other_port_untouched),
 	T(device_removed),

@@ -238,11 +238,23 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 		       "(vlan %#x/%#x, pppoe %#x)", le->ev.out_vlan[0],
 		       le->ev.out_vlan[1], le->ev.out_pppoe_sid);
 		LCHECK(present, "the candidate vanished without a report");
+		LCHECK(!left.packets && !left.reported, "counted a packet it refused");
 		ret = 0;
 		goto out;
 	}
 	LCHECK(le->nev == 1, "%d reports, want 1", le->nev);
-	LCHECK(!present, "the candidate is still there after its report");
+	/* It stays, counting the slow path's packets, until the daemon takes
+	 * it out: a second packet is counted, not reported.
+	 */
+	LCHECK(present && left.packets == 1 && left.reported,
+	       "after its report the candidate is %s, packets %llu",
+	       present ? "there" : "gone", (unsigned long long)left.packets);
+	le->nev = 0;
+	err = bpf_prog_test_run_opts(prog, &opts);
+	LCHECK(!err && ring_buffer__consume(le->rb) >= 0, "second run: %s", strerror(errno));
+	LCHECK(le->nev == 0, "a second packet reported again");
+	LCHECK(!bpf_map_lookup_elem(learn_fd, &k, &left) && left.packets == 2,
+	       "second packet not counted (%llu)", (unsigned long long)left.packets);
 	LCHECK(!memcmp(&le->ev.key, &k, sizeof(k)), "key is not the egress tuple");
 	LCHECK(le->ev.cookie == COOKIE, "cookie %#llx",
 	       (unsigned long long)le->ev.cookie);

@@ -31,11 +31,17 @@ if ! ip netns add "$ns"; then
 	exit 1
 fi
 made_ns=1
+# fpp0 -> fpp1 (TC ingress) and fpq1 -> fpq0 carry tc_partial.c's frames;
+# no IPv6 there, so nothing but those frames crosses them.
 if ! { ip -n "$ns" link set lo up &&
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
 	ip -n "$ns" link add fpu0 type veth peer name fpu1 &&
-	ip -n "$ns" link set fpu0 up &&
-	ip -n "$ns" link set fpu1 up; }; then
-	echo "FAIL test_vectors-netns: cannot set up the veth pair in $ns"
+	ip -n "$ns" link add fpp0 type veth peer name fpp1 &&
+	ip -n "$ns" link add fpq0 type veth peer name fpq1 &&
+	for d in fpu0 fpu1 fpp0 fpp1 fpq0 fpq1; do
+		ip -n "$ns" link set "$d" up || exit 1
+	done; }; then
+	echo "FAIL test_vectors-netns: cannot set up the veth pairs in $ns"
 	exit 1
 fi
 

@@ -26,7 +26,8 @@ source "$VM_DIR/lib.sh"
 # shellcheck source=../lib.sh
 source "$VM_DIR/../lib.sh"
 
-KO=$TOP/build
+# The modules for this kernel: build/ (make kmod), or FP_KO (make kmod KVER=...).
+KO=${FP_KO:-$TOP/build}
 DBG=/sys/kernel/debug/ppe_sim
 MB=${MB:-8}
 TESTS=${*:-lifecycle genl rules hw indirect fallback lease acct}
@@ -514,7 +515,7 @@ test_hw() {
 
 	# rmmod under a bound flow: the transfer finishes on a lower tier.
 	XFER_PACE=12 tcp_xfer_start hw-rmmod ipv4 10.0.2.2 80 6
-	if wait_for 80 hw_bound_at_least 2; then
+	if wait_for 60 hw_bound_at_least 2; then
 		rmmod fastpath
 		if tcp_xfer_wait hw-rmmod && wait_for 30 hw_mode_is no_kmod; then
 			pass hw-rmmod-mid-transfer
@@ -526,7 +527,7 @@ test_hw() {
 		tcp_xfer_wait hw-rmmod
 	fi
 	insmod "$KO/fastpath.ko"
-	wait_for 100 hw_mode_is on && pass hw-kmod-comes-back ||
+	wait_for 60 hw_mode_is on && pass hw-kmod-comes-back ||
 		fail hw-kmod-comes-back "hw mode $(status_field daemon hw mode)"
 
 	stop_daemon
@@ -626,7 +627,7 @@ lease_genl() {
 		tail -1 | jq .lease_left_ms)
 	t0=$(now_ms)
 	n=$(ppe_used)
-	wait_for 100 ppe_empty
+	wait_for 15 ppe_empty
 	t=$(($(now_ms) - t0))
 	echo "  lease 4000 ms: $n entries; ${left} ms left, all withdrawn after $t ms; $(G lease)"
 	if [ "$n" = 2 ] && ppe_empty && [ "$(kmod_flows)" = 0 ] &&
@@ -654,7 +655,7 @@ lease_genl() {
 	# the expiry, within one more counter poll (1 s).
 	G lease idle_s=2 -- $(sim_add_args 40105) >/dev/null
 	t0=$(now_ms)
-	wait_for 60 ppe_empty
+	wait_for 8 ppe_empty
 	t=$(($(now_ms) - t0))
 	echo "  idle expiry 2 s: withdrawn $t ms after the add returned"
 	ppe_empty && [ "$t" -ge 500 ] && [ "$t" -le 3500 ] &&
@@ -672,17 +673,27 @@ lease_daemon() {
 		fail "$name" "the daemon did not start"
 		return
 	fi
-	XFER_PACE=16 tcp_xfer_start "$name" ipv4 10.0.2.2 80 8
-	if ! wait_for 100 hw_bound_at_least 2; then
+	# 24 s: under a loaded emulator binding can take a good part of it,
+	# and the transfer must still be running when the daemon goes.
+	XFER_PACE=24 tcp_xfer_start "$name" ipv4 10.0.2.2 80 8
+	if ! wait_for 15 hw_bound_at_least 2; then
 		fail "$name" "never bound: $(fp flows)"
-		kill "$DAEMON_PID"
+		stop_daemon
+		tcp_xfer_wait "$name"
+		return
+	fi
+	local cli
+	read -r _ cli _ <<<"${XFER_STATE[$name]}"
+	if ! kill -0 "$cli" 2>/dev/null; then
+		fail "$name" "the transfer ended before it was bound; nothing to test"
+		stop_daemon
 		tcp_xfer_wait "$name"
 		return
 	fi
 	bound=$(ppe_bound)
 	t0=$(date +%s%N)
 	kill -"$sig" "$DAEMON_PID"
-	wait_for $(((lease + 4) * 10)) ppe_none_bound
+	wait_for $((lease + 4)) ppe_none_bound
 	t=$((($(date +%s%N) - t0) / 1000000))
 	p1=$(ppe_forwarded) f1=$(lab_fwd_packets)
 	sleep 1
@@ -698,8 +709,15 @@ lease_daemon() {
 			fail "$name-hw-withdrawn-slow-path-finishes" "bound $(ppe_bound) after $t ms, PPE +$((p2 - p1)), forward chain +$((f2 - f1))"
 		fi
 	fi
-	[ "$sig" = STOP ] && kill -CONT "$DAEMON_PID"
-	stop_daemon
+	if [ "$sig" = STOP ]; then
+		kill -CONT "$DAEMON_PID"
+		stop_daemon
+	else
+		# Killed: no clean exit to check, only its log.
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+		daemon_log_check
+	fi
 }
 
 test_lease() {
@@ -765,6 +783,9 @@ test_acct() {
 	fi
 	udp_server 5353
 	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
+	# Each client run takes seconds under emulation: the entry must
+	# outlive them all (a UDP entry not yet assured lasts 30 s).
+	in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 	in_r conntrack -F 2>/dev/null
 	udp_once 40500 || fail acct-setup "no UDP echo"
 	in_r conntrack -L -p udp --orig-port-src 40500 -o extended 2>/dev/null | sed 's/^/    /'
@@ -813,11 +834,14 @@ test_acct() {
 		fp status | grep -q '^conntrack accounting: off (module not loaded)$' &&
 			pass acct-status-off-no-module ||
 			fail acct-status-off-no-module "$(fp status | grep accounting)"
-		if acct_xfer acct-nokmod-xdp && [ "$XFER_REDIR" -gt 0 ] &&
-			[ $((${ACCT_CT%% *} * 2)) -lt "${ACCT_IF%% *}" ]; then
+		# conntrack misses what XDP carried: its packets fall short of
+		# the link's by at least 90% of what XDP redirected.
+		if acct_xfer acct-nokmod-xdp && [ "$XFER_REDIR" -gt 100 ] &&
+			[ $(($(acct_sum 1 3 <<<"$ACCT_IF") - $(acct_sum 1 3 <<<"$ACCT_CT"))) \
+				-ge $((XFER_REDIR * 9 / 10)) ]; then
 			pass acct-no-module-counters-fall-short
 		else
-			fail acct-no-module-counters-fall-short "conntrack $ACCT_CT, link $ACCT_IF"
+			fail acct-no-module-counters-fall-short "conntrack $ACCT_CT, link $ACCT_IF, XDP redirected $XFER_REDIR"
 		fi
 		stop_daemon
 	else
@@ -827,31 +851,33 @@ test_acct() {
 	kmod_unload
 }
 
-# s0's counters (the server's link): "rx_packets rx_L3_bytes tx_packets
-# tx_L3_bytes", the Ethernet header taken off each packet.
-s0_counts() {
-	ip -n "$NS_S" -s -j link show s0 |
-		jq -r '.[0].stats64 | "\(.rx.packets) \(.rx.bytes - 14 * .rx.packets) \(.tx.packets) \(.tx.bytes - 14 * .tx.packets)"'
-}
-
 # acct_xfer NAME: a TCP upload to port 5201 through the daemon; sets ACCT_CT
-# (the entry's counters: original packets, bytes, reply packets, bytes)
-# and ACCT_IF (the same four of the server's link).
+# (the entry's counters: original packets, L3 bytes, reply packets, L3
+# bytes) and ACCT_IF (the same four as the client's link carried them,
+# counted by tcp_sniff.py).
 acct_xfer() {
-	local a b
+	local sniff link
 	in_r conntrack -F 2>/dev/null
-	a=$(s0_counts)
-	tcp_xfer "$1" ipv4 10.0.2.2 5201 $((MB * 2)) || return 1
+	rm -f "$TMP/sniff.ready"
+	spawn in_c python3 "$VM_DIR/tcp_sniff.py" c0 5201 "$TMP/sniff.ready" >"$TMP/sniff.out"
+	sniff=$!
+	wait_for 300 test -e "$TMP/sniff.ready" || { fail "$1" "tcp_sniff.py did not start"; return 1; }
+	tcp_xfer "$1" ipv4 10.0.2.2 5201 "$MB" || return 1
 	# the teardown and the daemon's last tick
 	sleep 3
-	b=$(s0_counts)
-	ACCT_IF=$(paste -d' ' <(tr ' ' '\n' <<<"$a") <(tr ' ' '\n' <<<"$b") |
-		awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $2 - $1 }')
+	kill -TERM "$sniff"
+	wait "$sniff"
+	read -r -a link <"$TMP/sniff.out"
 	ACCT_CT=$(in_r conntrack -L -p tcp --dport 5201 -o extended 2>/dev/null | head -1 |
 		awk '{ n = 0; for (i = 1; i <= NF; i++)
 			if ($i ~ /^(packets|bytes)=/) { sub(/^[a-z]*=/, "", $i); printf "%s%s", (n++ ? " " : ""), $i } }')
-	echo "  $1: conntrack $ACCT_CT; server link $ACCT_IF (packets, L3 bytes: original, reply)"
+	ACCT_IF="${link[*]:0:4}"
+	echo "  $1: conntrack $ACCT_CT; client link $ACCT_IF (packets, L3 bytes: original, reply; ${link[4]:-?} capture drops)"
+	[ "${link[4]:-}" = 0 ] || { fail "$1" "the capture dropped ${link[4]:-?} packets"; return 1; }
 }
+
+# acct_sum I J: the sum of fields I and J of a line on stdin.
+acct_sum() { awk -v i="$1" -v j="$2" '{ printf "%.0f", $i + $j }'; }
 
 # acct_check NAME: each of the four counters within 1% of the link's.
 acct_check() {

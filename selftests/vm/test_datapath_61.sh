@@ -14,4 +14,4 @@ if [ "${1:-}" = inner ]; then
 	echo "  unit suite: $(($(date +%s) - t0)) s in the VM"
 	exit 0
 fi
-vm_run vm61 "$0" inner
+vm_run "${FP_VM_TAG:-vm61}" "$0" inner

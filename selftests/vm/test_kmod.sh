@@ -15,9 +15,11 @@ if [ ! -e "$TOP/build/fastpath.ko" ] || [ ! -e "$TOP/build/ppe_sim.ko" ]; then
 fi
 # As vm_run, with a longer watchdog: the whole suite takes 10-15 minutes
 # under TCG, more while other VMs share the CPUs.
-"$TOP/scripts/vm.sh" --timeout 2400 -- bash "$VM_DIR/kmod_inner.sh" "$@" 2>&1 |
-	sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 kmod-/"
+# FP_KO (test_kmod_612.sh) names the modules of another kernel.
+tag=${FP_VM_TAG:-kmod}
+"$TOP/scripts/vm.sh" --timeout 2400 -- env FP_KO="${FP_KO:-}" bash "$VM_DIR/kmod_inner.sh" "$@" 2>&1 |
+	sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $tag-/"
 rc=${PIPESTATUS[0]}
 # 1: some test failed and said so; anything else is the VM's own trouble.
-[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || echo "FAIL kmod: the VM run exited with status $rc"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || echo "FAIL $tag: the VM run exited with status $rc"
 exit "$rc"

@@ -16,34 +16,35 @@
 #include "daemon/links.h"
 #include "cli/cli.h"
 
-static const char attach_usage[] =
+static const char attach_head[] =
 	"Usage: fastpath attach [--mode auto|native|generic] [--capacity N] IFACE...\n"
 	"\n"
 	"Load the XDP fast path, or re-adopt the one pinned under " FP_PIN_DIR ",\n"
 	"attach it to each IFACE and make each IFACE a redirect target.\n"
-	"\n"
-	"  -m, --mode M        auto (default: native, else generic with a warning),\n"
-	"                      native (driver XDP) or generic (skb XDP)\n"
-	"  -c, --capacity N    flow-table size when loading afresh (default 65536)\n"
-	"  -h, --help          show this help\n";
+	"\n";
+
+static const struct opt_spec attach_opts[] = {
+	{ 'm', "mode", "M", "auto (default: native, else generic with a warning),\n"
+			    "native (driver XDP) or generic (skb XDP)" },
+	{ 'c', "capacity", "N", "flow-table size when loading afresh (default 65536)" },
+	{ 'h', "help", NULL, "show this help" },
+	{}
+};
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "capacity", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	enum fp_mode mode = FP_MODE_AUTO;
 	__u32 capacity = FP_DEFAULT_CAPACITY;
 	__u32 ifindex[FP_MAX_PORTS];
 	char name[IF_NAMESIZE + 8];
 	struct fp_maps m;
 	int c, n, ret = EXIT_OK;
+	struct opts go;
 
+	if (opts_build(attach_opts, &go))
+		return EXIT_FAIL;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, go.shorts, go.lo, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_mode(optarg, &mode))
@@ -55,7 +56,7 @@ int cmd_attach(int argc, char **argv)
 				return usage_error("attach", "invalid capacity '%s'", optarg);
 			break;
 		case 'h':
-			fputs(attach_usage, stdout);
+			opts_help(stdout, attach_head, attach_opts);
 			return EXIT_OK;
 		default:
 			return bad_option("attach", argv);

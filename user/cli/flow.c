@@ -22,7 +22,7 @@
 static const char flow_usage[] =
 	"Usage: fastpath flow add -i IN -o OUT -p tcp|udp -s SRC:PORT -d DST:PORT\n"
 	"                         [--snat ADDR[:PORT]] [--dnat ADDR[:PORT]]\n"
-	"                         [--dmac MAC | --via ADDR] [--mtu N] [--replace]\n"
+	"                         [--dmac MAC | --via ADDR] [--mtu N] [--tc] [--replace]\n"
 	"       fastpath flow del -i IN -p tcp|udp -s SRC:PORT -d DST:PORT\n"
 	"\n"
 	"Add or delete one direction of a flow by hand. The tuple is the packet as\n"
@@ -39,6 +39,7 @@ static const char flow_usage[] =
 	"      --dmac MAC     next-hop MAC; default: the neighbour entry of --via\n"
 	"      --via ADDR     next hop to look up; default: the (NATed) destination\n"
 	"      --mtu N        egress MTU; default: the egress device's MTU\n"
+	"      --tc           forward on the TC tier (clsact ingress) instead of XDP\n"
 	"      --replace      overwrite an existing entry\n"
 	"  -h, --help         show this help\n";
 
@@ -84,88 +85,103 @@ static int parse_nat(struct flow_args *a, const char *arg, bool src)
 	return 0;
 }
 
-/* Returns 0, or an exit status after printing the error. */
+static const struct option flow_opts[] = {
+	{ "in", required_argument, NULL, 'i' },
+	{ "out", required_argument, NULL, 'o' },
+	{ "proto", required_argument, NULL, 'p' },
+	{ "src", required_argument, NULL, 's' },
+	{ "dst", required_argument, NULL, 'd' },
+	{ "snat", required_argument, NULL, 'S' },
+	{ "dnat", required_argument, NULL, 'D' },
+	{ "dmac", required_argument, NULL, 'm' },
+	{ "via", required_argument, NULL, 'v' },
+	{ "mtu", required_argument, NULL, 'M' },
+	{ "replace", no_argument, NULL, 'r' },
+	{ "tc", no_argument, NULL, 'T' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+static int parse_tuple_end(struct flow_args *a, int c, const char *arg)
+{
+	__u8 family;
+
+	if (parse_endpoint(arg, &family, c == 's' ? a->key.saddr : a->key.daddr,
+			   c == 's' ? &a->key.sport : &a->key.dport, true))
+		return usage_error("flow", "invalid endpoint '%s' (want ADDR:PORT or [ADDR6]:PORT)",
+				   arg);
+	if (family_check(a, family, c == 's' ? "--src" : "--dst"))
+		return EXIT_USAGE;
+	*(c == 's' ? &a->have_src : &a->have_dst) = true;
+	return 0;
+}
+
+/* One option into @a: 0, -1 after --help, or the exit status of an error. */
+static int flow_option(struct flow_args *a, int c, bool add, char **argv)
+{
+	__u32 v;
+
+	switch (c) {
+	case 'i':
+		a->in = optarg;
+		return 0;
+	case 'o':
+		a->out = optarg;
+		return 0;
+	case 'p':
+		if (parse_proto(optarg, &a->key.proto))
+			return usage_error("flow", "protocol must be tcp or udp, not '%s'", optarg);
+		a->have_proto = true;
+		return 0;
+	case 's':
+	case 'd':
+		return parse_tuple_end(a, c, optarg);
+	case 'S':
+	case 'D':
+		if (!add)
+			return usage_error("flow", "--%s is only for 'flow add'",
+					   c == 'S' ? "snat" : "dnat");
+		return parse_nat(a, optarg, c == 'S') ? EXIT_USAGE : 0;
+	case 'm':
+		if (parse_mac(optarg, a->val.dmac))
+			return usage_error("flow", "invalid MAC '%s'", optarg);
+		a->have_dmac = true;
+		return 0;
+	case 'v':
+		if (parse_addr(optarg, &a->via_family, a->via))
+			return usage_error("flow", "invalid --via address '%s'", optarg);
+		a->have_via = true;
+		return 0;
+	case 'M':
+		if (parse_u32(optarg, 65535, &v) || v < 68)
+			return usage_error("flow", "invalid MTU '%s'", optarg);
+		a->val.mtu = v;
+		a->have_mtu = true;
+		return 0;
+	case 'r':
+		a->replace = true;
+		return 0;
+	case 'T':
+		a->val.state = FP_STATE_TC;
+		return 0;
+	case 'h':
+		fputs(flow_usage, stdout);
+		return -1;
+	}
+	return bad_option("flow", argv);
+}
+
+/* Returns 0, -1 after --help, or an exit status after printing the error. */
 static int parse_flow_args(int argc, char **argv, struct flow_args *a, bool add)
 {
-	static const struct option opts[] = {
-		{ "in", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "proto", required_argument, NULL, 'p' },
-		{ "src", required_argument, NULL, 's' },
-		{ "dst", required_argument, NULL, 'd' },
-		{ "snat", required_argument, NULL, 'S' },
-		{ "dnat", required_argument, NULL, 'D' },
-		{ "dmac", required_argument, NULL, 'm' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "mtu", required_argument, NULL, 'M' },
-		{ "replace", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	__u8 family;
-	__u32 v;
-	int c;
+	int c, ret;
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "i:o:p:s:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			a->in = optarg;
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
-		case 'p':
-			if (parse_proto(optarg, &a->key.proto))
-				return usage_error("flow", "protocol must be tcp or udp, not '%s'",
-						   optarg);
-			a->have_proto = true;
-			break;
-		case 's':
-		case 'd':
-			if (parse_endpoint(optarg, &family,
-					   c == 's' ? a->key.saddr : a->key.daddr,
-					   c == 's' ? &a->key.sport : &a->key.dport, true))
-				return usage_error("flow", "invalid endpoint '%s' (want ADDR:PORT or [ADDR6]:PORT)",
-						   optarg);
-			if (family_check(a, family, c == 's' ? "--src" : "--dst"))
-				return EXIT_USAGE;
-			*(c == 's' ? &a->have_src : &a->have_dst) = true;
-			break;
-		case 'S':
-		case 'D':
-			if (!add)
-				return usage_error("flow", "--%s is only for 'flow add'",
-						   c == 'S' ? "snat" : "dnat");
-			if (parse_nat(a, optarg, c == 'S'))
-				return EXIT_USAGE;
-			break;
-		case 'm':
-			if (parse_mac(optarg, a->val.dmac))
-				return usage_error("flow", "invalid MAC '%s'", optarg);
-			a->have_dmac = true;
-			break;
-		case 'v':
-			if (parse_addr(optarg, &a->via_family, a->via))
-				return usage_error("flow", "invalid --via address '%s'", optarg);
-			a->have_via = true;
-			break;
-		case 'M':
-			if (parse_u32(optarg, 65535, &v) || v < 68)
-				return usage_error("flow", "invalid MTU '%s'", optarg);
-			a->val.mtu = v;
-			a->have_mtu = true;
-			break;
-		case 'r':
-			a->replace = true;
-			break;
-		case 'h':
-			fputs(flow_usage, stdout);
-			exit(EXIT_OK);
-		default:
-			return bad_option("flow", argv);
-		}
+	while ((c = getopt_long(argc, argv, "i:o:p:s:d:h", flow_opts, NULL)) != -1) {
+		ret = flow_option(a, c, add, argv);
+		if (ret)
+			return ret;
 	}
 	if (optind < argc)
 		return usage_error("flow", "unexpected argument '%s'", argv[optind]);
@@ -231,13 +247,14 @@ static int flow_add(int argc, char **argv)
 
 	ret = parse_flow_args(argc, argv, &a, true);
 	if (ret)
-		return ret;
+		return ret < 0 ? EXIT_OK : ret;
 	/* An omitted NAT port keeps the packet's port. */
 	if ((a.val.flags & FP_F_SNAT) && !a.val.nat_sport)
 		a.val.nat_sport = a.key.sport;
 	if ((a.val.flags & FP_F_DNAT) && !a.val.nat_dport)
 		a.val.nat_dport = a.key.dport;
-	a.val.state = FP_STATE_XDP;
+	if (a.val.state != FP_STATE_TC)
+		a.val.state = FP_STATE_XDP;
 	a.val.flags |= FP_F_STATIC;
 
 	ret = resolve_egress(&a);
@@ -277,7 +294,7 @@ static int flow_del(int argc, char **argv)
 
 	ret = parse_flow_args(argc, argv, &a, false);
 	if (ret)
-		return ret;
+		return ret < 0 ? EXIT_OK : ret;
 	if (fp_open_pinned(&m)) {
 		pr_warn("fastpath is not attached");
 		return EXIT_FAIL;

@@ -25,6 +25,8 @@ static const struct subcommand commands[] = {
 	{ "flow", cmd_flow, "add or delete a static flow entry" },
 	{ "flows", cmd_flows, "list the flow table" },
 	{ "status", cmd_status, "interfaces, table use, counters and lease" },
+	{ "top", cmd_top, "live view: flows by rate, tiers, pass reasons" },
+	{ "explain", cmd_explain, "why a connection is, or is not, offloaded" },
 	{ "lease", cmd_lease, "renew or turn off the datapath lease" },
 	{}
 };

@@ -34,7 +34,7 @@ enum dir_state {
 	DS_WAITING,		/* learned; arrives on a stacked device: waits for
 				 * the other direction's egress to key it */
 	DS_XDP,			/* in the flow table as FP_STATE_XDP */
-	DS_TC,			/* reserved: in the table on the TC tier */
+	DS_TC,			/* in the table as FP_STATE_TC (TC ingress program) */
 	DS_HW_PENDING,		/* in the table as FP_STATE_HW_PENDING, offered to the PPE */
 	DS_HW,			/* bound in the PPE (FP_STATE_HW) */
 	DS_TEARDOWN,		/* FIN/RST went up: out of the table until conntrack says more */
@@ -52,10 +52,24 @@ struct dir_out {
 	__u8 smac[6];
 };
 
+struct conn;
+
+/* A learned direction, indexed by (egress port, next-hop MAC), so a
+ * neighbour or FDB change finds its flows without a scan.
+ */
+struct vnode {
+	struct vnode *next;
+	struct conn *conn;
+	bool linked;
+};
+
 struct conn_dir {
 	enum dir_state state;		/* written by conn_fsm.c only */
 	bool have_out;			/* @iif and @out hold what was learned */
 	bool hw_refused;		/* stays off the PPE until learned again */
+	enum dir_state tier;		/* DS_XDP or DS_TC: the software tier chosen
+					 * when learned, where the PPE falls back to */
+	bool shaped;			/* on TC because its egress shapes */
 	__u32 iif;			/* skb->ingress_ifindex when learned */
 	struct dir_out out;
 	struct fp_flow_key key;		/* flow-table key while in the table */
@@ -63,9 +77,12 @@ struct conn_dir {
 	__u64 packets, bytes;		/* from the entry, at the last tick */
 	__u64 hw_since;			/* offered to the PPE (ns) */
 	__u64 hw_base_packets, hw_base_bytes;	/* the entry's counts then */
+	__u64 first_ns;			/* the learner's packet: the first slow-path
+					 * one since it became a candidate */
+	__u64 latency_ns;		/* first_ns -> entry in the table */
+	__u64 learn_packets;		/* slow-path packets the learner counted */
+	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
 };
-
-struct conn;
 
 /* A conn is hashed twice, by its original and by its reply tuple. */
 struct tnode {
@@ -103,12 +120,15 @@ struct ct_info {
 	bool helper;			/* a conntrack helper is attached */
 };
 
-/* conntab.c: the table, hashed with a per-run secret key. */
+/* conntab.c: the table, hashed with a per-run secret key, and the index
+ * of learned directions by (egress port, next-hop MAC).
+ */
 struct conntab {
 	struct tnode **buckets;
 	unsigned int nbuckets;
 	__u32 n;
 	__u64 key[2];			/* SipHash key */
+	struct vnode **via;		/* nbuckets too */
 };
 
 int conntab_init(struct conntab *t, unsigned int buckets, const __u64 key[2]);
@@ -121,5 +141,10 @@ void conntab_del(struct conntab *t, struct conn *c);
 void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
 		     void *arg);
 void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in);
+
+void conntab_via_link(struct conntab *t, struct conn *c, int dir);
+void conntab_via_unlink(struct conntab *t, struct conn *c, int dir);
+int conntab_via_find(const struct conntab *t, __u32 oif, const __u8 mac[6],
+		     struct conn **out, int max);
 
 #endif /* FP_DAEMON_CONN_H */

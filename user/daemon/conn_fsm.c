@@ -16,23 +16,28 @@
  *
  *  CE_LEARNED (the TC learner saw the direction's next slow-path packet)
  *     LEARNING --(egress or ingress not attached)-------> SLOW, hold not_attached
- *     LEARNING --(egress shaped, SQM guard)------> both SLOW, hold sqm
  *     LEARNING --(arrives on a stacked device, other
  *                 direction not learned yet)-------------> WAITING
  *     LEARNING/WAITING --(stacked device does not carry the
  *                 other direction's port/tags)----------> SLOW, hold not_attached
  *     LEARNING/WAITING --(--max-flows reached, table full)--> SLOW, hold table_full
- *     LEARNING/WAITING --(entry written)-----------------> XDP
+ *     LEARNING/WAITING --(ingress redirects to a shaping ifb,
+ *                 SQM guard)-----------------------------> both SLOW, hold sqm_ingress
+ *     LEARNING/WAITING --(entry written; the tier: --tier
+ *                 forces it; else TC when the egress shapes
+ *                 (SQM guard), the ingress may deliver
+ *                 CHECKSUM_PARTIAL or has generic XDP only;
+ *                 else XDP)-------------------------------> XDP or TC
  *                  (the other direction WAITING follows it; both in: hold none)
- *     XDP --(both devices PPE-capable, module accepts)--> HW_PENDING
- *     XDP --(module refuses)----------------------------> XDP, refused until relearned
- *     [TC: reserved for the TC tier, entered like XDP]
+ *     XDP/TC --(not shaped, not forced, both devices PPE-capable,
+ *                 module accepts)------------------------> HW_PENDING
+ *     XDP/TC --(module refuses)-------------------------> same, refused until relearned
  *
  *  CE_TICK (once a second)
  *     HW_PENDING --(module reports bound)----------------> HW
- *     HW_PENDING --(not bound within --hw-deadline)------> XDP (refused)
- *     HW_PENDING/HW --(module gone, withdrew it, failed)--> XDP (refused)
- *     XDP/HW_PENDING/HW --(entry state teardown: FIN/RST)--> both TEARDOWN
+ *     HW_PENDING --(not bound within --hw-deadline)------> its tier (refused)
+ *     HW_PENDING/HW --(module gone, withdrew it, failed)--> its tier (refused)
+ *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
@@ -42,14 +47,21 @@
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
  *  CE_RELEARN (route, neighbour MAC, link down, device gone, stacked device
  *    or port changed, nftables changed)    any learned --> both LEARNING
- *  CE_SQM_GONE   SLOW with hold sqm --> re-evaluated (LEARNING)
+ *    (netmon also relearns the flows through a device whose shaper came or
+ *    went, so they change tier)
+ *  CE_SQM_GONE   SLOW with hold sqm/sqm_ingress --> re-evaluated (LEARNING)
  *  CE_DESTROY (conntrack DESTROY, NAT replaced, or gone in a resync)
  *                                     any --> both SLOW; the conn is freed
  *  CE_STOP (the daemon exits)         any --> both SLOW, nothing armed
  *
- * Leaving the table always deletes the entry (and its rate), withdraws a
- * hardware flow and disarms the learner, in that order, so no entry
+ * Leaving the table always withdraws a hardware flow, then deletes the
+ * entry (and its rate); leaving LEARNING disarms the learner: no entry
  * outlives the state that made it (docs/DESIGN.md, "Safety rules").
+ *
+ * Room left for issue 11: a candidate not learned within 10 s would go
+ * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
+ * is there for it), and a local or loopback connection would get a hold of
+ * its own in conn_policy() from an fsm_ops query of the local addresses.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +125,16 @@ static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
 		d->offloaded += now ? 1 : -1;
 	if (conn_was != conn_in_table(c))
 		d->conns_offloaded += conn_was ? -1 : 1;
+}
+
+/* @out is valid (learned), and indexed by its (oif, dmac) while it is. */
+static void set_have_out(struct daemon *d, struct conn *c, int dir, bool on)
+{
+	c->dir[dir].have_out = on;
+	if (on)
+		conntab_via_link(&d->conns, c, dir);
+	else
+		conntab_via_unlink(&d->conns, c, dir);
 }
 
 static void key_from_tuple(struct fp_flow_key *k, __u32 ifindex,
@@ -227,7 +249,7 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 			egress_key(&k, c, dir);
 			d->ops->learn_disarm(d, &k);
 		}
-		cd->have_out = false;
+		set_have_out(d, c, dir, false);
 		dir_set(d, c, dir, rest);
 	}
 	if (was)
@@ -253,10 +275,12 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		return;
 	}
 	if (is_candidate(c) || c->hold == FP_H_TABLE_FULL ||
-	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM)
+	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM ||
+	    c->hold == FP_H_SQM_INGRESS)
 		return;
 
-	c->dir[0].have_out = c->dir[1].have_out = false;
+	set_have_out(d, c, DIR_ORIG, false);
+	set_have_out(d, c, DIR_REPLY, false);
 	arm_both(d, c);
 	pr_debug("conntrack %u: learning both directions", c->id);
 	/* After arming the learner, so the next packets are caught meanwhile;
@@ -271,14 +295,17 @@ static void latency(struct daemon *d, __u64 ns)
 	d->lat[d->lat_n++ % LAT_SAMPLES] = ns;
 }
 
-/* Offers a direction just written as FP_STATE_XDP to the PPE. */
+/* Offers a direction just written on its software tier to the PPE: not
+ * one whose egress shapes (the qdisc stays in charge) nor a forced tier.
+ */
 static void hw_start(struct daemon *d, struct conn *c, int dir, struct fp_flow *f)
 {
 	struct conn_dir *cd = &c->dir[dir];
 	char msg[128] = "";
 	int err;
 
-	if (d->opt.no_hw || cd->hw_refused || cd->key.pppoe_sid)
+	if (d->opt.no_hw || cd->hw_refused || cd->key.pppoe_sid || cd->shaped ||
+	    d->opt.tier != TIER_AUTO)
 		return;
 	err = d->ops->hw_offer(d, &cd->key, f, msg, sizeof(msg));
 	if (err == HW_NOT_ELIGIBLE)
@@ -309,7 +336,7 @@ static void entry_of(struct daemon *d, const struct conn *c, int dir,
 
 	memset(f, 0, sizeof(*f));
 	egress_key(&ek, c, dir);
-	f->state = FP_STATE_XDP;
+	f->state = cd->tier == DS_TC ? FP_STATE_TC : FP_STATE_XDP;
 	f->oif = cd->out.oif;
 	f->mtu = d->ops->egress_mtu(d, &cd->out);
 	memcpy(f->dmac, cd->out.dmac, 6);
@@ -380,6 +407,48 @@ static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
 	return 0;
 }
 
+static const char *const need_names[] = {
+	[IN_ANY] = "any", [IN_TC_CSUM] = "checksum_partial",
+	[IN_TC_GENERIC] = "generic_xdp", [IN_IFB] = "ifb",
+};
+
+/*
+ * The tier of a learned direction (docs/DESIGN.md, "Tiers"), per
+ * direction: --tier forces it; otherwise TC when its egress shapes (the
+ * redirect keeps the egress qdisc; the SQM guard, --no-sqm-guard ignores
+ * shapers) or its ingress device needs the skb (CHECKSUM_PARTIAL input,
+ * generic XDP only), else XDP. Both the device it arrived on and the port
+ * it is keyed on count. Returns false when an ifb shapes the ingress:
+ * XDP and TC ingress both run before the ifb, so it stays slow.
+ */
+static bool choose_tier(struct daemon *d, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	enum ingress_need need = d->ops->ingress_need(d, cd->key.ifindex);
+
+	if (cd->iif && cd->iif != cd->key.ifindex) {
+		enum ingress_need n = d->ops->ingress_need(d, cd->iif);
+
+		if (n > need)
+			need = n;
+	}
+	cd->shaped = false;
+	if (need == IN_IFB && d->opt.sqm_guard)
+		return false;
+	if (d->opt.tier != TIER_AUTO) {
+		cd->tier = d->opt.tier == TIER_TC ? DS_TC : DS_XDP;
+		return true;
+	}
+	cd->shaped = d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out);
+	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ?
+		   DS_TC : DS_XDP;
+	if (cd->tier == DS_TC)
+		pr_debug("conntrack %u: %s direction on the TC tier: %s", c->id,
+			 dir ? "reply" : "original",
+			 cd->shaped ? "egress shaped" : need_names[need]);
+	return true;
+}
+
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
@@ -389,6 +458,14 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
 	if (!d->ops->attached(d, cd->iif) && !key_stacked(d, c, dir))
 		return 0;
+	if (!choose_tier(d, c, dir)) {
+		/* The whole connection stays with the ifb's shaper; it is
+		 * reconsidered when the redirect goes.
+		 */
+		unoffload(d, c, false, DS_SLOW);
+		c->hold = FP_H_SQM_INGRESS;
+		return 0;
+	}
 	/* --max-flows counts connections; a second direction always fits. */
 	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
 		goto full;
@@ -410,12 +487,20 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		 c->id, dir ? "reply" : "original", cd->key.ifindex,
 		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
 		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
-	dir_set(d, c, dir, DS_XDP);
+	dir_set(d, c, dir, cd->tier);
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
 	c->active_ns = d->ops->now(d);
 	d->st.learned++;
-	latency(d, c->active_ns - c->candidate_ns);
+	/* From the first packet the learner saw, not from ESTABLISHED: a
+	 * connection may idle long before its first data.
+	 */
+	if (cd->first_ns && cd->first_ns <= c->active_ns)
+		cd->latency_ns = c->active_ns - cd->first_ns;
+	else
+		cd->latency_ns = c->active_ns - c->candidate_ns;
+	latency(d, cd->latency_ns);
+	d->st.learn_packets += cd->learn_packets;
 	if (dir_in_table(other->state))
 		c->hold = FP_H_MAX;
 	hw_start(d, c, dir, &f);
@@ -438,29 +523,27 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 		      const struct fp_learn_event *ev)
 {
 	struct conn_dir *cd = &c->dir[dir];
+	struct fp_flow_key k;
 	int err;
 
+	/* The learner keeps counting until the candidate is taken out. */
+	egress_key(&k, c, dir);
+	cd->learn_packets = d->ops->learn_take(d, &k);
 	dir_set(d, c, dir, DS_SLOW);
+	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
 	    (ev->iif && !d->ops->attached(d, ev->iif) && !d->ops->stacked(d, ev->iif))) {
 		c->hold = FP_H_NOT_ATTACHED;
 		return 0;
 	}
 	cd->iif = ev->iif;
+	cd->first_ns = ev->ts;
 	cd->out.oif = ev->oif;
 	memcpy(cd->out.vlan, ev->out_vlan, sizeof(cd->out.vlan));
 	cd->out.sid = ev->out_pppoe_sid;
 	memcpy(cd->out.dmac, ev->dmac, 6);
 	memcpy(cd->out.smac, ev->smac, 6);
-	/* The whole connection stays with the qdisc, not just the direction
-	 * leaving through it; it is reconsidered when the qdisc goes.
-	 */
-	if (d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out)) {
-		unoffload(d, c, false, DS_SLOW);
-		c->hold = FP_H_SQM;
-		return 0;
-	}
-	cd->have_out = true;
+	set_have_out(d, c, dir, true);
 	err = dir_offload(d, c, dir);
 	/* The other direction may have waited for this one's egress. */
 	if (!err && c->dir[!dir].state == DS_WAITING)
@@ -468,7 +551,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	return err;
 }
 
-/* Back to XDP for the rest of this offload: re-learning tries again. */
+/* Back to its tier for the rest of this offload: re-learning tries again. */
 static void hw_fallback(struct daemon *d, struct conn *c, int dir,
 			struct fp_flow *f, const char *why)
 {
@@ -477,12 +560,12 @@ static void hw_fallback(struct daemon *d, struct conn *c, int dir,
 
 	format_endpoint(cd->key.family, cd->key.saddr, cd->key.sport, addr,
 			sizeof(addr));
-	pr_debug("hardware tier: %s %s: back to XDP: %s",
-		 proto_name(cd->key.proto), addr, why);
+	pr_debug("hardware tier: %s %s: back to %s: %s",
+		 proto_name(cd->key.proto), addr, dir_state_names[cd->tier], why);
 	d->ops->hw_withdraw(d, &cd->key);
-	dir_set(d, c, dir, DS_XDP);
+	dir_set(d, c, dir, cd->tier);
 	cd->hw_refused = true;
-	f->state = FP_STATE_XDP;
+	f->state = cd->tier == DS_TC ? FP_STATE_TC : FP_STATE_XDP;
 	d->ops->entry_write(d, &cd->key, f, true);
 	d->st.hw_fallbacks++;
 }
@@ -613,7 +696,44 @@ static void on_tick(struct daemon *d, struct conn *c)
 	}
 }
 
-int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
+_Static_assert(DS_SLOW == (int)FP_CS_SLOW && DS_LEARNING == (int)FP_CS_LEARNING &&
+	       DS_WAITING == (int)FP_CS_WAITING && DS_XDP == (int)FP_CS_XDP &&
+	       DS_TC == (int)FP_CS_TC && DS_HW_PENDING == (int)FP_CS_HW_PENDING &&
+	       DS_HW == (int)FP_CS_HW && DS_TEARDOWN == (int)FP_CS_TEARDOWN &&
+	       DS_MAX == (int)FP_CS_MAX, "fp_conn_state mirrors dir_state");
+
+static void export_tuple(struct fp_conn_tuple *o, const struct ct_tuple *t)
+{
+	o->family = t->family;
+	o->proto = t->proto;
+	o->sport = t->sport;
+	o->dport = t->dport;
+	memcpy(o->saddr, t->src, sizeof(o->saddr));
+	memcpy(o->daddr, t->dst, sizeof(o->daddr));
+}
+
+/* The record "fastpath explain" reads (fastpath.h, struct fp_conn_info). */
+void conn_info(const struct conn *c, struct fp_conn_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	for (int dir = 0; dir < 2; dir++) {
+		const struct conn_dir *cd = &c->dir[dir];
+
+		export_tuple(&ci->tuple[dir], &c->tuple[dir]);
+		ci->state[dir] = cd->state;
+		ci->iif[dir] = cd->have_out ? cd->iif : 0;
+		ci->oif[dir] = cd->have_out ? cd->out.oif : 0;
+		ci->latency_ns[dir] = dir_in_table(cd->state) ? cd->latency_ns : 0;
+		ci->learn_packets[dir] = dir_in_table(cd->state) ? cd->learn_packets : 0;
+	}
+	ci->id = c->id;
+	ci->mark = c->mark;
+	ci->status = c->status;
+	ci->hold = c->hold;
+	ci->tcp_state = c->tcp_state;
+}
+
+static int conn_step(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 {
 	switch (ev->type) {
 	case CE_CT:
@@ -633,7 +753,7 @@ int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 		unoffload(d, c, true, DS_SLOW);
 		return 0;
 	case CE_SQM_GONE:
-		if (c->hold == FP_H_SQM) {
+		if (c->hold == FP_H_SQM || c->hold == FP_H_SQM_INGRESS) {
 			c->hold = FP_H_NOT_READY;
 			evaluate(d, c, false);
 		}
@@ -642,6 +762,32 @@ int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 		break;
 	}
 	return -EINVAL;
+}
+
+/*
+ * One event for one connection. The export for "fastpath explain" is
+ * written here, after the step, and only when the record changed: a tick
+ * that changes nothing costs no syscall.
+ */
+int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
+{
+	struct fp_conn_info before, after;
+	int ret;
+
+	conn_info(c, &before);
+	ret = conn_step(d, c, ev);
+	if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
+		d->ops->conn_export(d, c->id, NULL);
+		return ret;
+	}
+	conn_info(c, &after);
+	/* A new connection's first record differs from its zeroed one only
+	 * in what conntrack said: export it on its first event too.
+	 */
+	if (ev->type == CE_CT || ev->type == CE_CT_MARK ||
+	    memcmp(&before, &after, sizeof(after)))
+		d->ops->conn_export(d, c->id, &after);
+	return ret;
 }
 
 static void send_one(struct daemon *d, struct conn *c, enum conn_event type)
@@ -757,12 +903,27 @@ static void relearn_if_via(struct conn *c, void *arg)
 		send_one(v->d, c, CE_RELEARN);
 }
 
-/* Flows out of @ifindex to @mac, or all flows in or out of it (mac NULL). */
+/*
+ * Flows out of @ifindex to @mac, found through the (oif, dmac) index
+ * (neighbour and FDB changes are frequent: no scan per event); or all
+ * flows in or out of @ifindex (mac NULL: a link change, rare), by a scan.
+ */
 void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac)
 {
 	struct via v = { d, ifindex, mac };
+	struct conn *hit[64];
+	int n;
 
-	conntab_foreach(&d->conns, relearn_if_via, &v);
+	if (!mac) {
+		conntab_foreach(&d->conns, relearn_if_via, &v);
+		return;
+	}
+	/* Relearning unlinks each one found, so every round makes progress. */
+	do {
+		n = conntab_via_find(&d->conns, ifindex, mac, hit, 64);
+		for (int i = 0; i < n && i < 64; i++)
+			send_one(d, hit[i], CE_RELEARN);
+	} while (n > 64);
 }
 
 static void relearn_learned(struct conn *c, void *arg)
@@ -830,12 +991,16 @@ static void count_hold(struct conn *c, void *arg)
 
 	if (c->hold < FP_H_MAX)
 		d->st.hold[c->hold]++;
+	for (int dir = 0; dir < 2; dir++)
+		if (c->dir[dir].state == DS_TC)
+			d->st.tc_dirs++;
 }
 
 /* The numbers "fastpath status" shows, read from the states. */
 void fsm_count(struct daemon *d)
 {
 	memset(d->st.hold, 0, sizeof(d->st.hold));
+	d->st.tc_dirs = 0;
 	conntab_foreach(&d->conns, count_hold, d);
 	d->st.conns = d->conns.n;
 	d->st.offloaded = d->offloaded;

@@ -16,6 +16,7 @@
 
 #include "fastpath.h"
 #include "daemon/conn.h"
+#include "lib/devtier.h"
 
 struct daemon;
 
@@ -26,7 +27,7 @@ enum conn_event {
 	CE_LEARNED,	/* the TC learner reported direction @dir (@learn) */
 	CE_TICK,	/* once a second: counters, keep-alive, idle, PPE */
 	CE_RELEARN,	/* its route, neighbour, link, port or ruleset changed */
-	CE_SQM_GONE,	/* a shaping qdisc went away */
+	CE_SQM_GONE,	/* a shaping qdisc or an ifb redirect went away */
 	CE_STOP,	/* the daemon stops: out of the table, nothing armed */
 	CE_MAX,
 };
@@ -56,6 +57,9 @@ struct hw_answer {
 	bool has_idle;
 };
 
+/* --tier */
+enum tier_opt { TIER_AUTO = 0, TIER_XDP, TIER_TC };
+
 /* fsm_ops.hw_offer: the devices are not on the hardware tier. */
 #define HW_NOT_ELIGIBLE	1
 
@@ -73,6 +77,8 @@ struct fsm_ops {
 	int (*learn_arm)(struct daemon *d, const struct fp_flow_key *egress,
 			 __u64 cookie);
 	void (*learn_disarm)(struct daemon *d, const struct fp_flow_key *egress);
+	/* A reported candidate out of fp_learn: the packets it counted. */
+	__u64 (*learn_take)(struct daemon *d, const struct fp_flow_key *egress);
 	/* conntrack */
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);
@@ -83,6 +89,7 @@ struct fsm_ops {
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
 	bool (*egress_shaped)(struct daemon *d, const struct dir_out *o);
+	enum ingress_need (*ingress_need)(struct daemon *d, __u32 ifindex);
 	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);
 	/* The datapath's lease (and the module's, where it has one). */
 	void (*renew_lease)(struct daemon *d, __u64 lease_ns, __u64 expires_ns);
@@ -96,6 +103,8 @@ struct fsm_ops {
 	/* conntrack's counters: what a direction carried since last told */
 	void (*ct_acct)(struct daemon *d, const struct fp_flow_key *k,
 			__u64 packets, __u64 bytes);
+	/* "fp_conns", for "fastpath explain": @ci NULL removes conntrack @id */
+	void (*conn_export)(struct daemon *d, __u32 id, const struct fp_conn_info *ci);
 };
 
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);
@@ -113,6 +122,7 @@ void fsm_resync_end(struct daemon *d);
 void fsm_count(struct daemon *d);
 
 bool dir_in_table(enum dir_state s);
+void conn_info(const struct conn *c, struct fp_conn_info *ci);
 extern const char *const dir_state_names[DS_MAX];
 extern const char *const conn_event_names[CE_MAX];
 

@@ -60,7 +60,14 @@ int conntab_init(struct conntab *t, unsigned int n, const __u64 key[2])
 	t->key[0] = key[0];
 	t->key[1] = key[1];
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	return t->buckets ? 0 : -ENOMEM;
+	t->via = calloc(t->nbuckets, sizeof(*t->via));
+	if (t->buckets && t->via)
+		return 0;
+	free(t->buckets);
+	free(t->via);
+	t->buckets = NULL;
+	t->via = NULL;
+	return -ENOMEM;
 }
 
 static unsigned int tuple_hash(const struct conntab *t, const struct ct_tuple *tp)
@@ -133,6 +140,8 @@ struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 
 void conntab_del(struct conntab *t, struct conn *c)
 {
+	conntab_via_unlink(t, c, 0);
+	conntab_via_unlink(t, c, 1);
 	tnode_unlink(t, &c->node[0]);
 	tnode_unlink(t, &c->node[1]);
 	t->n--;
@@ -171,5 +180,75 @@ void conntab_free(struct conntab *t)
 		return;
 	conntab_foreach(t, free_one, t);
 	free(t->buckets);
+	free(t->via);
 	t->buckets = NULL;
+	t->via = NULL;
+}
+
+static unsigned int via_hash(const struct conntab *t, __u32 oif, const __u8 mac[6])
+{
+	__u8 k[10];
+
+	memcpy(k, &oif, 4);
+	memcpy(k + 4, mac, 6);
+	return siphash(k, sizeof(k), t->key) & (t->nbuckets - 1);
+}
+
+/* Indexes direction @dir by its learned egress (out.oif, out.dmac). */
+void conntab_via_link(struct conntab *t, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct vnode **head;
+
+	conntab_via_unlink(t, c, dir);
+	head = &t->via[via_hash(t, cd->out.oif, cd->out.dmac)];
+	cd->via.conn = c;
+	cd->via.next = *head;
+	cd->via.linked = true;
+	*head = &cd->via;
+}
+
+void conntab_via_unlink(struct conntab *t, struct conn *c, int dir)
+{
+	struct conn_dir *cd = &c->dir[dir];
+	struct vnode **pp;
+
+	if (!cd->via.linked)
+		return;
+	pp = &t->via[via_hash(t, cd->out.oif, cd->out.dmac)];
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == &cd->via) {
+			*pp = cd->via.next;
+			break;
+		}
+	}
+	cd->via.linked = false;
+}
+
+/*
+ * The connections with a direction learned out of @oif to @mac, each once,
+ * into @out (at most @max); returns how many there are. The caller acts on
+ * them after the walk, which may unlink them.
+ */
+int conntab_via_find(const struct conntab *t, __u32 oif, const __u8 mac[6],
+		     struct conn **out, int max)
+{
+	int n = 0;
+
+	for (struct vnode *v = t->via[via_hash(t, oif, mac)]; v; v = v->next) {
+		const struct conn_dir *cd = v == &v->conn->dir[0].via ? &v->conn->dir[0] :
+					    &v->conn->dir[1];
+		bool dup = false;
+
+		if (cd->out.oif != oif || memcmp(cd->out.dmac, mac, 6))
+			continue;
+		for (int i = 0; i < n && i < max; i++)
+			dup |= out[i] == v->conn;
+		if (dup)
+			continue;
+		if (n < max)
+			out[n] = v->conn;
+		n++;
+	}
+	return n;
 }

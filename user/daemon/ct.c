@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <libnfnetlink/libnfnetlink.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
@@ -17,6 +18,7 @@
 
 /* Bursts of thousands of short flows must not overrun the event socket. */
 #define CT_RCVBUF	(32 << 20)
+#define CT_BATCH	64		/* datagrams read per loop pass */
 
 
 static int ct_tuple_get(const struct nf_conntrack *ct, int dir,
@@ -127,18 +129,38 @@ int ct_event_fd(const struct daemon *d)
 /* Drains the event socket. ENOBUFS means events were lost: the caller
  * resyncs with a full dump.
  */
+/*
+ * Reads at most CT_BATCH datagrams of events per loop pass (docs/DESIGN.md,
+ * "Safety rules" 10): nfct_catch() would read until the socket is empty,
+ * which a flood of new connections never lets happen, and the timer (the
+ * lease) would wait behind it. The socket stays readable; the loop comes
+ * back after the timer. ENOBUFS means events were lost: the caller
+ * resyncs with a full dump.
+ */
 int ct_read_events(struct daemon *d)
 {
-	if (nfct_catch(d->ct.ev) < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
-		if (errno == ENOBUFS) {
-			d->st.events_lost++;
-			d->resync_needed = true;
-			return 0;
+	/* nfct_nfnlh() hands out a const handle that nfnl_process() needs
+	 * writable, as nfct_catch() has it.
+	 */
+	struct nfnl_handle *nh = (struct nfnl_handle *)nfct_nfnlh(d->ct.ev);
+	unsigned char *buf = d->ct.buf;
+	ssize_t n;
+
+	for (int i = 0; i < CT_BATCH; i++) {
+		/* nfnl_recv() takes only what the kernel sent. */
+		n = nfnl_recv(nh, buf, CT_BUF);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return 0;
+			if (errno == ENOBUFS) {
+				d->st.events_lost++;
+				d->resync_needed = true;
+				return 0;
+			}
+			pr_warn("conntrack events: %s", strerror(errno));
+			return -errno;
 		}
-		pr_warn("conntrack events: %s", strerror(errno));
-		return -errno;
+		nfnl_process(nh, buf, n);
 	}
 	return 0;
 }

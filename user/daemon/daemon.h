@@ -43,13 +43,16 @@ struct options {
 	__u32 capacity;
 	bool no_hw;			/* never use the hardware tier */
 	__u32 hw_deadline_s;		/* hw_pending longer: back to XDP */
+	enum tier_opt tier;		/* --tier: auto, or forced xdp/tc */
 };
 
 /* ct.c: the event subscription and the query handle. */
+#define CT_BUF	65536
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
 	struct nfct_handle *q;		/* dumps and updates */
 	bool dumping;
+	unsigned char buf[CT_BUF];	/* one datagram of events */
 };
 
 /* netmon.c: the multicast sockets and the caches events are compared with. */
@@ -58,6 +61,7 @@ struct fdb;
 struct netmon {
 	struct mnl_socket *rtnl, *nft;
 	struct neigh *neighs;		/* (ifindex, address) -> MAC */
+	unsigned int nneighs;
 	struct fdb *fdbs;		/* bridge FDB: MAC -> port */
 	unsigned int nfdbs;
 };

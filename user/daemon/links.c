@@ -168,6 +168,7 @@ static void link_update(struct link *l, const struct ifinfomsg *ifi,
 	if (tb[IFLA_LINKINFO])
 		parse_linkinfo(tb[IFLA_LINKINFO], l);
 	l->seen = l->mark = true;
+	l->need_ns = 0;		/* XDP mode or driver may have changed: probe again */
 }
 
 /* One RTM_NEWLINK/RTM_DELLINK into the cache, and what it changed. */

@@ -28,6 +28,9 @@ struct link {
 	bool seen;		/* an RTM_NEWLINK was read (not just a qdisc) */
 	bool shaped;		/* its root qdisc shapes traffic (SQM guard) */
 	bool watched;		/* one of the daemon's ports */
+	__u8 need;		/* enum ingress_need, probed at need_ns */
+	__u64 need_ns;		/* 0: not probed, or invalidated */
+	char need_why[64];	/* what the probe found (debug) */
 	bool mark;		/* mark-and-sweep of links_load() */
 	char name[IF_NAMESIZE];
 };

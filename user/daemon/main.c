@@ -18,28 +18,38 @@
 #include "lib/log.h"
 #include "daemon/run.h"
 
-static const char run_usage[] =
+static const char run_head[] =
 	"Usage: fastpath run [OPTIONS] IFACE...\n"
 	"\n"
 	"Attach to each IFACE (or re-adopt the pinned state) and offload the\n"
 	"connections conntrack reports established, learning each direction\n"
 	"from its next packet the kernel forwards. Runs in the foreground and\n"
 	"logs to stderr; SIGTERM or SIGINT stops it.\n"
-	"\n"
-	"  -p, --policy P         all (default): every TCP/UDP connection;\n"
-	"                         mark:VALUE/MASK: those with ct mark & MASK == VALUE\n"
-	"  -i, --idle-timeout S   remove a flow idle for S seconds (default 30)\n"
-	"  -l, --lease S          datapath lease: if the daemon stops renewing it,\n"
-	"                         every flow takes the slow path within S s (default 5)\n"
-	"  -n, --max-flows N      offload at most N connections (default: table size / 2)\n"
-	"      --no-sqm-guard     offload even through devices with a shaping qdisc\n"
-	"      --keep-attached    on exit, leave XDP attached and the table pinned\n"
-	"  -m, --mode M           XDP mode: auto, native or generic (as in attach)\n"
-	"  -c, --capacity N       flow-table size when loading afresh (default 65536)\n"
-	"      --no-hw            never offload to a PPE (module fastpath.ko)\n"
-	"      --hw-deadline S    a flow the PPE has not bound after S s goes back\n"
-	"                         to XDP (default 10)\n"
-	"  -h, --help             show this help\n";
+	"\n";
+
+enum { O_NO_SQM = 256, O_KEEP, O_NO_HW, O_HW_DEADLINE, O_TIER };
+
+static const struct opt_spec run_opts[] = {
+	{ 'p', "policy", "P", "all (default): every TCP/UDP connection;\n"
+			      "mark:VALUE/MASK: those with ct mark & MASK == VALUE" },
+	{ 'i', "idle-timeout", "S", "remove a flow idle for S seconds (default 30)" },
+	{ 'l', "lease", "S", "datapath lease: if the daemon stops renewing it,\n"
+			     "every flow takes the slow path within S s (default 5)" },
+	{ 'n', "max-flows", "N", "offload at most N connections (default: table size / 2)" },
+	{ O_NO_SQM, "no-sqm-guard", NULL, "ignore shapers: a shaped egress or an ifb ingress\n"
+					 "does not steer flows to TC or keep them slow" },
+	{ O_TIER, "tier", "T", "auto (default): per direction, TC for a shaped egress,\n"
+			       "a CHECKSUM_PARTIAL or generic-XDP ingress, else XDP\n"
+			       "(or the PPE); xdp or tc: force it (for testing)" },
+	{ O_KEEP, "keep-attached", NULL, "on exit, leave XDP attached and the table pinned" },
+	{ 'm', "mode", "M", "XDP mode: auto, native or generic (as in attach)" },
+	{ 'c', "capacity", "N", "flow-table size when loading afresh (default 65536)" },
+	{ O_NO_HW, "no-hw", NULL, "never offload to a PPE (module fastpath.ko)" },
+	{ O_HW_DEADLINE, "hw-deadline", "S", "a flow the PPE has not bound after S s goes back\n"
+					     "to XDP (default 10)" },
+	{ 'h', "help", NULL, "show this help" },
+	{}
+};
 
 static int parse_policy(const char *s, struct options *o)
 {
@@ -91,21 +101,6 @@ static void clear_learned(struct daemon *d)
 			break;
 }
 
-static const struct option run_opts[] = {
-	{ "policy", required_argument, NULL, 'p' },
-	{ "idle-timeout", required_argument, NULL, 'i' },
-	{ "lease", required_argument, NULL, 'l' },
-	{ "max-flows", required_argument, NULL, 'n' },
-	{ "no-sqm-guard", no_argument, NULL, 'S' },
-	{ "keep-attached", no_argument, NULL, 'k' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "capacity", required_argument, NULL, 'c' },
-	{ "no-hw", no_argument, NULL, 'H' },
-	{ "hw-deadline", required_argument, NULL, 'D' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
-
 /* One option into @o: 0, or the exit status after its error line. */
 static int run_option(int c, struct options *o, bool *max_given, char **argv)
 {
@@ -128,10 +123,10 @@ static int run_option(int c, struct options *o, bool *max_given, char **argv)
 			return usage_error("run", "invalid --max-flows '%s'", optarg);
 		*max_given = true;
 		return 0;
-	case 'S':
+	case O_NO_SQM:
 		o->sqm_guard = false;
 		return 0;
-	case 'k':
+	case O_KEEP:
 		o->keep_attached = true;
 		return 0;
 	case 'm':
@@ -143,15 +138,25 @@ static int run_option(int c, struct options *o, bool *max_given, char **argv)
 		if (parse_u32(optarg, 1U << 26, &o->capacity) || o->capacity < 2)
 			return usage_error("run", "invalid capacity '%s'", optarg);
 		return 0;
-	case 'H':
+	case O_NO_HW:
 		o->no_hw = true;
 		return 0;
-	case 'D':
+	case O_TIER:
+		if (!strcmp(optarg, "auto"))
+			o->tier = TIER_AUTO;
+		else if (!strcmp(optarg, "xdp"))
+			o->tier = TIER_XDP;
+		else if (!strcmp(optarg, "tc"))
+			o->tier = TIER_TC;
+		else
+			return usage_error("run", "invalid --tier '%s' (auto, xdp or tc)", optarg);
+		return 0;
+	case O_HW_DEADLINE:
 		if (parse_u32(optarg, 3600, &o->hw_deadline_s) || !o->hw_deadline_s)
 			return usage_error("run", "invalid --hw-deadline '%s'", optarg);
 		return 0;
 	case 'h':
-		fputs(run_usage, stdout);
+		opts_help(stdout, run_head, run_opts);
 		return -1;
 	}
 	return bad_option("run", argv);
@@ -160,6 +165,7 @@ static int run_option(int c, struct options *o, bool *max_given, char **argv)
 /* Options and interface names: -1 to go on, or the exit status. */
 static int run_args(int argc, char **argv, struct daemon *d, bool *max_given)
 {
+	struct opts go;
 	int c, ret, n;
 
 	d->opt = (struct options){
@@ -167,8 +173,10 @@ static int run_args(int argc, char **argv, struct daemon *d, bool *max_given)
 		.sqm_guard = true, .mode = FP_MODE_AUTO,
 		.capacity = FP_DEFAULT_CAPACITY, .hw_deadline_s = 10,
 	};
+	if (opts_build(run_opts, &go))
+		return EXIT_FAIL;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:i:l:n:m:c:h", run_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, go.shorts, go.lo, NULL)) != -1) {
 		ret = run_option(c, &d->opt, max_given, argv);
 		if (ret)
 			return ret < 0 ? EXIT_OK : ret;
@@ -225,9 +233,10 @@ static int daemon_setup(struct daemon *d, bool max_given)
 		return -EIO;
 	d->st.resyncs = 0;
 	publish(d, true);
-	pr_info("running on %d interface(s): policy %s, lease %us, idle timeout %us, max %u flows%s",
+	pr_info("running on %d interface(s): policy %s, lease %us, idle timeout %us, max %u flows, tier %s%s",
 		d->nports, d->opt.policy_all ? "all" : "mark", d->opt.lease_s,
 		d->opt.idle_timeout_s, d->opt.max_flows,
+		d->opt.tier == TIER_XDP ? "xdp" : d->opt.tier == TIER_TC ? "tc" : "auto",
 		d->opt.sqm_guard ? "" : ", no SQM guard");
 	return 0;
 }

@@ -32,6 +32,8 @@
 #include "daemon/adapters.h"
 
 #define NL_RCVBUF (8 << 20)
+#define NL_BATCH	64		/* datagrams read per loop pass */
+#define MAX_NEIGH	65536
 
 
 /* Neighbour cache: (ifindex, address) -> MAC, to see a MAC change. */
@@ -140,6 +142,7 @@ static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 			fsm_relearn_via(d, n->ifindex, n->mac);
 			*pp = n->next;
 			free(n);
+			d->nm.nneighs--;
 		}
 		return;
 	}
@@ -148,9 +151,17 @@ static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 			return;	/* a state change only */
 		fsm_relearn_via(d, n->ifindex, n->mac);
 	} else {
+		if (d->nm.nneighs >= MAX_NEIGH) {
+			/* Bounded: a MAC change it cannot see coming, so
+			 * every flow is learned again instead.
+			 */
+			d->flush_needed = true;
+			return;
+		}
 		n = calloc(1, sizeof(*n));
 		if (!n)
 			return;
+		d->nm.nneighs++;
 		n->ifindex = ndm->ndm_ifindex;
 		n->family = ndm->ndm_family;
 		memcpy(n->addr, addr, 16);
@@ -158,6 +169,32 @@ static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 		d->nm.neighs = n;
 	}
 	memcpy(n->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+}
+
+/* A device is gone: so are its neighbours and the FDB entries on it. */
+static void forget_dev(struct daemon *d, __u32 ifindex)
+{
+	struct neigh **pn = &d->nm.neighs, *n;
+	struct fdb **pf = &d->nm.fdbs, *f;
+
+	while ((n = *pn)) {
+		if (n->ifindex == ifindex) {
+			*pn = n->next;
+			free(n);
+			d->nm.nneighs--;
+		} else {
+			pn = &n->next;
+		}
+	}
+	while ((f = *pf)) {
+		if (f->port == ifindex || f->bridge == ifindex) {
+			*pf = f->next;
+			free(f);
+			d->nm.nfdbs--;
+		} else {
+			pf = &f->next;
+		}
+	}
 }
 
 static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
@@ -182,6 +219,7 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 		break;
 	}
 	if (ch.removed) {
+		forget_dev(d, ifindex);
 		if (!ch.watched)
 			return;
 		pr_warn("%s: interface removed; its flows go back to the slow path", ch.name);
@@ -251,7 +289,10 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	l = links_add(&d->links, tcm->tcm_ifindex);
 	if (!l)
 		return;
-	if (shaped && !l->shaped && d->opt.sqm_guard) {
+	/* A shaper that came or went moves the flows out of it to the TC tier
+	 * or back to XDP (docs/DESIGN.md, "Tiers"): they learn again.
+	 */
+	if (shaped != l->shaped && d->opt.sqm_guard) {
 		fsm_relearn_via(d, tcm->tcm_ifindex, NULL);
 		/* A shaper on ppp0 or eth0.7: flows through it use the port. */
 		if (links_is_stacked(&d->links, tcm->tcm_ifindex))
@@ -260,6 +301,28 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	if (!shaped && l->shaped)
 		d->sqm_changed = true;
 	l->shaped = shaped;
+}
+
+/*
+ * An ingress filter came or went: perhaps a redirect to an ifb (hold
+ * sqm_ingress). The device is probed again; flows in through it learn
+ * again, and held ones are reconsidered.
+ */
+static void on_filter(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct link *l;
+
+	if (TC_H_MAJ(tcm->tcm_parent) != TC_H_MAJ(TC_H_CLSACT) ||
+	    (TC_H_MIN(tcm->tcm_parent) != TC_H_MIN_INGRESS && TC_H_MIN(tcm->tcm_parent)))
+		return;
+	l = links_get(&d->links, tcm->tcm_ifindex);
+	if (!l || !l->need_ns)
+		return;		/* never probed: nothing learned through it */
+	l->need_ns = 0;
+	fsm_relearn_via(d, tcm->tcm_ifindex, NULL);
+	d->flush_needed = true;		/* stacked devices' flows key the port */
+	d->sqm_changed = true;
 }
 
 static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
@@ -282,6 +345,10 @@ static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_NEWQDISC:
 	case RTM_DELQDISC:
 		on_qdisc(d, nlh);
+		break;
+	case RTM_NEWTFILTER:
+	case RTM_DELTFILTER:
+		on_filter(d, nlh);
 		break;
 	}
 	return MNL_CB_OK;
@@ -351,6 +418,7 @@ void netmon_close(struct daemon *d)
 		d->nm.neighs = n->next;
 		free(n);
 	}
+	d->nm.nneighs = 0;
 	while ((f = d->nm.fdbs)) {
 		d->nm.fdbs = f->next;
 		free(f);
@@ -373,8 +441,15 @@ int netmon_read_rtnl(struct daemon *d)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int n;
 
-	while ((n = mnl_socket_recvfrom(d->nm.rtnl, buf, sizeof(buf))) > 0)
+	/* Bounded per pass (docs/DESIGN.md, "Safety rules" 10): the socket
+	 * stays readable, and the loop comes back after the timer.
+	 */
+	for (int i = 0; i < NL_BATCH; i++) {
+		n = mnl_socket_recvfrom(d->nm.rtnl, buf, sizeof(buf));
+		if (n <= 0)
+			break;
 		mnl_cb_run(buf, n, 0, 0, rtnl_cb, d);
+	}
 	/* Lost link/neighbour/route events: learn everything again. */
 	if (n < 0 && errno == ENOBUFS) {
 		links_load(&d->links);
@@ -402,8 +477,12 @@ int netmon_read_nft(struct daemon *d)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int n;
 
-	while ((n = mnl_socket_recvfrom(d->nm.nft, buf, sizeof(buf))) > 0)
+	for (int i = 0; i < NL_BATCH; i++) {
+		n = mnl_socket_recvfrom(d->nm.nft, buf, sizeof(buf));
+		if (n <= 0)
+			break;
 		mnl_cb_run(buf, n, 0, 0, nft_cb, d);
+	}
 	/* Lost nftables events: assume the worst. */
 	if (n < 0 && errno == ENOBUFS)
 		d->flush_needed = true;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "lib/devtier.h"
 #include "lib/flowtab.h"
 #include "lib/log.h"
 #include "daemon/adapters.h"
@@ -60,6 +61,15 @@ static void op_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 	bpf_map_delete_elem(d->m.learn, egress);
 }
 
+static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
+{
+	struct fp_learn v = {};
+
+	/* Best effort: a count missed here only shows as 0 in explain. */
+	bpf_map_lookup_and_delete_elem(d->m.learn, egress, &v);
+	return v.packets;
+}
+
 static bool op_attached(struct daemon *d, __u32 ifindex)
 {
 	__u32 v;
@@ -87,6 +97,34 @@ static bool op_egress_shaped(struct daemon *d, const struct dir_out *o)
 	return links_egress_shaped(&d->links, o->oif, o->vlan, o->sid);
 }
 
+/*
+ * What the ingress device asks of the tiers, probed once per device and
+ * kept a few seconds: a veth peer's checksum offload changes without an
+ * event in this namespace. netmon drops the cache on a filter or link
+ * change.
+ */
+#define NEED_TTL_NS	(5 * 1000000000ULL)
+
+static enum ingress_need op_ingress_need(struct daemon *d, __u32 ifindex)
+{
+	struct link *l = links_add(&d->links, ifindex);
+	__u64 now = mono_ns();
+	enum ingress_need n;
+	char why[64];
+
+	if (l && l->need_ns && now - l->need_ns < NEED_TTL_NS)
+		return l->need;
+	n = dev_ingress_need(ifindex, why, sizeof(why));
+	if (!l)
+		return n;
+	if (n != l->need || !l->need_ns)
+		pr_debug("if%u: %s", ifindex, why);
+	l->need = n;
+	l->need_ns = now;
+	snprintf(l->need_why, sizeof(l->need_why), "%s", why);
+	return n;
+}
+
 static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
 	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns };
@@ -106,6 +144,19 @@ static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
 	return 0;
 }
 
+/* Best effort: a full map or an older pinned datapath leaves explain
+ * without this connection, never the daemon without its work.
+ */
+static void op_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
+{
+	if (d->m.conns < 0)
+		return;
+	if (!ci)
+		bpf_map_delete_elem(d->m.conns, &id);
+	else if (bpf_map_update_elem(d->m.conns, &id, ci, BPF_ANY) && errno != E2BIG)
+		pr_debug("conntrack %u: cannot export: %s", id, strerror(errno));
+}
+
 const struct fsm_ops daemon_ops = {
 	.now = op_now,
 	.entry_write = op_entry_write,
@@ -114,6 +165,7 @@ const struct fsm_ops daemon_ops = {
 	.rate_write = op_rate_write,
 	.learn_arm = op_learn_arm,
 	.learn_disarm = op_learn_disarm,
+	.learn_take = op_learn_take,
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.ct_timeout = ct_timeout_for,
@@ -122,6 +174,7 @@ const struct fsm_ops daemon_ops = {
 	.carries = op_carries,
 	.egress_mtu = op_egress_mtu,
 	.egress_shaped = op_egress_shaped,
+	.ingress_need = op_ingress_need,
 	.dev_mac = op_dev_mac,
 	.renew_lease = op_renew_lease,
 	.hw_poll = hwtier_poll,
@@ -129,4 +182,5 @@ const struct fsm_ops daemon_ops = {
 	.hw_withdraw = hwtier_withdraw,
 	.hw_state = hwtier_state,
 	.ct_acct = hwtier_ct_acct,
+	.conn_export = op_conn_export,
 };

@@ -53,72 +53,61 @@ out:
  * ("" if none); features a device lacks or cannot change are left alone.
  * Uses the ethtool ioctl, which needs no netlink family lookup.
  */
-int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
-{
-	static const char *const names[] = { "rx-vlan-hw-parse", "rx-vlan-stag-hw-parse" };
-	struct ethtool_sset_info *sset = NULL;
-	struct ethtool_gstrings *strs = NULL;
-	struct ethtool_gfeatures *gf = NULL;
-	struct ethtool_sfeatures *sf = NULL;
-	int idx[2] = { -1, -1 }, fd, ret = 0;
-	__u32 count, blocks;
-	struct ifreq ifr = {};
+static const char *const vlan_features[2] = { "rx-vlan-hw-parse", "rx-vlan-stag-hw-parse" };
 
-	done[0] = '\0';
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
+static int ethtool(int fd, struct ifreq *ifr, void *cmd)
+{
+	ifr->ifr_data = cmd;
+	/* SFEATURES may return ETHTOOL_F_* flags: only < 0 is an error. */
+	return ioctl(fd, SIOCETHTOOL, ifr) < 0 ? -errno : 0;
+}
+
+/* The feature-bit index of each of vlan_features (-1 if the device has
+ * none by that name), and how many feature bits it has.
+ */
+static int feature_index(int fd, struct ifreq *ifr, int idx[2], __u32 *count)
+{
+	struct ethtool_sset_info *sset;
+	struct ethtool_gstrings *strs = NULL;
+	int ret;
 
 	sset = calloc(1, sizeof(*sset) + sizeof(__u32));
-	if (!sset) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!sset)
+		return -ENOMEM;
 	sset->cmd = ETHTOOL_GSSET_INFO;
 	sset->sset_mask = 1ULL << ETH_SS_FEATURES;
-	ifr.ifr_data = (void *)sset;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
-	if (!sset->sset_mask) {
+	ret = ethtool(fd, ifr, sset);
+	if (!ret && !sset->sset_mask)
 		ret = -EOPNOTSUPP;
+	if (ret)
 		goto out;
-	}
-	count = sset->data[0];
-	blocks = (count + 31) / 32;
-
-	strs = calloc(1, sizeof(*strs) + count * ETH_GSTRING_LEN);
-	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
-	sf = calloc(1, sizeof(*sf) + blocks * sizeof(sf->features[0]));
-	if (!strs || !gf || !sf) {
+	*count = sset->data[0];
+	strs = calloc(1, sizeof(*strs) + *count * ETH_GSTRING_LEN);
+	if (!strs) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	strs->cmd = ETHTOOL_GSTRINGS;
 	strs->string_set = ETH_SS_FEATURES;
-	strs->len = count;
-	ifr.ifr_data = (void *)strs;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		ret = -errno;
+	strs->len = *count;
+	ret = ethtool(fd, ifr, strs);
+	if (ret)
 		goto out;
-	}
-	for (__u32 i = 0; i < count; i++)
+	for (__u32 i = 0; i < *count; i++)
 		for (int n = 0; n < 2; n++)
-			if (!strncmp((char *)strs->data + i * ETH_GSTRING_LEN, names[n],
+			if (!strncmp((char *)strs->data + i * ETH_GSTRING_LEN, vlan_features[n],
 				     ETH_GSTRING_LEN))
 				idx[n] = i;
+out:
+	free(sset);
+	free(strs);
+	return ret;
+}
 
-	gf->cmd = ETHTOOL_GFEATURES;
-	gf->size = blocks;
-	ifr.ifr_data = (void *)gf;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
-	sf->cmd = ETHTOOL_SFEATURES;
-	sf->size = blocks;
+/* Requests the features at @idx off where they are on and changeable. */
+static void request_off(const struct ethtool_gfeatures *gf, struct ethtool_sfeatures *sf,
+			__u32 blocks, const int idx[2])
+{
 	for (int n = 0; n < 2; n++) {
 		__u32 b, bit;
 
@@ -133,17 +122,14 @@ int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
 	}
 	for (__u32 b = 0; b < blocks; b++)
 		sf->features[b].requested &= sf->features[b].valid;
-	ifr.ifr_data = (void *)sf;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	/* See what is off now: a driver may refuse one of them. */
-	ifr.ifr_data = (void *)gf;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		ret = -errno;
-		goto out;
-	}
+}
+
+/* What is off now (a driver may refuse one): names into @done, or -EBUSY. */
+static int report_off(const struct ethtool_gfeatures *gf, const struct ethtool_sfeatures *sf,
+		      const int idx[2], char *done, size_t len)
+{
+	int ret = 0;
+
 	for (int n = 0; n < 2; n++) {
 		__u32 b, bit;
 
@@ -158,11 +144,56 @@ int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
 			continue;
 		}
 		snprintf(done + strlen(done), len - strlen(done), "%s%s",
-			 done[0] ? ", " : "", names[n]);
+			 done[0] ? ", " : "", vlan_features[n]);
 	}
+	return ret;
+}
+
+/*
+ * Turns off the features that keep a received VLAN tag out of the frame's
+ * bytes, where XDP could not see it (bpf/l2.h): "rx-vlan-hw-parse" (which
+ * ethtool calls rx-vlan-offload, rxvlan) and "rx-vlan-stag-hw-parse".
+ * Writes the names it turned off into @done
+ * ("" if none); features a device lacks or cannot change are left alone.
+ * Uses the ethtool ioctl, which needs no netlink family lookup.
+ */
+int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
+{
+	struct ethtool_gfeatures *gf = NULL;
+	struct ethtool_sfeatures *sf = NULL;
+	int idx[2] = { -1, -1 }, fd, ret;
+	struct ifreq ifr = {};
+	__u32 count, blocks;
+
+	done[0] = '\0';
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
+	ret = feature_index(fd, &ifr, idx, &count);
+	if (ret)
+		goto out;
+	blocks = (count + 31) / 32;
+	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
+	sf = calloc(1, sizeof(*sf) + blocks * sizeof(sf->features[0]));
+	if (!gf || !sf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = blocks;
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = blocks;
+	ret = ethtool(fd, &ifr, gf);
+	if (ret)
+		goto out;
+	request_off(gf, sf, blocks, idx);
+	ret = ethtool(fd, &ifr, sf);
+	if (!ret)
+		ret = ethtool(fd, &ifr, gf);
+	if (!ret)
+		ret = report_off(gf, sf, idx, done, len);
 out:
-	free(sset);
-	free(strs);
 	free(gf);
 	free(sf);
 	close(fd);

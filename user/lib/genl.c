@@ -275,7 +275,7 @@ int ppe_flush(void)
  * Renews the module's lease of this namespace (0 ends it) and, unless
  * @idle_s is negative, sets its idle expiry (0: never). Once renewed, the
  * module withdraws every direction when the daemon stops renewing
- * (docs/DESIGN.md, "Safety").
+ * (docs/DESIGN.md, "Safety rules").
  */
 int ppe_lease(__u32 lease_ms, int idle_s)
 {

@@ -31,6 +31,10 @@ const char *const fp_reason_names[FP_R_MAX] = {
 	[FP_R_OTHER_HOST] = "other_host",
 	[FP_R_TCP_NO_ACK] = "tcp_no_ack",
 	[FP_R_TRAILING] = "trailing",
+	[FP_R_TIER_TC] = "tier_tc",
+	[FP_R_TIER_XDP] = "tier_xdp",
+	[FP_R_TC_L2] = "tc_l2",
+	[FP_R_MULTIBUF] = "multibuf",
 };
 
 const char *const fp_hold_names[FP_H_MAX] = {
@@ -40,6 +44,7 @@ const char *const fp_hold_names[FP_H_MAX] = {
 	[FP_H_LEARNING] = "learning",
 	[FP_H_NOT_ATTACHED] = "not_attached",
 	[FP_H_SQM] = "sqm",
+	[FP_H_SQM_INGRESS] = "sqm_ingress",
 	[FP_H_TABLE_FULL] = "table_full",
 };
 
@@ -48,4 +53,5 @@ const char *const fp_state_names[FP_STATE_MAX] = {
 	[FP_STATE_HW_PENDING] = "hw_pending",
 	[FP_STATE_HW] = "hw",
 	[FP_STATE_TEARDOWN] = "teardown",
+	[FP_STATE_TC] = "tc",
 };

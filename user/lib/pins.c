@@ -24,6 +24,7 @@
 #include "lib/ethtool.h"
 #include "lib/log.h"
 #include "lib/pins.h"
+#include "lib/tc.h"
 #include "fastpath.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -41,7 +42,8 @@
 
 static const char *const pinned_maps[] = { "flows", "tx_ports", "fp_stats",
 					   "fp_config", "fp_learn", "fp_events",
-					   "fp_rates", "fp_daemon", "fp_clock" };
+					   "fp_rates", "fp_daemon", "fp_clock",
+					   "fp_tc_stats", "fp_conns" };
 
 /* OpenWrt and minimal systems may not mount bpffs; pins need it. */
 static int ensure_bpffs(void)
@@ -94,9 +96,15 @@ static int map_fd_by_pin(const char *name)
 	return bpf_obj_get(pin_path(name));
 }
 
+/* A pinned map by its name in the pin directory: an fd, or -1 (errno). */
+int fp_map_by_pin(const char *name)
+{
+	return map_fd_by_pin(name);
+}
+
 #define FDS(m) { &(m)->prog, &(m)->learn_prog, &(m)->clock_prog, &(m)->flows, \
 		 &(m)->tx_ports, &(m)->stats, &(m)->config, &(m)->learn, \
-		 &(m)->events, &(m)->rates, &(m)->daemon, &(m)->clock }
+		 &(m)->events, &(m)->rates, &(m)->daemon, &(m)->clock, &(m)->conns }
 
 static void maps_init(struct fp_maps *m)
 {
@@ -130,6 +138,7 @@ int fp_open_pinned(struct fp_maps *m)
 	if (m->prog < 0)
 		return -errno;
 	m->learn_prog = bpf_obj_get(pin_path(PIN_LEARN));
+	/* Absent where the kernel refused it (fp_load_or_adopt()). */
 	m->clock_prog = bpf_obj_get(pin_path(PIN_CLOCK));
 	m->flows = map_fd_by_pin("flows");
 	m->tx_ports = map_fd_by_pin("tx_ports");
@@ -140,7 +149,9 @@ int fp_open_pinned(struct fp_maps *m)
 	m->rates = map_fd_by_pin("fp_rates");
 	m->daemon = map_fd_by_pin("fp_daemon");
 	m->clock = map_fd_by_pin("fp_clock");
-	if (m->learn_prog < 0 || m->clock_prog < 0 || m->flows < 0 ||
+	/* Optional: "explain" only, and absent from an older pinned datapath. */
+	m->conns = map_fd_by_pin("fp_conns");
+	if (m->learn_prog < 0 || m->flows < 0 ||
 	    m->tx_ports < 0 || m->stats < 0 || m->config < 0 || m->learn < 0 ||
 	    m->events < 0 || m->rates < 0 || m->daemon < 0 || m->clock < 0) {
 		err = -errno;
@@ -180,19 +191,38 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot create %s: %s", fp_pin_dir(), strerror(errno));
 		return -errno;
 	}
-	skel = fastpath_bpf__open_opts(&opts);
-	if (!skel) {
-		pr_warn("cannot open the BPF object: %s", strerror(errno));
-		return -errno;
+	/*
+	 * A kernel that cannot run the clock's timer callback (no JIT that
+	 * takes BPF-to-BPF calls: mips32, Debian's s390x, 32-bit ARM; the
+	 * interpreter refuses callbacks) refuses fastpath_clock with EINVAL.
+	 * The datapath then reads the time per packet (clock_now()), so it
+	 * is loaded again without the clock.
+	 */
+	for (int try = 0; try < 2; try++) {
+		skel = fastpath_bpf__open_opts(&opts);
+		if (!skel) {
+			pr_warn("cannot open the BPF object: %s", strerror(errno));
+			return -errno;
+		}
+		/* The learning and rate maps never hold more than the table. */
+		err = bpf_map__set_max_entries(skel->maps.flows, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
+		if (!err)
+			err = bpf_map__set_max_entries(skel->maps.fp_conns, capacity);
+		if (!err && try)
+			err = bpf_program__set_autoload(skel->progs.fastpath_clock, false);
+		if (!err)
+			err = fp_tier_prepare(skel);
+		if (!err)
+			err = fastpath_bpf__load(skel);
+		if (err != -EINVAL || try)
+			break;
+		fastpath_bpf__destroy(skel);
+		pr_info("load refused (EINVAL): again without the clock's timer, which some JITs cannot take");
 	}
-	/* The learning and rate maps never hold more than the table. */
-	err = bpf_map__set_max_entries(skel->maps.flows, capacity);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
-	if (!err)
-		err = fastpath_bpf__load(skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)",
 			strerror(-err));
@@ -208,13 +238,16 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		pr_warn("cannot pin %s: %s", pin_path(PIN_LEARN), strerror(-err));
 		goto out;
 	}
-	err = bpf_program__pin(skel->progs.fastpath_clock, pin_path(PIN_CLOCK));
-	if (err) {
-		pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
-		goto out;
+	if (bpf_program__fd(skel->progs.fastpath_clock) >= 0) {
+		err = bpf_program__pin(skel->progs.fastpath_clock, pin_path(PIN_CLOCK));
+		if (err) {
+			pr_warn("cannot pin %s: %s", pin_path(PIN_CLOCK), strerror(-err));
+			goto out;
+		}
+		err = pin_private(pin_path(PIN_CLOCK));
 	}
-	err = pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN)) ?:
-	      pin_private(pin_path(PIN_CLOCK));
+	err = err ?: fp_tier_pin(skel, fp_pin_dir());
+	err = err ?: pin_private(pin_path(PIN_PROG)) ?: pin_private(pin_path(PIN_LEARN));
 	for (size_t i = 0; !err && i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		err = pin_private(pin_path(pinned_maps[i]));
 	}
@@ -243,6 +276,8 @@ int fp_clock_ensure(struct fp_maps *m)
 	__u64 now = mono_ns();
 	int err;
 
+	if (m->clock_prog < 0)	/* no timer here: the per-packet clock */
+		return 0;
 	if (!bpf_map_lookup_elem(m->clock, &zero, &c) && c.now &&
 	    now - c.now < 3 * FP_CLOCK_PERIOD_NS)
 		return 0;
@@ -344,7 +379,7 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 		pr_warn("%s: cannot add to the redirect map: %s", ifname, strerror(errno));
 		return err;
 	}
-	return 0;
+	return fp_tc_ingress_attach(ifindex, ifname, fp_pin_dir());
 }
 
 int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
@@ -354,6 +389,7 @@ int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 	int err = 0;
 
 	fp_tc_detach(ifindex);
+	fp_tc_ingress_detach(ifindex);
 	/* Leave the redirect map first, so no flow sends to it meanwhile. */
 	if (bpf_map_delete_elem(m->tx_ports, &ifindex) && errno != ENOENT)
 		pr_warn("%s: cannot remove from the redirect map: %s", ifname,
@@ -415,6 +451,7 @@ int fp_unpin_all(void)
 		err = -errno;
 	if (unlink(pin_path(PIN_CLOCK)) && errno != ENOENT)
 		err = -errno;
+	fp_tier_unpin(fp_pin_dir());
 	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		if (unlink(pin_path(pinned_maps[i])) && errno != ENOENT)
 			err = -errno;

@@ -23,6 +23,7 @@ struct fp_maps {
 	int rates;
 	int daemon;
 	int clock;
+	int conns;		/* fp_conns; -1 in a datapath pinned before it */
 };
 
 enum fp_mode { FP_MODE_AUTO, FP_MODE_NATIVE, FP_MODE_GENERIC };
@@ -46,5 +47,6 @@ __u32 fp_prog_id(int prog_fd);
 int fp_clock_ensure(struct fp_maps *m);
 __u32 fp_map_capacity(int map_fd);
 int fp_flow_count(int flows_fd);
+int fp_map_by_pin(const char *name);
 
 #endif /* FP_LIB_PINS_H */

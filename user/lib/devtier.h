@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * devtier.h - what an ingress device asks of the tiers (docs/DESIGN.md,
+ * "Tiers"), probed from the kernel; the daemon's tier choice and
+ * "fastpath status" both use it.
+ */
+#ifndef FP_LIB_DEVTIER_H
+#define FP_LIB_DEVTIER_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+enum ingress_need {
+	IN_ANY = 0,		/* XDP can take its frames */
+	IN_TC_CSUM,		/* may deliver CHECKSUM_PARTIAL: TC */
+	IN_TC_GENERIC,		/* generic XDP only, skb-based anyway: TC */
+	IN_IFB,			/* redirects its input to an ifb: slow */
+};
+
+/* Probes @ifindex; @why says what was found ("veth, peer sends partial
+ * checksums", "generic XDP", "mirred to ifb0 at ingress"...).
+ */
+enum ingress_need dev_ingress_need(__u32 ifindex, char *why, size_t len);
+
+/* The kind of @ifindex's root qdisc ("" when none is listed). */
+int dev_root_qdisc(__u32 ifindex, char *kind, size_t len);
+
+#endif /* FP_LIB_DEVTIER_H */
