@@ -1,4 +1,9 @@
 #!/usr/bin/env bash
+# NOT IN THE SUITE YET (named sqm_lab.sh, not test_*.sh): on this host its
+# goodput check fails for the slow path as much as for the TC tier (3.8
+# Mbit/s through an 8 Mbit/s tbf), so the lab, not the tier, is what needs
+# tuning first (tbf burst/limit against GRO super-packets). Run it by hand:
+#   bash selftests/e2e/sqm_lab.sh
 # SQM on the TC tier (issue 12): a tbf at 8 Mbit/s (low enough to be the
 # bottleneck on a loaded 2-core CI machine; RATE_MBIT, MB override) on the WAN egress (the
 # host kernel has no cake). With the daemon, the upload direction goes to
