@@ -363,7 +363,7 @@ xfer_snapshot() {
 	XFER_F0=$(lab_fwd_packets) XFER_D0=$(lab_dev_packets $XFER_LINK_NOW)
 	XFER_X0=$(verdicts redirect) XFER_I0=$(lab_counter invalid_pkts)
 	XFER_T0=0
-	[ "${XFER_VIA:-xdp}" = tc ] && XFER_T0=$(tc_redirects)
+	case ${XFER_VIA:-xdp} in tc*) XFER_T0=$(tc_redirects) ;; esac
 	XFER_N0=$(nd_frames "${XFER_LINK_NOW%% *}")
 	XFER_R0=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S")))
 }
@@ -375,7 +375,7 @@ xfer_count() {
 	XFER_PKTS=$(($(lab_dev_packets $XFER_LINK_NOW) - XFER_D0))
 	XFER_REDIR=$(($(verdicts redirect) - XFER_X0))
 	XFER_TC_REDIR=0
-	[ "${XFER_VIA:-xdp}" = tc ] && XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0))
+	case ${XFER_VIA:-xdp} in tc*) XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0)) ;; esac
 	XFER_ND=$(($(nd_frames "${XFER_LINK_NOW%% *}") - XFER_N0))
 	XFER_INVALID=$(($(lab_counter invalid_pkts) - XFER_I0))
 	XFER_RSTS=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S") - XFER_R0))
@@ -394,7 +394,7 @@ tcp_xfer_wait() {
 	wait "$XFER_SRV_PID"
 	xfer_count
 	echo -n "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR"
-	[ "${XFER_VIA:-xdp}" = tc ] && echo -n ", TC redirected $XFER_TC_REDIR"
+	case ${XFER_VIA:-xdp} in tc*) echo -n ", TC redirected $XFER_TC_REDIR" ;; esac
 	echo ", invalid $XFER_INVALID, RSTs $XFER_RSTS${held:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if ! cmp -s "$XFER_BLOB" "$TMP/$name.out"; then
 		fail "$name" "received data differs ($(stat -c %s "$TMP/$name.out" 2>/dev/null || echo 0) of $(stat -c %s "$XFER_BLOB") bytes)"
@@ -457,7 +457,7 @@ udp_xfer() {
 	xfer_count
 	kill "$srv_pid" 2>/dev/null
 	local tcnote=
-	[ "${XFER_VIA:-xdp}" = tc ] && tcnote=", TC redirected $XFER_TC_REDIR"
+	case ${XFER_VIA:-xdp} in tc*) tcnote=", TC redirected $XFER_TC_REDIR" ;; esac
 	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR$tcnote${XFER_HOLD:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if [ "$sum" != "$(sha256sum <"$blob" | cut -d' ' -f1)" ]; then
 		fail "$name" "echoed data differs: ${sum:-no answer}"
@@ -478,8 +478,12 @@ XFER_LINK_LOCAL=8
 # every packet the forward chain did not see (link-local frames aside).
 # With XFER_VIA=tc (set for the transfer too), the TC tier's counter
 # instead, which must also cover 99% of the packets, while XDP redirects
-# none. With XFER_VIA=flowtable, the kernel's flowtable carried it and
-# only the forward chain is judged.
+# none. With XFER_VIA=tc+xdp each direction is on its own tier (a shaped
+# egress one way only): TC and XDP redirects together cover every packet
+# the forward chain did not see, and the TC tier, which carries the
+# upload's data, at least as many as XDP, which carries its ACKs. With
+# XFER_VIA=flowtable, the kernel's flowtable carried it and only the
+# forward chain is judged.
 check_offloaded() {
 	local name=$1 via=${XFER_VIA:-xdp}
 	if [ "${XFER_OK:-0}" != 1 ]; then
@@ -489,6 +493,9 @@ check_offloaded() {
 	elif [ "$via" = xdp ] &&
 		[ $((XFER_REDIR + XFER_FWD + XFER_LINK_LOCAL + XFER_ND)) -lt "$XFER_PKTS" ]; then
 		fail "$name" "XDP redirected $XFER_REDIR of $XFER_PKTS packets ($XFER_FWD in the forward chain, $XFER_ND ND)"
+	elif [ "$via" = tc+xdp ] && { [ "$XFER_TC_REDIR" -lt "$XFER_REDIR" ] ||
+		[ $((XFER_TC_REDIR + XFER_REDIR + XFER_FWD + XFER_LINK_LOCAL + XFER_ND)) -lt "$XFER_PKTS" ]; }; then
+		fail "$name" "TC redirected $XFER_TC_REDIR, XDP $XFER_REDIR of $XFER_PKTS packets ($XFER_FWD in the forward chain)"
 	elif [ "$via" = tc ] && [ "$XFER_REDIR" -ne 0 ]; then
 		fail "$name" "XDP redirected $XFER_REDIR packets of TC-tier flows"
 	elif [ "$via" = tc ] && { [ $((XFER_TC_REDIR * 100)) -lt $((XFER_PKTS * 99)) ] ||

@@ -115,16 +115,13 @@ in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30 \
 # A shaping root qdisc moves the flows leaving through it to the TC tier
 # (docs/DESIGN.md, "Tiers"): the redirect keeps the qdisc in charge, so the
 # tbf still limits them, and the forward chain still sees almost nothing.
-tc_redirects() {
-	bpftool -j map lookup pinned "$FASTPATH_PIN_DIR/fp_tc_stats" key 0 0 0 0 2>/dev/null |
-		jq '[.formatted.values[].value.packets] | add // 0' 2>/dev/null || echo 0
-}
+# The upload's data leaves through the tbf (TC), its ACKs do not (XDP).
 in_r tc qdisc replace dev r1 root tbf rate 200mbit burst 64k latency 50ms
 start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
 tc0=$(tc_redirects) t0=$(date +%s%N)
-if XFER_VIA=tc tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
+if XFER_VIA=tc+xdp tcp_xfer sqm-guard ipv4 10.0.2.2 9100 50; then
 	t1=$(date +%s%N) tcn=$(($(tc_redirects) - tc0))
-	XFER_VIA=tc check_offloaded sqm-guard-tc-tier
+	XFER_VIA=tc+xdp check_offloaded sqm-guard-tc-tier
 	# the data direction (out through the tbf) is on TC: its packets are
 	# about half of the transfer's, the ACKs go by XDP
 	if [ $((tcn * 100)) -ge $((XFER_PKTS * 40)) ]; then
