@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -108,13 +109,23 @@ static void *gp_thread(void *arg)
 static void element_freed(void)
 {
 	pthread_attr_t attr;
+	sigset_t all, old;
 	pthread_t t;
 
 	pthread_mutex_lock(&lock);
 	freed++;
 	if (!thread_on && !thread_failed && !pthread_attr_init(&attr)) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		/* The thread inherits this mask: it must never be the one a
+		 * SIGTERM or SIGINT is delivered to, even when it starts
+		 * before the daemon blocks them for its signalfd (a restart
+		 * frees elements first), or the default action would kill
+		 * the daemon instead of stopping it cleanly.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		thread_on = !pthread_create(&t, &attr, gp_thread, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_attr_destroy(&attr);
 	}
 	pthread_cond_broadcast(&cond);
