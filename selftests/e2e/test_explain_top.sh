@@ -9,8 +9,8 @@
 #     policy;
 #   - the Prometheus output parses with python3-prometheus-client and its
 #     values are those of "status --json";
-#   - with a tbf on the egress and the SQM guard on, a connection is
-#     explained as held by a shaper.
+#   - with a tbf on the egress and the SQM guard on, the shaped direction
+#     is explained as offloaded on the TC tier, the other on XDP.
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -185,14 +185,25 @@ fi
 stop_daemon
 
 # --- a shaper: tbf on the server side, SQM guard on (the default) ---
+# The direction that leaves through the tbf goes to the TC tier, so the
+# qdisc still shapes it (docs/DESIGN.md, "Tiers"); its ACKs stay on XDP.
 in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
 start_daemon --policy all r0 r1 || { fail explain-sqm-daemon "did not start"; exit 1; }
-XFER_PACE=15 tcp_xfer_start shaped ipv4 10.0.2.2 9100 8 || exit 1
-sqm_held() { explain_all 10.0.2.2:9100 '.offloaded == false and .reason == "sqm"'; }
+XFER_VIA=tc+xdp XFER_PACE=15 tcp_xfer_start shaped ipv4 10.0.2.2 9100 8 || exit 1
+sqm_tiers() {
+	local out
+	out=$(explain_json 10.0.2.2:9100) || return 1
+	jq -e '(.connections | length) == 1 and
+	       (.connections[0].directions[] | select(.direction == "original") |
+		.offloaded and .tier == "tc") and
+	       (.connections[0].directions[] | select(.direction == "reply") |
+		.offloaded and .tier == "xdp")' <<<"$out" >/dev/null
+}
 # Learning under the tbf can take seconds on a loaded machine (main too).
-if wait_for 14 sqm_held; then
+if wait_for 14 sqm_tiers; then
 	out=$(fp explain --no-sample 10.0.2.2:9100)
-	if [ "$(grep -c 'a shaper' <<<"$out")" -eq 2 ]; then
+	if [ "$(grep -c 'offloaded on the tc tier' <<<"$out")" -eq 1 ] &&
+		[ "$(grep -c 'offloaded on the xdp tier' <<<"$out")" -eq 1 ]; then
 		pass explain-sqm
 	else
 		fail explain-sqm "$out"
@@ -200,6 +211,6 @@ if wait_for 14 sqm_held; then
 else
 	fail explain-sqm "$(explain_json 10.0.2.2:9100)"
 fi
-tcp_xfer_wait shaped && check_slow sqm-slow
+XFER_VIA=tc+xdp tcp_xfer_wait shaped && XFER_VIA=tc+xdp check_offloaded sqm-tc-tier
 stop_daemon
 in_r tc qdisc del dev r1 root
