@@ -189,7 +189,6 @@ stop_daemon
 # qdisc still shapes it (docs/DESIGN.md, "Tiers"); its ACKs stay on XDP.
 in_r tc qdisc replace dev r1 root tbf rate 2gbit burst 256k latency 50ms
 start_daemon --policy all r0 r1 || { fail explain-sqm-daemon "did not start"; exit 1; }
-XFER_VIA=tc+xdp XFER_PACE=15 tcp_xfer_start shaped ipv4 10.0.2.2 9100 8 || exit 1
 sqm_tiers() {
 	local out
 	out=$(explain_json 10.0.2.2:9100) || return 1
@@ -199,6 +198,9 @@ sqm_tiers() {
 	       (.connections[0].directions[] | select(.direction == "reply") |
 		.offloaded and .tier == "xdp")' <<<"$out" >/dev/null
 }
+# 40 MB over 15 s: the learning window (learning under the tbf takes a
+# while) stays well under the 1% the forward chain may see.
+XFER_VIA=tc+xdp XFER_PACE=15 tcp_xfer_start shaped ipv4 10.0.2.2 9100 40 || exit 1
 # Learning under the tbf can take seconds on a loaded machine (main too).
 if wait_for 14 sqm_tiers; then
 	out=$(fp explain --no-sample 10.0.2.2:9100)
