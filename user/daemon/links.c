@@ -146,8 +146,13 @@ static enum stack_change stack_change(const struct link *old, const struct link 
 		return l->master ? STACK_PORTS : STACK_SAME;
 	if (l->kind == LK_PLAIN)
 		return old->master != l->master ? STACK_PORTS : STACK_SAME;
+	/* Its MAC too: flows arriving through it are addressed to it, and
+	 * their entries carry it (fp_flow.in_dmac). A bridge takes a new
+	 * one when a port with a lower address joins.
+	 */
 	if (old->kind != l->kind || old->lower != l->lower || old->vlan != l->vlan ||
-	    old->mtu != l->mtu || ((old->flags ^ l->flags) & IFF_UP))
+	    old->mtu != l->mtu || ((old->flags ^ l->flags) & IFF_UP) ||
+	    memcmp(old->mac, l->mac, 6))
 		return STACK_MOVED;
 	return old->master != l->master ? STACK_PORTS : STACK_SAME;
 }
