@@ -92,7 +92,7 @@ static __u16 op_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return links_egress_mtu(&d->links, o->oif, o->vlan, o->sid);
 }
 
-static bool op_egress_shaped(struct daemon *d, const struct dir_out *o)
+static enum egress_shaper op_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
 	return links_egress_shaped(&d->links, o->oif, o->vlan, o->sid);
 }
