@@ -125,6 +125,32 @@ static enum ingress_need op_ingress_need(struct daemon *d, __u32 ifindex)
 	return n;
 }
 
+/*
+ * From the timer: probe again what the ports (and the devices flows came
+ * in on) ask of the tiers before their answer expires, so that learning a
+ * flow never waits for the probe's netlink and ethtool round trips. Under
+ * emulation those cost tens of milliseconds, hundreds of packets of a
+ * transfer that has just started.
+ */
+void ops_probe_ingress(struct daemon *d)
+{
+	__u64 now = mono_ns();
+
+	for (int i = 0; i < d->links.n; i++) {
+		struct link *l = &d->links.v[i];
+		bool port = false;
+
+		for (int p = 0; p < d->nports && !port; p++)
+			port = d->ports[p] == l->ifindex;
+		if (!port && !l->need_ns)
+			continue;	/* never asked about */
+		if (l->need_ns && now - l->need_ns < NEED_TTL_NS / 2)
+			continue;
+		l->need_ns = 0;
+		op_ingress_need(d, l->ifindex);
+	}
+}
+
 static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
 	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns };
