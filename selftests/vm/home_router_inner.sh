@@ -83,10 +83,6 @@ udp_xfer2() {
 		udp_xfer "$1" "$2" "$3" "$UDP_MB"
 }
 
-# in_table PORT: both directions of the flow with PORT are in the table.
-in_table() {
-	[ "$(port_entries "$1")" -ge 2 ]
-}
 
 # flow_with IN IN_ENCAP OUT OUT_ENCAP: the table has such an entry now.
 FLOW_WITH='.in == $i and (.in_encap // "") == $ie and .out == $o and (.out_encap // "") == $oe'
