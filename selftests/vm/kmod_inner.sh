@@ -392,9 +392,12 @@ hw_xfer() {
 # Transfers are judged once the connection is where the case expects it
 # (bound in the PPE, or both entries on XDP): under TCG on a loaded host a
 # connection's slow-path start (handshake, conntrack event, learning, the
-# module's bind) takes a time, not a number of packets. The sender pauses
-# after its first MB until then (XFER_HOLD); tcp_xfer reports the forward
-# chain's packets before it as the learning window.
+# module's bind) takes a time, not a number of packets. The sender streams
+# the first half of its data and pauses only if that is not seen by then
+# (XFER_HOLD, XFER_FIRST half the size: a pause from the first MB could
+# outlast the idle timeout);
+# tcp_xfer reports the forward chain's packets before it as the learning
+# window.
 HOLD_HW="hw_bound_at_least 2"
 HOLD_XDP="in_table 80"
 
@@ -440,7 +443,7 @@ test_hw() {
 		fail hw-status-tier-hw "$(grep -A2 '^interfaces' <<<"$out")"
 	fi
 
-	XFER_HOLD=$HOLD_HW hw_xfer hw-tcp4 ipv4 10.0.2.2 80 "$MB" && check_hw hw-tcp4-carried-by-ppe
+	XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_HW hw_xfer hw-tcp4 ipv4 10.0.2.2 80 "$MB" && check_hw hw-tcp4-carried-by-ppe
 	if [ "$(status_field daemon hw offered)" -ge 2 ] && [ "$(status_field daemon hw fallbacks)" = 0 ]; then
 		pass hw-tcp4-offered-no-fallback
 	else
@@ -472,7 +475,7 @@ test_hw() {
 
 	# IPv6 through masquerade: ppe_sim refuses the IPv6 NAT rule, XDP carries it.
 	fb0=$(status_field daemon hw fallbacks)
-	XFER_HOLD=$HOLD_XDP hw_xfer hw-tcp6-nat ipv6 fd00:2::2 80 "$MB" &&
+	XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_XDP hw_xfer hw-tcp6-nat ipv6 fd00:2::2 80 "$MB" &&
 		check_xdp hw-ipv6-nat-falls-back-to-xdp
 	[ "$(status_field daemon hw fallbacks)" -ge $((fb0 + 2)) ] &&
 		pass hw-ipv6-nat-counted-as-fallback ||
@@ -570,7 +573,7 @@ test_indirect() {
 	out=$(fp status)
 	grep -q '^  r0 .*tier hw: ppesim offloads flows (TC_SETUP_FT through an indirect block)' <<<"$out" &&
 		pass indirect-status-tier-hw || fail indirect-status-tier-hw "$(grep -A2 '^interfaces' <<<"$out")"
-	XFER_HOLD=$HOLD_HW hw_xfer indirect-tcp4 ipv4 10.0.2.2 80 "$MB" &&
+	XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_HW hw_xfer indirect-tcp4 ipv4 10.0.2.2 80 "$MB" &&
 		check_hw indirect-tcp4-carried-by-ppe
 	stop_daemon
 	lab_down
@@ -592,7 +595,7 @@ test_fallback() {
 	echo "$out" | sed -n '/^interfaces:/,/^flows:/p' | sed 's/^/    /'
 	grep -q '^  r0 .*tier xdp: veth has no flow offload (TC_SETUP_FT: Operation not supported)' <<<"$out" &&
 		pass fallback-veth-status-says-why || fail fallback-veth-status-says-why "$(grep -A2 '^interfaces' <<<"$out")"
-	XFER_HOLD=$HOLD_XDP tcp_xfer fallback-tcp4 ipv4 10.0.2.2 80 "$MB" &&
+	XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_XDP tcp_xfer fallback-tcp4 ipv4 10.0.2.2 80 "$MB" &&
 		check_offloaded fallback-veth-on-xdp-tier
 	[ "$XFER_REDIR" -gt 0 ] && [ "$(status_field daemon hw offered)" = 0 ] &&
 		pass fallback-veth-nothing-offered || fail fallback-veth-nothing-offered "$(fp status --json)"
@@ -603,7 +606,7 @@ test_fallback() {
 	grep -q '^  r0 .*tier xdp: the hardware tier module fastpath.ko is not loaded' <<<"$out" &&
 		[ "$(status_field daemon hw mode)" = no_kmod ] &&
 		pass fallback-no-kmod-status-says-why || fail fallback-no-kmod-status-says-why "$out"
-	XFER_HOLD=$HOLD_XDP tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" &&
+	XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_XDP tcp_xfer fallback-nokmod-tcp4 ipv4 10.0.2.2 80 "$MB" &&
 		check_offloaded fallback-no-kmod-on-xdp-tier
 	stop_daemon
 	lab_down

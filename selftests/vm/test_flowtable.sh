@@ -8,10 +8,12 @@
 # Both are judged the same way: from the moment the connection is
 # offloaded (conntrack's [OFFLOAD] flag for the kernel's flowtable, both
 # entries in the table for fastpath), with the packets before it reported
-# as the learning window. The sender pauses after its first MB until then
-# (XFER_HOLD); a UDP flow is offloaded from a short exchange first
-# (XFER_WARM). Under TCG on a loaded host, learning takes a time, not a
-# number of packets, so a whole-transfer share would measure the host.
+# as the learning window. The TCP sender streams the first half of its
+# data meanwhile and pauses only if the offload is not seen by then
+# (XFER_HOLD, XFER_FIRST half the size: a pause from the first MB could
+# outlast the idle timeout under a loaded host's emulation); a UDP flow is offloaded from a short exchange
+# first (XFER_WARM). Under TCG learning takes a time, not a number of
+# packets, so a whole-transfer share would measure the host.
 source "$(dirname "$0")/lib.sh"
 vm_skip_unless_bootable flowtable
 
@@ -63,7 +65,8 @@ offloaded() {
 }
 
 xfer_tcp() {
-	XFER_HOLD="offloaded tcp $4" XFER_HOLD_S=15 tcp_xfer "$@" "$MB" && check_offloaded "$1"
+	XFER_FIRST=$((MB << 19)) XFER_HOLD="offloaded tcp $4" XFER_HOLD_S=15 \
+		tcp_xfer "$@" "$MB" && check_offloaded "$1"
 }
 
 xfer_udp() {

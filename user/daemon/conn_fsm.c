@@ -493,10 +493,11 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		dir_set(d, c, dir, DS_SLOW);
 		return -errno;
 	}
-	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x",
+	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x, %llu us after its first packet",
 		 c->id, dir ? "reply" : "original", cd->key.ifindex,
 		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
-		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
+		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid,
+		 (unsigned long long)(d->ops->now(d) - cd->first_ns) / 1000);
 	dir_set(d, c, dir, cd->tier);
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
@@ -647,6 +648,8 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 
 	if (d->ops->entry_read(d, &cd->key, &f)) {
 		/* removed behind our back ("fastpath flow del") */
+		pr_debug("conntrack %u: %s entry gone: learning again", c->id,
+			 dir ? "reply" : "original");
 		unoffload(d, c, true, DS_SLOW);
 		return false;
 	}
@@ -702,6 +705,8 @@ static void on_tick(struct daemon *d, struct conn *c)
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
 		/* Idle: back to learning; conntrack expires it if it stays so. */
+		pr_debug("conntrack %u: idle for %u s: learning again", c->id,
+			 d->opt.idle_timeout_s);
 		unoffload(d, c, true, DS_SLOW);
 	}
 }

@@ -146,7 +146,8 @@ void ops_probe_ingress(struct daemon *d)
 			continue;	/* never asked about */
 		if (l->need_ns && now - l->need_ns < NEED_TTL_NS / 2)
 			continue;
-		l->need_ns = 0;
+		/* As if expired, without a debug line for the same answer. */
+		l->need_ns = now - NEED_TTL_NS;
 		op_ingress_need(d, l->ifindex);
 	}
 }
