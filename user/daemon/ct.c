@@ -225,6 +225,24 @@ int ct_set_liberal(struct daemon *d, const struct conn *c)
 	return ct_update(d, ct);
 }
 
+/*
+ * conntrack's view of one connection now, by its original tuple: the
+ * answer goes through ct_cb() like an event, before this returns.
+ * ENOENT: it is gone, and its DESTROY event follows.
+ */
+int ct_recheck(struct daemon *d, const struct ct_tuple *orig)
+{
+	struct nf_conntrack *ct = nfct_new();
+	int ret;
+
+	if (!ct)
+		return -ENOMEM;
+	ct_tuple_set(ct, orig);
+	ret = nfct_query(d->ct.q, NFCT_Q_GET, ct);
+	nfct_destroy(ct);
+	return ret < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
 {
 	struct nf_conntrack *ct = nfct_new();

@@ -27,6 +27,7 @@
 #include "fastpath.h"
 #include "lib/genl.h"
 #include "lib/pins.h"
+#include "daemon/addrs.h"
 #include "daemon/conn.h"
 #include "daemon/conn_fsm.h"
 #include "daemon/links.h"
@@ -83,6 +84,10 @@ struct hwtier {
 };
 
 #define LAT_SAMPLES 4096
+/* Connections torn down by a FIN/RST whose conntrack entry is asked
+ * about per tick; more wait for the next one.
+ */
+#define RECHECK_MAX 256
 
 struct daemon {
 	struct options opt;
@@ -94,6 +99,7 @@ struct daemon {
 	struct ct_handles ct;
 	struct netmon nm;
 	struct hwtier hw;
+	struct addrs addrs;		/* the router's own addresses */
 	struct fp_daemon_stats st;
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
@@ -111,6 +117,9 @@ struct daemon {
 	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
 	__u32 lat_n;
 	__u64 lat_sorted[LAT_SAMPLES];	/* publish()'s scratch */
+	struct ct_tuple recheck[RECHECK_MAX];	/* this tick's teardowns to ask about */
+	__u32 nrecheck;
+	__u64 learn_full_logged_ns;	/* the full learning map was last logged */
 };
 
 #endif /* FP_DAEMON_H */
