@@ -12,7 +12,11 @@
  *  conntrack says   policy selects it (TCP ESTABLISHED, or UDP SEEN_REPLY;
  *  CE_CT            no helper; mark matches)     arm fp_learn, BE_LIBERAL
  *     SLOW/TEARDOWN ------------------------------------------> LEARNING
- *     SLOW          not selected: hold not_established/policy/helper
+ *     SLOW          not selected: hold not_established/policy/helper;
+ *                   local when it ends on the router (conn_policy())
+ *     SLOW          fp_learn full: hold not_learned, counted (learn_full)
+ *     TEARDOWN      answer to the recheck, still ESTABLISHED: LEARNING, the
+ *                   established conntrack timeout put back (candidate())
  *
  *  CE_LEARNED (the TC learner saw the direction's next slow-path packet)
  *     LEARNING --(egress or ingress not attached)-------> SLOW, hold not_attached
@@ -37,7 +41,11 @@
  *     HW_PENDING --(module reports bound)----------------> HW
  *     HW_PENDING --(not bound within --hw-deadline)------> its tier (refused)
  *     HW_PENDING/HW --(module gone, withdrew it, failed)--> its tier (refused)
- *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN
+ *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN,
+ *                 conntrack asked at the end of the tick (fsm_tick())
+ *     LEARNING/WAITING --(not learned within 10 s)-------> SLOW, hold not_learned
+ *                 (a direction in the table stays)
+ *     SLOW, hold not_learned --(retry due: 10, 20 .. 320 s)--> LEARNING
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
@@ -45,8 +53,9 @@
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
- *  CE_RELEARN (route, neighbour MAC, link down, device gone, stacked device
- *    or port changed, nftables changed)    any learned --> both LEARNING
+ *  CE_RELEARN (route, ip rule, address, neighbour MAC, link down, device
+ *    gone, stacked device or port changed, nftables changed)
+ *                                          any learned --> both LEARNING
  *    (netmon also relearns the flows through a device whose shaper came or
  *    went, so they change tier)
  *  CE_SQM_GONE   SLOW with hold sqm/sqm_ingress --> re-evaluated (LEARNING)
@@ -57,11 +66,6 @@
  * Leaving the table always withdraws a hardware flow, then deletes the
  * entry (and its rate); leaving LEARNING disarms the learner: no entry
  * outlives the state that made it (docs/DESIGN.md, "Safety rules").
- *
- * Room left for issue 11: a candidate not learned within 10 s would go
- * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
- * is there for it), and a local or loopback connection would get a hold of
- * its own in conn_policy() from an fsm_ops query of the local addresses.
  */
 #include <errno.h>
 #include <stdio.h>

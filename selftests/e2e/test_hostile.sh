@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Hostile input and changes nothing else watches (issue 11, M2-M4):
+#   - connections that end on the router itself (200 idle loopback ones,
+#     and one of its own to the server) are never candidates (hold local);
+#   - a host on the WAN sends 20 RSTs with the right tuple and random
+#     sequence numbers at an offloaded download: the connection survives,
+#     is back on the fast path within 2 s, and still closes cleanly;
+#   - a policy-routing rule added under a live flow moves it within 1 s;
+#   - an idle forwarded connection leaves the learning map after 10 s
+#     (hold not_learned), and status shows the learning-map counters.
+source "$(dirname "$0")/../lib.sh"
+
+if ! lab_up; then
+	fail hostile-setup "lab setup failed"
+	exit 1
+fi
+start_daemon --policy all --idle-timeout 300 r0 r1 || { fail hostile-daemon "did not start"; exit 1; }
+
+# explain_hold ENDPOINT: the hold reason "fastpath explain" gives the
+# first connection with that endpoint.
+explain_hold() {
+	fp explain --json --no-sample "$1" | jq -r '.connections[0].hold // "none"'
+}
+
+# --- M4: connections that end on the router ---
+# 200 idle loopback connections, held open by one process in the router.
+spawn in_r python3 -c '
+import socket, sys, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 9100))
+srv.listen(256)
+conns = []
+for _ in range(200):
+    conns.append(socket.create_connection(("127.0.0.1", 9100)))
+    conns.append(srv.accept()[0])
+open(sys.argv[1], "w").close()
+time.sleep(600)
+' "$TMP/lo.ready"
+# The router's own connection to the server: it leaves through r1, but
+# its replies are delivered locally.
+spawn in_s socat TCP4-LISTEN:8103,reuseaddr EXEC:"sleep 600"
+wait_for 30 listening 8103
+spawn in_r socat EXEC:"sleep 600" TCP4:10.0.2.2:8103
+if wait_for 30 test -e "$TMP/lo.ready" &&
+	wait_for 10 eval 'in_r ss -Htn state established "dport = :8103" | grep -q .'; then
+	# Every conntrack event of those connections has been handled once
+	# status counts them all as local.
+	wait_for 10 eval '[ "$(status_field daemon slow_path local)" -ge 201 ]'
+	cand=$(status_field daemon candidates) loc=$(status_field daemon slow_path local)
+	own=$(explain_hold 10.0.2.2:8103)
+	echo "  local: $loc connections held local, $cand candidates; the router's own: $own"
+	if [ "$cand" -eq 0 ] && [ "$loc" -ge 201 ] && [ "$own" = local ]; then
+		pass local-connections-never-candidates
+	else
+		fail local-connections-never-candidates "$cand candidates, $loc local, own connection: $own"
+	fi
+else
+	fail local-connections-never-candidates "the loopback connections did not open"
+fi
+
+# An idle forwarded connection: a candidate first, not_learned after 10 s
+# (judged at the end of the test).
+spawn in_s socat TCP4-LISTEN:8104,reuseaddr EXEC:"sleep 600"
+wait_for 30 listening 8104
+spawn in_c socat EXEC:"sleep 600" TCP4:10.0.2.2:8104,sourceport=40104
+wait_for 10 ct_established tcp ipv4 40104
+idle_t0=$(usecs)
+
+# --- M2: forged RSTs from the WAN at an offloaded download ---
+# The download is paced (2 MB/s) so that it outlasts the measurement.
+XFER_DIR=down XFER_PACE=12 XFER_SPORT=40101 tcp_xfer_start rst ipv4 10.0.2.2 8101 24
+if wait_for 30 port_offloaded 8101; then
+	read -r nat_ip nat_port <<<"$(ct_reply tcp ipv4 40101)"
+	rmac=$(ip -n "$NS_R" -j link show r1 | jq -r '.[0].address')
+	torn0=$(status_field daemon torn_down) re0=$(status_field daemon teardown_relearned)
+	inv0=$(lab_counter invalid_pkts)
+	t0=$(usecs)
+	in_s python3 "$E2E_DIR/forge_rst.py" s0 "$rmac" 10.0.2.2 8101 "$nat_ip" "$nat_port" 20 >"$TMP/rst.seq"
+	# Back on the fast path: learned again and the forward chain still.
+	if wait_for 5 eval '[ "$(status_field daemon teardown_relearned)" -gt "$re0" ] && [ "$(port_entries 8101)" -ge 2 ]'; then
+		back_ms=$((($(usecs) - t0) / 1000))
+	else
+		back_ms=never
+	fi
+	inv1=$(lab_counter invalid_pkts)
+	# The 2 s that follow the first 2 s after the RSTs: the slow path's share.
+	now=$(usecs)
+	[ "$now" -lt $((t0 + 2000000)) ] && sleep "$(awk -v u=$((t0 + 2000000 - now)) 'BEGIN { printf "%.3f", u / 1e6 }')"
+	f0=$(lab_fwd_packets) d0=$(lab_dev_packets "$NS_S" s0)
+	sleep 2
+	f1=$(lab_fwd_packets) d1=$(lab_dev_packets "$NS_S" s0)
+	inv2=$(lab_counter invalid_pkts)
+	torn1=$(status_field daemon torn_down) re1=$(status_field daemon teardown_relearned)
+	state=$(in_r conntrack -L -p tcp --orig-port-src 40101 2>/dev/null | awk '{ print $4; exit }')
+	echo "  rst: $(wc -l <"$TMP/rst.seq") RSTs sent, $((inv1 - inv0)) judged invalid by conntrack; conntrack $state;" \
+		"torn down $((torn1 - torn0)), learned again $((re1 - re0)), back on the fast path after $back_ms ms;" \
+		"2-4 s after: forward chain $((f1 - f0)) of $((d1 - d0)) packets"
+	if [ $((torn1 - torn0)) -lt 1 ]; then
+		fail rst-forged-back-on-fast-path "the RSTs tore nothing down: nothing was tested"
+	elif [ "$state" != ESTABLISHED ]; then
+		fail rst-forged-back-on-fast-path "conntrack says $state"
+	elif [ $((d1 - d0)) -lt 1000 ] || [ $(((f1 - f0) * 100)) -ge $(((d1 - d0) * 5)) ]; then
+		fail rst-forged-back-on-fast-path "forward chain saw $((f1 - f0)) of $((d1 - d0)) packets 2-4 s after the RSTs"
+	else
+		pass rst-forged-back-on-fast-path
+	fi
+	if tcp_xfer_wait rst; then
+		inv3=$(lab_counter invalid_pkts)
+		state=$(in_r conntrack -L -p tcp --orig-port-src 40101 2>/dev/null | awk '{ print $4; exit }')
+		echo "  rst: the close: $((inv3 - inv2)) invalid, $XFER_RSTS RSTs sent by the ends; conntrack ${state:-gone}"
+		if [ $((inv3 - inv2)) -eq 0 ] && [ "$XFER_RSTS" -eq 0 ] && [ "$state" != ESTABLISHED ]; then
+			pass rst-forged-connection-survives-closes-cleanly
+		else
+			fail rst-forged-connection-survives-closes-cleanly "$((inv3 - inv2)) invalid, $XFER_RSTS RSTs, conntrack ${state:-gone}"
+		fi
+	fi
+else
+	fail rst-forged "flow never offloaded"
+	tcp_xfer_wait rst
+fi
+
+# --- M3: a policy-routing rule under a live flow ---
+# The client's traffic is sent to a blackhole by a new rule: within 1 s
+# nothing of the upload reaches the server. Without the rule, it completes.
+XFER_PACE=8 tcp_xfer_start iprule ipv4 10.0.2.2 8102 8
+if wait_for 30 port_offloaded 8102; then
+	in_r ip route add blackhole default table 100
+	in_r ip rule add from 10.0.1.2 lookup 100 prio 100
+	sleep 1
+	a=$(ip -n "$NS_S" -s -j link show s0 | jq '.[0].stats64.rx.packets')
+	sleep 1
+	b=$(ip -n "$NS_S" -s -j link show s0 | jq '.[0].stats64.rx.packets')
+	echo "  iprule: $((b - a)) packets reached the server in the second after"
+	[ $((b - a)) -le 2 ] && pass ip-rule-moves-flow-within-1s ||
+		fail ip-rule-moves-flow-within-1s "$((b - a)) packets still forwarded"
+	in_r ip rule del from 10.0.1.2 lookup 100 prio 100
+	in_r ip route del blackhole default table 100
+	tcp_xfer_wait iprule && pass ip-rule-removed-transfer-completes
+else
+	fail ip-rule "flow never offloaded"
+	tcp_xfer_wait iprule
+fi
+
+# --- M4: the idle connection left the learning map ---
+left=$((10500000 - ($(usecs) - idle_t0)))
+[ "$left" -gt 0 ] && sleep "$(awk -v u="$left" 'BEGIN { printf "%.3f", u / 1e6 }')"
+if wait_for 3 eval '[ "$(explain_hold 10.0.2.2:8104)" = not_learned ]'; then
+	pass idle-candidate-not-learned
+else
+	fail idle-candidate-not-learned "hold $(explain_hold 10.0.2.2:8104) $((($(usecs) - idle_t0) / 1000)) ms after ESTABLISHED"
+fi
+# The learning map's counters, in every format of status.
+if [ "$(status_field daemon not_learned)" -ge 1 ] &&
+	[ "$(status_field daemon learn_full)" = 0 ] &&
+	fp status | grep -q 'full learning map 0, not learned within 10 s [1-9]' &&
+	fp status --prometheus | grep -q '^fastpath_daemon_learn_full_total 0' &&
+	fp status --prometheus | grep -q '^fastpath_daemon_slow_connections{reason="not_learned"} [1-9]'; then
+	pass status-shows-learning-map
+else
+	fail status-shows-learning-map "$(fp status | grep -i learn)"
+fi
+exit $E2E_FAILED
