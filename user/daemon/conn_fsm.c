@@ -337,7 +337,7 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
  * (so a challenge ACK can still close it); the established timeout is
  * put back, or an idle connection would expire under a forged RST.
  */
-static void candidate(struct daemon *d, struct conn *c)
+static void candidate(struct daemon *d, struct conn *c, bool rechecked)
 {
 	bool torn = c->dir[DIR_ORIG].state == DS_TEARDOWN;
 	__u32 timeout;
@@ -350,7 +350,7 @@ static void candidate(struct daemon *d, struct conn *c)
 		return;
 	pr_debug("conntrack %u: learning both directions%s", c->id,
 		 torn ? " again: still ESTABLISHED after a FIN/RST" : "");
-	if (torn && c->recheck_asked) {
+	if (torn && rechecked) {
 		d->st.recheck_relearned++;
 		timeout = d->ops->ct_timeout(d, c);
 		if (!d->ops->refresh(d, c, timeout))
@@ -367,6 +367,10 @@ static void candidate(struct daemon *d, struct conn *c)
 static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 {
 	enum fp_hold hold = conn_policy(d, c);
+	bool rechecked = c->recheck_asked;
+
+	/* Any word from conntrack answers the recheck. */
+	c->recheck_asked = c->recheck_due = false;
 
 	if (hold != FP_H_LEARNING) {
 		unoffload(d, c, false, DS_SLOW);
@@ -387,7 +391,7 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM ||
 	    c->hold == FP_H_SQM_INGRESS || c->hold == FP_H_NOT_LEARNED)
 		return;
-	candidate(d, c);
+	candidate(d, c, rechecked);
 }
 
 static void latency(struct daemon *d, __u64 ns)
@@ -812,7 +816,7 @@ static void on_tick(struct daemon *d, struct conn *c)
 		} else if (conn_in_table(c))
 			arm_slow(d, c);
 		else
-			candidate(d, c);
+			candidate(d, c, false);
 	}
 	for (int dir = 0; dir < 2; dir++)
 		if (dir_in_table(c->dir[dir].state) && !dir_tick(d, c, dir, &active))

@@ -51,7 +51,11 @@ struct options {
 #define CT_BUF	65536
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
-	struct nfct_handle *q;		/* dumps and updates */
+	struct nfct_handle *q;		/* dumps and rechecks (GET) */
+	struct nfct_handle *upd;	/* updates: BE_LIBERAL, timeouts. Not q:
+					 * they run inside q's callbacks, and a
+					 * nested query on one socket would read
+					 * the outer one's replies */
 	bool dumping;
 	unsigned char buf[CT_BUF];	/* one datagram of events */
 };
