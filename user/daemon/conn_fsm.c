@@ -53,7 +53,7 @@
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
- *  CE_RELEARN (route, ip rule, address, neighbour MAC, link down, device
+ *  CE_RELEARN (route, ip rule, neighbour MAC, link down, device
  *    gone, stacked device or port changed, nftables changed)
  *                                          any learned --> both LEARNING
  *    (netmon also relearns the flows through a device whose shaper came or

@@ -7,9 +7,7 @@
  *   each returns only through a packet the new ruleset accepts.
  * - routes and policy-routing rules: all flows are learned again, along the
  *   new routes.
- * - addresses: the set of the router's own (hold "local") is reloaded, and
- *   all flows are learned again (a new local address delivers instead of
- *   forwarding).
+ * - addresses: the set of the router's own (hold "local") is reloaded.
  * - neighbours: flows to a MAC that changed or went away are torn down.
  * - links: flows through a device that went down, changed its MAC or MTU,
  *   or vanished are torn down; a vanished device leaves the devmap.
@@ -339,10 +337,14 @@ static void on_rule(struct daemon *d, const struct nlmsghdr *nlh)
 	d->flush_needed = true;
 }
 
+/* The set of the router's own addresses is read again when next asked.
+ * Flows stay: an RA refreshing a SLAAC address's lifetimes sends
+ * RTM_NEWADDR every few minutes, and local routes never moved a
+ * forwarded flow (on_route()).
+ */
 static void on_addr(struct daemon *d)
 {
 	d->addrs.stale = true;
-	d->flush_needed = true;
 }
 
 static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
