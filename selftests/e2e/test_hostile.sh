@@ -15,6 +15,8 @@ if ! lab_up; then
 	exit 1
 fi
 start_daemon --policy all --idle-timeout 300 r0 r1 || { fail hostile-daemon "did not start"; exit 1; }
+# Where a WAN host sends its frames to: the router's WAN port.
+rmac=$(ip -n "$NS_R" -j link show r1 | jq -r '.[0].address')
 
 # explain_hold ENDPOINT: the hold reason "fastpath explain" gives the
 # first connection with that endpoint.
@@ -72,7 +74,6 @@ idle_t0=$(usecs)
 XFER_DIR=down XFER_PACE=12 XFER_SPORT=40101 tcp_xfer_start rst ipv4 10.0.2.2 8101 24
 if wait_for 30 port_offloaded 8101; then
 	read -r nat_ip nat_port <<<"$(ct_reply tcp ipv4 40101)"
-	rmac=$(ip -n "$NS_R" -j link show r1 | jq -r '.[0].address')
 	torn0=$(status_field daemon torn_down) re0=$(status_field daemon teardown_relearned)
 	inv0=$(lab_counter invalid_pkts)
 	t0=$(usecs)
@@ -118,6 +119,51 @@ if wait_for 30 port_offloaded 8101; then
 else
 	fail rst-forged "flow never offloaded"
 	tcp_xfer_wait rst
+fi
+
+# The same at an offloaded connection that has gone idle: conntrack cuts
+# the timeout of an ESTABLISHED connection to 10 s for a RST it lets
+# through; the daemon's recheck puts the established timeout back, so the
+# connection outlives the RSTs and still carries data afterwards.
+spawn in_s socat TCP4-LISTEN:8105,reuseaddr EXEC:cat
+wait_for 30 listening 8105
+coproc IDLE { in_c python3 -c '
+import os, socket, sys, time
+s = socket.create_connection(("10.0.2.2", 8105), source_address=("0.0.0.0", 40105))
+def echo(b):
+    s.sendall(b)
+    got = b""
+    while len(got) < len(b):
+        got += s.recv(65536)
+    return got == b
+while not os.path.exists(sys.argv[1]):
+    echo(b"x" * 1000)
+    time.sleep(0.02)
+print("idle", flush=True)
+sys.stdin.readline()
+print("ok" if echo(b"ping" * 100) else "bad", flush=True)
+' "$TMP/idle.stop" 2>&1; }
+E2E_PIDS+=("$IDLE_PID")
+if wait_for 30 port_offloaded 8105; then
+	touch "$TMP/idle.stop"
+	read -r -t 10 line <&"${IDLE[0]}"
+	read -r nat_ip nat_port <<<"$(ct_reply tcp ipv4 40105)"
+	re0=$(status_field daemon teardown_relearned)
+	in_s python3 "$E2E_DIR/forge_rst.py" s0 "$rmac" 10.0.2.2 8105 "$nat_ip" "$nat_port" 20 >/dev/null
+	tmo0=$(in_r conntrack -L -p tcp --orig-port-src 40105 2>/dev/null | awk '{ print $3; exit }')
+	wait_for 5 eval '[ "$(status_field daemon teardown_relearned)" -gt "$re0" ]'
+	ct=$(in_r conntrack -L -p tcp --orig-port-src 40105 2>/dev/null)
+	tmo1=$(awk '{ print $3; exit }' <<<"$ct") state=$(awk '{ print $4; exit }' <<<"$ct")
+	echo reply >&"${IDLE[1]}"
+	read -r -t 30 reply <&"${IDLE[0]}"
+	echo "  rst-idle: conntrack timeout ${tmo0:-?} s just after the RSTs, ${tmo1:-?} s ($state) after the recheck; data afterwards: ${reply:-none}"
+	if [ "$state" = ESTABLISHED ] && [ "${tmo1:-0}" -ge 300 ] && [ "$reply" = ok ]; then
+		pass rst-forged-idle-connection-survives
+	else
+		fail rst-forged-idle-connection-survives "conntrack ${state:-gone}, timeout ${tmo1:-?} s, data afterwards: ${reply:-none}"
+	fi
+else
+	fail rst-forged-idle-connection-survives "flow never offloaded"
 fi
 
 # --- M3: a policy-routing rule under a live flow ---
