@@ -282,7 +282,6 @@ static bool arm_slow(struct daemon *d, struct conn *c)
 	return true;
 }
 
-
 /*
  * Conntrack saw none of the packets the fast path carried: their growth
  * since the last tick goes into its counters (docs/DESIGN.md, "Tiers").
@@ -813,7 +812,8 @@ static void on_tick(struct daemon *d, struct conn *c)
 			unoffload(d, c, false, DS_SLOW);
 			c->hold = hold;
 			return;
-		} else if (conn_in_table(c))
+		}
+		if (conn_in_table(c))
 			arm_slow(d, c);
 		else
 			candidate(d, c, false);
