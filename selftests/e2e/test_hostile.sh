@@ -146,7 +146,7 @@ print("ok" if echo(b"ping" * 100) else "bad", flush=True)
 E2E_PIDS+=("$IDLE_PID")
 if wait_for 30 port_offloaded 8105; then
 	touch "$TMP/idle.stop"
-	read -r -t 10 line <&"${IDLE[0]}"
+	read -r -t 10 _ <&"${IDLE[0]}"	# "idle": it stopped sending
 	read -r nat_ip nat_port <<<"$(ct_reply tcp ipv4 40105)"
 	re0=$(status_field daemon teardown_relearned)
 	in_s python3 "$E2E_DIR/forge_rst.py" s0 "$rmac" 10.0.2.2 8105 "$nat_ip" "$nat_port" 20 >/dev/null
@@ -178,8 +178,11 @@ if wait_for 30 port_offloaded 8102; then
 	sleep 1
 	b=$(ip -n "$NS_S" -s -j link show s0 | jq '.[0].stats64.rx.packets')
 	echo "  iprule: $((b - a)) packets reached the server in the second after"
-	[ $((b - a)) -le 2 ] && pass ip-rule-moves-flow-within-1s ||
+	if [ $((b - a)) -le 2 ]; then
+		pass ip-rule-moves-flow-within-1s
+	else
 		fail ip-rule-moves-flow-within-1s "$((b - a)) packets still forwarded"
+	fi
 	in_r ip rule del from 10.0.1.2 lookup 100 prio 100
 	in_r ip route del blackhole default table 100
 	tcp_xfer_wait iprule && pass ip-rule-removed-transfer-completes
