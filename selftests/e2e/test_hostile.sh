@@ -85,7 +85,7 @@ else
 fi
 
 # An idle forwarded connection: a candidate first, not_learned after 10 s
-# until its retry at 20 s. What explain and status say 12 s after it was
+# until its retry at 20 s. What explain and status say 11 s after it was
 # ESTABLISHED is taken in the background and judged at the end.
 spawn in_s socat TCP4-LISTEN:8104,reuseaddr EXEC:"sleep 600"
 wait_for 30 listening 8104
@@ -93,12 +93,12 @@ spawn in_c socat EXEC:"sleep 600" TCP4:10.0.2.2:8104,sourceport=40104
 wait_for 10 ct_established tcp ipv4 40104
 idle_t0=$(usecs)
 idle_probe() {
-	sleep_until $((idle_t0 + 12000000))
+	sleep_until $((idle_t0 + 11000000))
 	explain_hold 10.0.2.2:8104 >"$TMP/idle.hold"
-	fp status >"$TMP/idle.txt"
-	fp status --prometheus >"$TMP/idle.prom"
-	fp status --json >"$TMP/idle.json"
 	echo $((($(usecs) - idle_t0) / 1000)) >"$TMP/idle.ms"
+	fp status --json >"$TMP/idle.json"
+	fp status --prometheus >"$TMP/idle.prom"
+	fp status >"$TMP/idle.txt"
 }
 idle_probe &
 E2E_PIDS+=($!)
@@ -111,11 +111,11 @@ if wait_for 30 port_offloaded 8101; then
 	read -r nat_ip nat_port <<<"$(ct_reply tcp ipv4 40101)"
 	torn0=$(status_field daemon torn_down) re0=$(status_field daemon teardown_relearned)
 	inv0=$(ct_invalid)
+	in_s python3 "$E2E_DIR/forge_rst.py" s0 "$rmac" 10.0.2.2 8101 "$nat_ip" "$nat_port" 20 >"$TMP/rst.seq"
+	# The RSTs are out: the slow path's share in the first second after
+	# them, the next one, and the 2 s after that, which is judged.
 	slow_share
 	t0=$(usecs)
-	in_s python3 "$E2E_DIR/forge_rst.py" s0 "$rmac" 10.0.2.2 8101 "$nat_ip" "$nat_port" 20 >"$TMP/rst.seq"
-	# The slow path's share in the first second after the RSTs, the next
-	# one, and the 2 s after that, which is judged.
 	sleep_until $((t0 + 1000000))
 	slow_share
 	w1="$FWD of $PKTS"
