@@ -156,6 +156,59 @@ else
 	tcp_xfer_wait rst
 fi
 
+# A legitimate half-close: the client sends its FIN 1 s into an offloaded
+# download, and the server goes on sending for 4 s more. conntrack judges
+# that data with BE_LIBERAL still set (the window it last saw before the
+# offload is stale): all of it arrives, none is invalid. (Clearing
+# BE_LIBERAL when the flow leaves the fast path stalls this transfer.)
+spawn in_s python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8106))
+s.listen(1)
+c, _ = s.accept()
+c.recv(2)
+n, end = 0, time.time() + 5
+while time.time() < end:
+    c.sendall(b"h" * 65536)
+    n += 65536
+    time.sleep(0.02)
+c.close()
+open(sys.argv[1], "w").write("%d\n" % n)
+' "$TMP/half.sent"
+wait_for 30 listening 8106
+inv0=$(ct_invalid) torn0=$(status_field daemon torn_down)
+got=$(in_c timeout 60 python3 -c '
+import socket, time
+s = socket.create_connection(("10.0.2.2", 8106), source_address=("0.0.0.0", 40106))
+s.sendall(b"go")
+s.settimeout(10)
+n, t0, shut = 0, time.time(), False
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        n += len(b)
+        if not shut and time.time() - t0 > 1:
+            s.shutdown(socket.SHUT_WR)
+            shut = True
+except socket.timeout:
+    pass
+print(n)
+')
+wait_for 10 test -s "$TMP/half.sent"
+sent=$(cat "$TMP/half.sent" 2>/dev/null) inv1=$(ct_invalid) torn1=$(status_field daemon torn_down)
+echo "  half-close: ${got:-0} of ${sent:-?} bytes after the client's FIN at 1 s, $((inv1 - inv0)) invalid, $((torn1 - torn0)) torn down"
+if [ "$torn1" -le "$torn0" ]; then
+	fail half-closed-download-completes "the flow was not offloaded when the FIN came: nothing was tested"
+elif [ -n "$sent" ] && [ "${got:-0}" = "$sent" ] && [ "$inv1" -eq "$inv0" ]; then
+	pass half-closed-download-completes
+else
+	fail half-closed-download-completes "${got:-0} of ${sent:-?} bytes, $((inv1 - inv0)) invalid"
+fi
+
 # The same at an offloaded connection that has gone idle: conntrack cuts
 # the timeout of an ESTABLISHED connection to 10 s for a RST it lets
 # through; the daemon's recheck puts the established timeout back, so the
