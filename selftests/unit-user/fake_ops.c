@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "fake_ops.h"
 
@@ -161,6 +163,28 @@ static __u32 f_ct_timeout(struct daemon *d, const struct conn *c)
 {
 	(void)c;
 	return F(d)->ct_timeout;
+}
+
+static int f_ct_recheck(struct daemon *d, const struct ct_tuple *orig)
+{
+	F(d)->rechecks++;
+	F(d)->recheck_last = *orig;
+	return 0;
+}
+
+/* 127/8 and the addresses the test listed. */
+static bool f_is_local(struct daemon *d, __u8 family, const __be32 *addr)
+{
+	struct fake *fk = F(d);
+
+	if (family != AF_INET)
+		return false;
+	if ((ntohl(addr[0]) >> 24) == 127)
+		return true;
+	for (int i = 0; i < fk->nlocal; i++)
+		if (fk->local[i] == addr[0])
+			return true;
+	return false;
 }
 
 static bool in_set(const __u32 *set, int n, __u32 ifindex)
@@ -343,6 +367,8 @@ const struct fsm_ops fake_ops = {
 	.set_liberal = f_set_liberal,
 	.refresh = f_refresh,
 	.ct_timeout = f_ct_timeout,
+	.ct_recheck = f_ct_recheck,
+	.is_local = f_is_local,
 	.attached = f_attached,
 	.stacked = f_stacked,
 	.carries = f_carries,

@@ -83,6 +83,14 @@ struct fsm_ops {
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);
 	__u32 (*ct_timeout)(struct daemon *d, const struct conn *c);
+	/* Asks conntrack for the entry with original tuple @orig; the answer
+	 * comes back as an event (fsm_ct_event()), before it returns or later.
+	 */
+	int (*ct_recheck)(struct daemon *d, const struct ct_tuple *orig);
+	/* @addr (16 bytes, IPv4 in the first 4) is the router's own:
+	 * an address of one of its interfaces, or loopback.
+	 */
+	bool (*is_local)(struct daemon *d, __u8 family, const __be32 *addr);
 	/* Devices (links.c and the devmap) */
 	bool (*attached)(struct daemon *d, __u32 ifindex);
 	bool (*stacked)(struct daemon *d, __u32 ifindex);

@@ -171,6 +171,11 @@ static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
 	return 0;
 }
 
+static bool op_is_local(struct daemon *d, __u8 family, const __be32 *addr)
+{
+	return addrs_is_local(&d->addrs, family, addr);
+}
+
 /* Best effort: a full map or an older pinned datapath leaves explain
  * without this connection, never the daemon without its work.
  */
@@ -196,6 +201,8 @@ const struct fsm_ops daemon_ops = {
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.ct_timeout = ct_timeout_for,
+	.ct_recheck = ct_recheck,
+	.is_local = op_is_local,
 	.attached = op_attached,
 	.stacked = op_stacked,
 	.carries = op_carries,
