@@ -40,7 +40,8 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*/*.h)
 # The daemon's state machine without libbpf, conntrack or netlink: the
 # unit-user tests link only these (and their fake ops).
-FSM_SRCS := user/daemon/conn_fsm.c user/daemon/conntab.c user/lib/log.c user/lib/fmt.c
+FSM_SRCS := user/daemon/conn_fsm.c user/daemon/conntab.c user/daemon/neightab.c user/lib/siphash.c \
+	    user/lib/log.c user/lib/fmt.c
 UNIT_USER_SRCS := $(wildcard selftests/unit-user/*.c)
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard selftests/unit/*.c))
 BENCH_BPF := $(BUILD)/bench.bpf.o

@@ -1195,6 +1195,124 @@ static int t_lease_renewed(struct t *t)
 	return 0;
 }
 
+/* Inside a long dump: renewed once a second, not on every call. */
+static int t_lease_kept_in_long_work(struct t *t)
+{
+	tick(t, 1);
+	CHECK(t->fk.renewals == 1);
+	fsm_lease_keep(&t->d);
+	t->fk.now += NS / 2;
+	fsm_lease_keep(&t->d);
+	CHECK(t->fk.renewals == 1);
+	t->fk.now += NS / 2;
+	fsm_lease_keep(&t->d);
+	CHECK(t->fk.renewals == 2 && t->fk.lease_expires == t->fk.now + 5 * NS);
+	fsm_lease_keep(&t->d);
+	CHECK(t->fk.renewals == 2);
+	return 0;
+}
+
+/* --- the neighbour cache (neightab.c) --- */
+
+static void nb_addr(__be32 a[4], int n)
+{
+	memset(a, 0, 16);
+	a[0] = htonl(0x0a000000 | n);
+}
+
+static int t_neightab_changes(struct t *t)
+{
+	static const __u64 key[2] = { 1, 2 };
+	const __u8 m1[6] = { 2, 0, 0, 0, 0, 1 }, m2[6] = { 2, 0, 0, 0, 0, 2 };
+	struct neightab nt;
+	__be32 a[4];
+	__u8 old[6];
+
+	CHECK(!neightab_init(&nt, 64, key));
+	nb_addr(a, 1);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, m1, old) == NT_NEW);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, m1, old) == NT_SAME);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, m2, old) == NT_CHANGED && !memcmp(old, m1, 6));
+	/* another device, another family: other neighbours */
+	CHECK(neightab_set(&nt, WAN, AF_INET, a, m1, old) == NT_NEW);
+	CHECK(neightab_set(&nt, LAN, AF_INET6, a, m1, old) == NT_NEW && nt.n == 3);
+	CHECK(neightab_del(&nt, LAN, AF_INET, a, old) && !memcmp(old, m2, 6));
+	CHECK(!neightab_del(&nt, LAN, AF_INET, a, old) && nt.n == 2);
+	neightab_del_dev(&nt, WAN);
+	CHECK(nt.n == 1 && !neightab_find(&nt, WAN, AF_INET, a));
+	CHECK(neightab_find(&nt, LAN, AF_INET6, a));
+	neightab_free(&nt);
+	return 0;
+}
+
+/* Bounded: past max nothing is added; a delete makes room again. */
+static int t_neightab_bounded(struct t *t)
+{
+	static const __u64 key[2] = { 3, 4 };
+	const __u8 m[6] = { 2, 0, 0, 0, 0, 1 };
+	struct neightab nt;
+	__be32 a[4];
+	__u8 old[6];
+
+	CHECK(!neightab_init(&nt, 1000, key));
+	for (int n = 0; n < 1000; n++) {
+		nb_addr(a, n);
+		CHECK(neightab_set(&nt, LAN, AF_INET, a, m, old) == NT_NEW);
+	}
+	nb_addr(a, 1000);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, m, old) == -ENOSPC && nt.n == 1000);
+	/* a known one still changes at the bound */
+	nb_addr(a, 7);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, (__u8[6]){ 2, 0, 0, 0, 0, 9 }, old) == NT_CHANGED);
+	CHECK(neightab_del(&nt, LAN, AF_INET, a, old));
+	nb_addr(a, 1000);
+	CHECK(neightab_set(&nt, LAN, AF_INET, a, m, old) == NT_NEW);
+	for (int n = 0; n <= 1000; n++) {
+		nb_addr(a, n);
+		CHECK(!!neightab_find(&nt, LAN, AF_INET, a) == (n != 7));
+	}
+	neightab_clear(&nt);
+	CHECK(nt.n == 0 && !neightab_find(&nt, LAN, AF_INET, a));
+	neightab_free(&nt);
+	return 0;
+}
+
+/*
+ * Keyed: the same 4096 addresses spread over the buckets with no chain
+ * much longer than the average, and another key puts them elsewhere.
+ */
+static int t_neightab_keyed(struct t *t)
+{
+	static const __u64 k1[2] = { 5, 6 }, k2[2] = { 7, 8 };
+	const __u8 m[6] = { 2, 0, 0, 0, 0, 1 };
+	struct neightab x, y;
+	int longest = 0, same = 0;
+	__be32 a[4];
+	__u8 old[6];
+
+	CHECK(!neightab_init(&x, 4096, k1) && !neightab_init(&y, 4096, k2));
+	for (int n = 0; n < 4096; n++) {
+		nb_addr(a, n << 8);
+		neightab_set(&x, LAN, AF_INET, a, m, old);
+		neightab_set(&y, LAN, AF_INET, a, m, old);
+	}
+	for (unsigned int b = 0; b < x.nbuckets; b++) {
+		int len = 0;
+
+		for (struct neigh *n = x.buckets[b]; n; n = n->next)
+			len++;
+		if (len > longest)
+			longest = len;
+		same += x.buckets[b] && y.buckets[b] &&
+			!memcmp(x.buckets[b]->addr, y.buckets[b]->addr, 16);
+	}
+	CHECK(x.n == 4096 && longest <= 16);
+	CHECK(same < (int)x.nbuckets / 8);
+	neightab_free(&x);
+	neightab_free(&y);
+	return 0;
+}
+
 /* --- the hardware tier --- */
 
 static struct conn *hw_setup(struct t *t)
@@ -1551,6 +1669,10 @@ static const struct test tests[] = {
 	T(link_other_port_untouched),
 	T(device_removed),
 	T(lease_renewed),
+	T(lease_kept_in_long_work),
+	T(neightab_changes),
+	T(neightab_bounded),
+	T(neightab_keyed),
 	T(hw_pending),
 	T(hw_bound),
 	T(hw_counters),

@@ -1025,12 +1025,31 @@ static void tick_one(struct conn *c, void *arg)
 	send_one(arg, c, CE_TICK);
 }
 
-/* The timer: the lease first, then the module's view, then every flow. */
-void fsm_tick(struct daemon *d)
+static void lease_renew(struct daemon *d, __u64 now)
 {
 	__u64 lease = (__u64)d->opt.lease_s * NS;
 
-	d->ops->renew_lease(d, lease, d->ops->now(d) + lease);
+	d->ops->renew_lease(d, lease, now + lease);
+	d->lease_renewed_ns = now;
+}
+
+/*
+ * For work that may outlast a tick by itself (a full conntrack dump of a
+ * big table): the lease is renewed once a second from inside it, so it
+ * never lapses while the daemon is busy, only when it is stuck.
+ */
+void fsm_lease_keep(struct daemon *d)
+{
+	__u64 now = d->ops->now(d);
+
+	if (now - d->lease_renewed_ns >= NS)
+		lease_renew(d, now);
+}
+
+/* The timer: the lease first, then the module's view, then every flow. */
+void fsm_tick(struct daemon *d)
+{
+	lease_renew(d, d->ops->now(d));
 	d->st.hw_dirs = d->st.hw_pending = 0;
 	d->ops->hw_poll(d);
 	conntab_foreach(&d->conns, tick_one, d);

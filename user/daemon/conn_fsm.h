@@ -121,6 +121,7 @@ int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);
 void fsm_ct_event(struct daemon *d, const struct ct_info *ci);
 int fsm_learn_event(struct daemon *d, const struct fp_learn_event *ev);
 void fsm_tick(struct daemon *d);
+void fsm_lease_keep(struct daemon *d);
 void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac);
 void fsm_relearn_all(struct daemon *d);
 void fsm_sqm_gone(struct daemon *d);

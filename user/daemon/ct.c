@@ -70,6 +70,9 @@ static int ct_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct daemon *d = data;
 	struct ct_info ci = {};
 
+	/* A dump of a big table takes longer than a tick. */
+	if (d->ct.dumping && !(d->st.ct_events % 1024))
+		fsm_lease_keep(d);
 	d->st.ct_events++;
 	if (ct_tuple_get(ct, DIR_ORIG, &ci.orig) || ct_tuple_get(ct, DIR_REPLY, &ci.reply))
 		return NFCT_CB_CONTINUE;
@@ -175,24 +178,36 @@ int ct_read_events(struct daemon *d)
  */
 static void ct_drain(struct daemon *d)
 {
-	char buf[65536];
+	/* What was queued, and some: a flood that goes on must not hold
+	 * the loop here.
+	 */
+	long left = 2L * CT_RCVBUF;
+	ssize_t n;
 
-	while (recv(nfct_fd(d->ct.ev), buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
-	       errno == ENOBUFS)
-		;
+	for (int tries = 0; left > 0 && tries < 65536; tries++) {
+		n = recv(nfct_fd(d->ct.ev), d->ct.buf, CT_BUF, MSG_DONTWAIT);
+		if (n > 0)
+			left -= n;
+		else if (n == 0 || (errno != ENOBUFS && errno != EINTR))
+			break;
+	}
 }
 
 /* Full dump: what it does not list any more is gone. */
 int ct_dump(struct daemon *d)
 {
 	__u32 family = AF_UNSPEC;
+	int ret;
 
 	if (d->resync_needed) {
 		d->resync_needed = false;
 		ct_drain(d);
 	}
 	fsm_resync_begin(d);
-	if (nfct_query(d->ct.q, NFCT_Q_DUMP, &family) < 0) {
+	d->ct.dumping = true;
+	ret = nfct_query(d->ct.q, NFCT_Q_DUMP, &family);
+	d->ct.dumping = false;
+	if (ret < 0) {
 		pr_warn("conntrack dump failed: %s", strerror(errno));
 		return -errno;
 	}
@@ -273,13 +288,27 @@ static __u32 sysctl_u32(const char *name, __u32 dflt)
 	return v;
 }
 
-/* The timeout conntrack itself would set on the next packet. */
+/*
+ * The timeout conntrack itself would set on the next packet. The sysctls
+ * are read at most every 10 s: the tick asks for every active flow, and
+ * three file reads per flow per second would cost more than the flows.
+ */
+#define CT_TIMEOUTS_NS	(10 * 1000000000ULL)
+
 __u32 ct_timeout_for(struct daemon *d, const struct conn *c)
 {
-	(void)d;
+	struct ct_handles *h = &d->ct;
+	__u64 now = mono_ns();
+
+	if (!h->timeouts_ns || now - h->timeouts_ns >= CT_TIMEOUTS_NS) {
+		h->tcp_timeout = sysctl_u32("nf_conntrack_tcp_timeout_established", 432000);
+		h->udp_stream_timeout = sysctl_u32("nf_conntrack_udp_timeout_stream", 120);
+		h->udp_timeout = sysctl_u32("nf_conntrack_udp_timeout", 30);
+		h->timeouts_ns = now;
+	}
 	if (c->tuple[DIR_ORIG].proto == IPPROTO_TCP)
-		return sysctl_u32("nf_conntrack_tcp_timeout_established", 432000);
+		return h->tcp_timeout;
 	if (c->status & IPS_ASSURED)
-		return sysctl_u32("nf_conntrack_udp_timeout_stream", 120);
-	return sysctl_u32("nf_conntrack_udp_timeout", 30);
+		return h->udp_stream_timeout;
+	return h->udp_timeout;
 }

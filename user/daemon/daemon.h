@@ -31,6 +31,7 @@
 #include "daemon/conn.h"
 #include "daemon/conn_fsm.h"
 #include "daemon/links.h"
+#include "daemon/neightab.h"
 
 struct options {
 	bool policy_all;
@@ -58,17 +59,15 @@ struct ct_handles {
 					 * the outer one's replies */
 	bool dumping;
 	unsigned char buf[CT_BUF];	/* one datagram of events */
+	__u32 tcp_timeout, udp_timeout, udp_stream_timeout;	/* the sysctls, */
+	__u64 timeouts_ns;		/* read then (ct_timeout_for()) */
 };
 
-/* netmon.c: the multicast sockets and the caches events are compared with. */
-struct neigh;
-struct fdb;
+/* netmon.c: the multicast sockets and the cache events are compared with. */
 struct netmon {
 	struct mnl_socket *rtnl, *nft;
-	struct neigh *neighs;		/* (ifindex, address) -> MAC */
-	unsigned int nneighs;
-	struct fdb *fdbs;		/* bridge FDB: MAC -> port */
-	unsigned int nfdbs;
+	struct neightab neighs;		/* (ifindex, address) -> MAC */
+	__u64 full_ns;			/* the cache was full: last relearn */
 };
 
 /* hwtier.c: what the daemon knows of fastpath.ko. */
@@ -107,6 +106,7 @@ struct daemon {
 	struct fp_daemon_stats st;
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
+	__u64 lease_renewed_ns;		/* fsm_tick() or fsm_lease_keep() */
 	bool resync_needed;
 	__u64 resync_again_ns;		/* a second dump once a burst is over */
 	bool flush_needed;		/* firewall or routes changed */

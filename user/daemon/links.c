@@ -514,6 +514,40 @@ static int resolve(const struct links *ls, __u32 ifindex, __u32 *ports, int *n, 
 }
 
 /*
+ * The ports under @dev for a neighbour or FDB message: itself when plain,
+ * the lower device of a VLAN, every member of a bridge (stacked at most
+ * STACK_DEPTH deep). The via index of the connection table is keyed by
+ * the port a flow leaves through, while the kernel announces the
+ * neighbour on the device it resolved it for (br-lan, eth0.7). A PPP
+ * device has no neighbours. Returns how many were written.
+ */
+static void lower_ports(const struct links *ls, __u32 dev, __u32 *ports, int *n,
+			int max, int depth)
+{
+	const struct link *l = links_get(ls, dev);
+
+	if (depth > STACK_DEPTH)
+		return;
+	if (!l || l->kind == LK_PLAIN) {
+		add_dev(ports, n, max, dev);
+	} else if (l->kind == LK_VLAN) {
+		lower_ports(ls, l->lower, ports, n, max, depth + 1);
+	} else if (l->kind == LK_BRIDGE) {
+		for (int i = 0; i < ls->n; i++)
+			if (ls->v[i].master == dev)
+				lower_ports(ls, ls->v[i].ifindex, ports, n, max, depth + 1);
+	}
+}
+
+int links_lower_ports(const struct links *ls, __u32 dev, __u32 *ports, int max)
+{
+	int n = 0;
+
+	lower_ports(ls, dev, ports, &n, max, 0);
+	return n;
+}
+
+/*
  * The command line's interface names -> the ports XDP and the learner go
  * on, each once, from the link table as it is (the daemon keeps it current
  * from link notifications). A stacked name (eth0.7, ppp0, br-lan) becomes

@@ -67,6 +67,7 @@ __u16 links_egress_mtu(const struct links *ls, __u32 oif, const __u16 vlan[2],
 		       __u16 sid);
 enum egress_shaper links_egress_shaped(const struct links *ls, __u32 oif,
 				       const __u16 vlan[2], __u16 sid);
+int links_lower_ports(const struct links *ls, __u32 dev, __u32 *ports, int max);
 int links_resolve(const struct links *ls, char *const *names, int nnames,
 		  __u32 *ports, int *nports, int max, const char *verb);
 int links_ports(char *const *names, int nnames, __u32 *ports, int *nports,

@@ -139,16 +139,29 @@ void follow_ports(struct daemon *d)
 
 enum { T_CT, T_RTNL, T_NFT, T_RING, T_TIMER, T_SIGNAL, T_MAX };
 
+/* Learning events handled per loop pass, as ct.c and netmon.c bound theirs. */
+#define RING_BATCH	256
+
 struct loop {
 	int ep, tfd, sfd;
 	struct ring_buffer *rb;
+	struct daemon *d;
+	int ring_left;			/* of RING_BATCH, this pass */
 };
 
+/*
+ * ring_buffer__consume() reads until the ring is empty, and the learner
+ * may keep filling it meanwhile; a negative return stops it after this
+ * event (libbpf commits the consumer position first). The rest stays in
+ * the ring, which keeps its fd readable for the next pass.
+ */
 static int on_learn(void *ctx, void *data, size_t len)
 {
-	if (len < sizeof(struct fp_learn_event))
-		return 0;
-	return fsm_learn_event(ctx, data);
+	struct loop *l = ctx;
+
+	if (len >= sizeof(struct fp_learn_event))
+		fsm_learn_event(l->d, data);
+	return --l->ring_left > 0 ? 0 : -EAGAIN;
 }
 
 static int add_fd(int ep, int fd, int tag)
@@ -171,7 +184,8 @@ static int loop_open(struct daemon *d, struct loop *l)
 	l->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	l->rb = ring_buffer__new(d->m.events, on_learn, d, NULL);
+	l->d = d;
+	l->rb = ring_buffer__new(d->m.events, on_learn, l, NULL);
 	if (!l->rb) {
 		pr_warn("cannot open the learning ring: %s", strerror(errno));
 		return -errno;
@@ -226,6 +240,7 @@ static void dispatch(struct daemon *d, struct loop *l, int tag)
 		netmon_read_nft(d);
 		break;
 	case T_RING:
+		l->ring_left = RING_BATCH;
 		ring_buffer__consume(l->rb);
 		break;
 	case T_TIMER:

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 
 #include "lib/args.h"
@@ -71,6 +74,59 @@ static int parse_policy(const char *s, struct options *o)
 		return -EINVAL;
 	o->policy_all = false;
 	return 0;
+}
+
+/* The pid "fastpath status" shows for the daemon on these pins, or 0. */
+static __u32 pinned_daemon_pid(void)
+{
+	struct fp_daemon_stats st = {};
+	int fd = fp_map_by_pin("fp_daemon");
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		st.pid = 0;
+	close(fd);
+	return st.pid;
+}
+
+/*
+ * One daemon per pin directory: a second one would clear the first one's
+ * entries (clear_learned()), arm the learner twice and fight over the
+ * lease. The lock is an flock on the pin directory itself (bpffs holds
+ * no regular files), taken before anything is loaded or attached, and
+ * held until exit; the kernel drops it when the daemon dies, however it
+ * dies. Returns the locked fd, or -1 after a one-line error.
+ */
+static int lock_pins(void)
+{
+	const char *dir = fp_pin_dir();
+	__u32 pid;
+	int fd;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_warn("cannot open %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	if (errno == EWOULDBLOCK) {
+		pid = pinned_daemon_pid();
+		if (pid)
+			pr_warn("another fastpath daemon (pid %u) already runs on %s", pid, dir);
+		else
+			pr_warn("another fastpath daemon already runs on %s", dir);
+	} else {
+		pr_warn("cannot lock %s: %s", dir, strerror(errno));
+	}
+	close(fd);
+	return -1;
 }
 
 /* Entries the daemon made, and learning state, from an earlier run: they
@@ -288,7 +344,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	bool max_given = false, ran;
-	int ret;
+	int ret, lock = -1;
 
 	if (!d)
 		return EXIT_FAIL;
@@ -303,8 +359,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (links_resolve(&d->links, d->names, d->nnames, d->ports, &d->nports,
-			  FP_MAX_PORTS, "attaching to") ||
-	    fp_load_or_adopt(&d->m, d->opt.capacity)) {
+			  FP_MAX_PORTS, "attaching to")) {
+		links_free(&d->links);
+		goto out;
+	}
+	lock = lock_pins();
+	if (lock < 0 || fp_load_or_adopt(&d->m, d->opt.capacity)) {
 		links_free(&d->links);
 		goto out;
 	}
@@ -313,6 +373,9 @@ int cmd_run(int argc, char **argv)
 		ret = run_loop(d) ? EXIT_FAIL : EXIT_OK;
 	daemon_teardown(d, ret, ran);
 out:
+	/* After the teardown: the next daemon finds the pins settled. */
+	if (lock >= 0)
+		close(lock);
 	free(d);
 	return ret;
 }

@@ -35,17 +35,9 @@
 
 #define NL_RCVBUF (8 << 20)
 #define NL_BATCH	64		/* datagrams read per loop pass */
+/* 64 times the kernel's default gc_thresh3 (1024 per family). */
 #define MAX_NEIGH	65536
 
-
-/* Neighbour cache: (ifindex, address) -> MAC, to see a MAC change. */
-struct neigh {
-	struct neigh *next;
-	__u32 ifindex;
-	__u8 family;
-	__be32 addr[4];
-	__u8 mac[6];
-};
 
 static bool is_attached(struct daemon *d, __u32 ifindex)
 {
@@ -53,68 +45,56 @@ static bool is_attached(struct daemon *d, __u32 ifindex)
 }
 
 /*
- * Bridge FDB: MAC -> member port. The fast path sends a flow's frames to
- * the port where the bridge had the next hop's MAC when it was learned,
- * past the bridge; when the MAC shows up on another port (a client
- * moved), those flows are learned again. An entry that ages out is kept:
- * the bridge no longer sees the frames XDP forwards, so aging says
- * nothing about where the MAC is.
+ * The flows learned out of the ports under @dev to @mac, learned again.
+ * One index lookup per port (conntab's (oif, dmac) index), never a walk of
+ * every connection: a LAN host can send gratuitous ARPs as fast as it
+ * likes (docs/DESIGN.md, "Safety rules" 10).
  */
-struct fdb {
-	struct fdb *next;
-	__u32 bridge;
-	__u32 port;
-	__u16 vlan;
-	__u8 mac[6];
-};
-#define MAX_FDB 8192
+static void relearn_mac(struct daemon *d, __u32 dev, const __u8 mac[6], __u32 except)
+{
+	__u32 ports[FP_MAX_PORTS];
+	int n = links_lower_ports(&d->links, dev, ports, FP_MAX_PORTS);
 
+	for (int i = 0; i < n; i++)
+		if (ports[i] != except)
+			fsm_relearn_via(d, ports[i], mac);
+}
+
+/*
+ * Bridge FDB: the fast path sends a flow's frames to the port where the
+ * bridge had the next hop's MAC when the flow was learned, past the
+ * bridge; when the bridge announces the MAC on a port (it moved, or came
+ * back after aging), the flows learned out of the bridge's other ports to
+ * it are learned again. No copy of the FDB is kept: the index answers
+ * "which flows go to this MAC through that port" directly, so there is
+ * nothing to bound or to prune, and an entry that aged out (the bridge no
+ * longer sees the frames XDP forwards) needs no memory to be judged when
+ * it comes back.
+ */
 static void on_fdb(struct daemon *d, const struct nlmsghdr *nlh,
 		   const struct ndmsg *ndm, const struct nlattr **tb)
 {
-	const __u8 *mac;
-	__u32 bridge;
-	__u16 vlan;
-	struct fdb *f;
-
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || !tb[NDA_LLADDR] || !tb[NDA_MASTER] ||
 	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
 		return;
-	mac = mnl_attr_get_payload(tb[NDA_LLADDR]);
-	bridge = mnl_attr_get_u32(tb[NDA_MASTER]);
-	vlan = tb[NDA_VLAN] ? mnl_attr_get_u16(tb[NDA_VLAN]) : 0;
-	for (f = d->nm.fdbs; f; f = f->next)
-		if (f->bridge == bridge && f->vlan == vlan && !memcmp(f->mac, mac, 6))
-			break;
-	if (f) {
-		if (f->port != (__u32)ndm->ndm_ifindex) {
-			fsm_relearn_via(d, f->port, f->mac);
-			f->port = ndm->ndm_ifindex;
-		}
-		return;
-	}
-	if (d->nm.nfdbs >= MAX_FDB)
-		return;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return;
-	f->bridge = bridge;
-	f->port = ndm->ndm_ifindex;
-	f->vlan = vlan;
-	memcpy(f->mac, mac, 6);
-	f->next = d->nm.fdbs;
-	d->nm.fdbs = f;
-	d->nm.nfdbs++;
+	relearn_mac(d, mnl_attr_get_u32(tb[NDA_MASTER]),
+		    mnl_attr_get_payload(tb[NDA_LLADDR]), ndm->ndm_ifindex);
 }
 
+/*
+ * Neighbours: flows to a next hop whose MAC changed or that went away are
+ * learned again. The cache (neightab.c) remembers the MAC each one had.
+ */
 static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[NDA_MAX + 1] = {};
-	struct neigh **pp, *n;
+	__u32 dev = ndm->ndm_ifindex;
 	__be32 addr[4] = {};
-	bool gone;
+	__u8 old[6];
 	size_t alen;
+	bool gone;
+	int ret;
 
 	if (nl_parse(nlh, sizeof(*ndm), tb, NDA_MAX))
 		return;
@@ -131,72 +111,40 @@ static void on_neigh(struct daemon *d, const struct nlmsghdr *nlh)
 		return;
 	memcpy(addr, mnl_attr_get_payload(tb[NDA_DST]), alen);
 
-	for (pp = &d->nm.neighs; (n = *pp); pp = &n->next)
-		if (n->ifindex == (__u32)ndm->ndm_ifindex &&
-		    n->family == ndm->ndm_family && !memcmp(n->addr, addr, 16))
-			break;
-
 	gone = nlh->nlmsg_type == RTM_DELNEIGH ||
 	       (ndm->ndm_state & (NUD_FAILED | NUD_INCOMPLETE)) ||
 	       !tb[NDA_LLADDR] || mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6;
 	if (gone) {
-		if (n) {
-			fsm_relearn_via(d, n->ifindex, n->mac);
-			*pp = n->next;
-			free(n);
-			d->nm.nneighs--;
-		}
+		if (neightab_del(&d->nm.neighs, dev, ndm->ndm_family, addr, old))
+			relearn_mac(d, dev, old, 0);
 		return;
 	}
-	if (n) {
-		if (!memcmp(n->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6))
-			return;	/* a state change only */
-		fsm_relearn_via(d, n->ifindex, n->mac);
-	} else {
-		if (d->nm.nneighs >= MAX_NEIGH) {
-			/* Bounded: a MAC change it cannot see coming, so
-			 * every flow is learned again instead.
-			 */
+	ret = neightab_set(&d->nm.neighs, dev, ndm->ndm_family, addr,
+			   mnl_attr_get_payload(tb[NDA_LLADDR]), old);
+	if (ret == NT_CHANGED) {
+		relearn_mac(d, dev, old, 0);
+	} else if (ret < 0) {
+		/* Past the bound (a neighbour table raised far beyond the
+		 * kernel's default): this neighbour's MAC may have changed
+		 * unseen, so every flow is learned again, at most once a
+		 * second: safe, if slow, and the bound holds.
+		 */
+		__u64 now = mono_ns();
+
+		if (!d->nm.full_ns)
+			pr_warn("more than %u neighbours: flows are relearned on each new one",
+				d->nm.neighs.max);
+		if (!d->nm.full_ns || now - d->nm.full_ns >= 1000000000ULL) {
+			d->nm.full_ns = now;
 			d->flush_needed = true;
-			return;
 		}
-		n = calloc(1, sizeof(*n));
-		if (!n)
-			return;
-		d->nm.nneighs++;
-		n->ifindex = ndm->ndm_ifindex;
-		n->family = ndm->ndm_family;
-		memcpy(n->addr, addr, 16);
-		n->next = d->nm.neighs;
-		d->nm.neighs = n;
 	}
-	memcpy(n->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
 }
 
-/* A device is gone: so are its neighbours and the FDB entries on it. */
+/* A device is gone: so are its neighbours. */
 static void forget_dev(struct daemon *d, __u32 ifindex)
 {
-	struct neigh **pn = &d->nm.neighs, *n;
-	struct fdb **pf = &d->nm.fdbs, *f;
-
-	while ((n = *pn)) {
-		if (n->ifindex == ifindex) {
-			*pn = n->next;
-			free(n);
-			d->nm.nneighs--;
-		} else {
-			pn = &n->next;
-		}
-	}
-	while ((f = *pf)) {
-		if (f->port == ifindex || f->bridge == ifindex) {
-			*pf = f->next;
-			free(f);
-			d->nm.nfdbs--;
-		} else {
-			pf = &f->next;
-		}
-	}
+	neightab_del_dev(&d->nm.neighs, ifindex);
 }
 
 static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
@@ -418,8 +366,11 @@ int netmon_open(struct daemon *d)
 	static const unsigned int nf_groups[] = { NFNLGRP_NFTABLES };
 	int err;
 
-	err = nl_open(&d->nm.rtnl, NETLINK_ROUTE, rt_groups,
-		      sizeof(rt_groups) / sizeof(rt_groups[0]));
+	/* Keyed as the connection table is (conntab_init() came first). */
+	err = neightab_init(&d->nm.neighs, MAX_NEIGH, d->conns.key);
+	if (!err)
+		err = nl_open(&d->nm.rtnl, NETLINK_ROUTE, rt_groups,
+			      sizeof(rt_groups) / sizeof(rt_groups[0]));
 	if (!err)
 		err = nl_open(&d->nm.nft, NETLINK_NETFILTER, nf_groups, 1);
 	if (err) {
@@ -427,11 +378,12 @@ int netmon_open(struct daemon *d)
 		netmon_close(d);
 		return err;
 	}
-	/* Caches only: nothing is offloaded yet. */
+	/* Caches only: nothing is offloaded yet. The FDB is not copied
+	 * (on_fdb()).
+	 */
 	d->addrs.stale = true;
 	rtnl_dump(d, RTM_GETLINK, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
-	rtnl_dump(d, RTM_GETNEIGH, AF_BRIDGE);
 	rtnl_dump(d, RTM_GETQDISC, AF_UNSPEC);
 	d->flush_needed = false;
 	return 0;
@@ -439,24 +391,12 @@ int netmon_open(struct daemon *d)
 
 void netmon_close(struct daemon *d)
 {
-	struct neigh *n;
-	struct fdb *f;
-
 	if (d->nm.rtnl)
 		mnl_socket_close(d->nm.rtnl);
 	if (d->nm.nft)
 		mnl_socket_close(d->nm.nft);
 	d->nm.rtnl = d->nm.nft = NULL;
-	while ((n = d->nm.neighs)) {
-		d->nm.neighs = n->next;
-		free(n);
-	}
-	d->nm.nneighs = 0;
-	while ((f = d->nm.fdbs)) {
-		d->nm.fdbs = f->next;
-		free(f);
-	}
-	d->nm.nfdbs = 0;
+	neightab_free(&d->nm.neighs);
 	addrs_free(&d->addrs);
 }
 
@@ -484,10 +424,18 @@ int netmon_read_rtnl(struct daemon *d)
 			break;
 		mnl_cb_run(buf, n, 0, 0, rtnl_cb, d);
 	}
-	/* Lost link/neighbour/route events: learn everything again. */
+	/*
+	 * Lost link/neighbour/route events: the caches are rebuilt from dumps
+	 * (a neighbour deleted meanwhile would otherwise stay cached for good,
+	 * one whose MAC changed would keep the old one), and every flow is
+	 * learned again, since which ones moved is not known.
+	 */
 	if (n < 0 && errno == ENOBUFS) {
 		links_load(&d->links);
+		neightab_clear(&d->nm.neighs);
+		rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
 		d->flush_needed = true;
+		pr_debug("rtnetlink events were lost: caches reloaded, relearning every flow");
 	}
 	return 0;
 }
