@@ -5,11 +5,16 @@
  * the conntrack event to the flow-table entry is the daemon's, not a wait
  * for the application's next packet.
  *
- *   udp_flood DST PORT FLOWS PPS_PER_FLOW SECONDS
+ *   udp_flood DST PORT FLOWS PPS_PER_FLOW SECONDS [spread]
  *   udp_flood -s PORT              (echo server: every datagram goes back)
+ *
+ * "spread" sends each round in chunks of 32 spread over the round, not in
+ * one burst: thousands of flows at once would overrun the router's veth
+ * ring (256 frames) and lose most of each round.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,21 +54,24 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	int flows, pps, *fds;
+	bool spread;
 	double secs, start, gap;
 	char payload[64] = "fastpath-latency";
 	long sent = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "-s"))
 		return echo_server(atoi(argv[2]));
-	if (argc != 6 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
-		fprintf(stderr, "usage: udp_flood DST PORT FLOWS PPS_PER_FLOW SECONDS\n");
+	if ((argc != 6 && (argc != 7 || strcmp(argv[6], "spread"))) ||
+	    inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
+		fprintf(stderr, "usage: udp_flood DST PORT FLOWS PPS_PER_FLOW SECONDS [spread]\n");
 		return 2;
 	}
+	spread = argc == 7;
 	dst.sin_port = htons(atoi(argv[2]));
 	flows = atoi(argv[3]);
 	pps = atoi(argv[4]);
 	secs = atof(argv[5]);
-	if (flows < 1 || flows > 4096 || pps < 1 || secs <= 0) {
+	if (flows < 1 || flows > 16384 || pps < 1 || secs <= 0) {
 		fprintf(stderr, "udp_flood: bad arguments\n");
 		return 2;
 	}
@@ -86,9 +94,17 @@ int main(int argc, char **argv)
 		 * steal the CPU the router and the daemon need.
 		 */
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		for (int i = 0; i < flows; i++)
+		for (int i = 0; i < flows; i++) {
+			if (spread && i && !(i % 32)) {
+				double at = due + gap * i / flows;
+
+				ts.tv_sec = (time_t)at;
+				ts.tv_nsec = (long)((at - (time_t)at) * 1e9);
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
 			if (send(fds[i], payload, sizeof(payload), MSG_DONTWAIT) > 0)
 				sent++;
+		}
 	}
 	printf("%ld\n", sent);
 	return 0;
