@@ -17,23 +17,12 @@
 source "$(dirname "$0")/../lib.sh"
 
 SIZE_MB=${SIZE_MB:-24}
-export LAB_TX_OFFLOAD=on
 
 setup() {
 	lab_up || return 1
 	fp attach r0 r1 || return 1
 	# Static flows have no daemon to set BE_LIBERAL (test_static_flows.sh).
 	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
-}
-
-# Checksum errors counted by both end hosts' stacks.
-csum_errors() {
-	local n=0 ns
-	for ns in "$NS_C" "$NS_S"; do
-		n=$((n + $(ip netns exec "$ns" nstat -asz TcpInCsumErrors UdpInCsumErrors Udp6InCsumErrors |
-			awk '/CsumErrors/ { s += $2 } END { print s + 0 }')))
-	done
-	echo "$n"
 }
 
 # tc_offload_both PROTO FAMILY CLIENT SERVER SPORT DPORT: once conntrack
