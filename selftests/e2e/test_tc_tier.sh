@@ -14,9 +14,19 @@
 # in several buffers, goes up as "multibuf" and gets its answer, and a TCP
 # transfer from the 9000-byte LAN to the 1500-byte WAN side still goes
 # through the TC tier intact.
+#
+# Last, path MTU discovery through the daemon's offloaded flows, with the
+# MSS clamp removed so that only PMTU makes the path work: the LAN client
+# (MTU 9000) sends 9000-byte segments toward the 1500-byte WAN, the
+# router answers with ICMP "fragmentation needed" (IPv4) or "packet too
+# big" (IPv6), the client learns the path MTU and the transfer completes
+# intact on the TC tier. Both ways: an upload the client opens (through
+# masquerade) and a download the client serves to the WAN through a DNAT
+# port forward.
 source "$(dirname "$0")/../lib.sh"
 
 SIZE_MB=${SIZE_MB:-24}
+PMTU_MB=${PMTU_MB:-50}
 
 setup() {
 	lab_up || return 1
@@ -94,6 +104,78 @@ jumbo() {
 	pass "$name"
 }
 
+# icmp_too_big: the router's ICMP "fragmentation needed" and ICMPv6
+# "packet too big" sent, together (nstat: the first counts under
+# IcmpOutDestUnreachs, which nothing else here sends).
+icmp_too_big() {
+	nsenter --net=/run/netns/"$NS_R" nstat -asz IcmpOutDestUnreachs Icmp6OutPktTooBigs |
+		awk '/Icmp/ { s += $2 } END { print s + 0 }'
+}
+
+# pmtu_xfer NAME FAMILY: one TCP transfer whose sender sits on the
+# 9000-byte LAN (the client's upload, or with DNAT=1 its download to the
+# WAN through the port forward); it must arrive intact and offloaded,
+# after the router told the sender the path MTU, which the sender's
+# route cache then holds (1500).
+pmtu_xfer() {
+	local name=$1 fam=$2 srv=10.0.2.2 wan=10.0.2.1 i0 n e0 errs cache
+	local lan_ns=$NS_C wan_ns=$NS_S
+	[ "$fam" = ipv6 ] && srv=fd00:2::2 wan=fd00:2::1
+	in_c ip route flush cache >/dev/null 2>&1
+	in_c ip -6 route flush cache >/dev/null 2>&1
+	i0=$(icmp_too_big) e0=$(csum_errors)
+	if [ "${DNAT:-0}" = 1 ]; then
+		NS_C=$wan_ns NS_S=$lan_ns XFER_DIR=down XFER_LPORT=443 XFER_LINK="$wan_ns s0" \
+			tcp_xfer "$name" "$fam" "$wan" 8443 "$PMTU_MB" || return
+	else
+		tcp_xfer "$name" "$fam" "$srv" 80 "$PMTU_MB" || return
+	fi
+	cache=$(in_c ip -o route get "$srv" 2>/dev/null)
+	n=$(($(icmp_too_big) - i0)) errs=$(($(csum_errors) - e0))
+	echo "  $name: the router sent $n ICMP too-big; the client's route: $cache"
+	if [ "$n" -lt 1 ]; then
+		fail "$name" "the router sent no ICMP too-big: no PMTU discovery took place"
+	elif ! grep -q 'mtu 1500' <<<"$cache"; then
+		fail "$name" "the client did not learn the path MTU: $cache"
+	elif [ "$errs" -ne 0 ]; then
+		fail "$name" "the end hosts counted $errs checksum errors"
+	else
+		check_offloaded "$name"
+	fi
+}
+
+# The daemon on the jumbo LAN, MSS clamp removed, a port forward from the
+# WAN's 8443 to the client's 443.
+pmtu() {
+	fp detach >/dev/null 2>&1
+	in_r nft delete table inet mangle || { fail pmtu-setup "cannot remove the MSS clamp"; return; }
+	in_r nft -f - <<-'NFT' || { fail pmtu-setup "port forward rejected"; return; }
+	table ip nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			iifname "r1" tcp dport 8443 dnat to 10.0.1.2:443
+		}
+	}
+	table ip6 nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			iifname "r1" tcp dport 8443 dnat to [fd00:1::2]:443
+		}
+	}
+	NFT
+	start_daemon --policy all r0 r1 || { fail pmtu-setup "the daemon did not start"; return; }
+	if in_r ip -d link show r0 | grep -q ' xdp '; then
+		pass pmtu-daemon-native-xdp
+	else
+		fail pmtu-daemon-native-xdp "r0 at MTU 9000: $(in_r ip -d link show r0 | grep -o 'xdp[a-z]*' | head -1)"
+	fi
+	pmtu_xfer pmtu-tcp4-up ipv4
+	pmtu_xfer pmtu-tcp6-up ipv6
+	DNAT=1 pmtu_xfer pmtu-tcp4-dnat-down ipv4
+	DNAT=1 pmtu_xfer pmtu-tcp6-dnat-down ipv6
+	stop_daemon
+}
+
 if ! setup; then
 	fail tc-tier-setup "lab setup or attach failed"
 	exit 1
@@ -107,4 +189,5 @@ jumbo
 # The same TC-tier transfer across the 9000 / 1500 MTU boundary.
 in_r ip -d link show r0 | grep -q ' xdp ' &&
 	tc_xfer tc-jumbo-lan-tcp4 tcp ipv4 10.0.1.2 10.0.2.2 5005 40005
+in_r ip -d link show r0 | grep -q ' xdp ' && pmtu
 exit $E2E_FAILED
