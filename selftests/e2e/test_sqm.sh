@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SQM on the TC tier (issue 12): a shaper at RATE_MBIT on the WAN egress
+# r1, tbf on the host kernel (it has no cake; SQM_QDISC=cake in the VM,
+# selftests/vm/test_sqm_vm.sh). With the daemon, the upload's direction
+# leaves through the shaper and so goes to the TC tier, whose
+# bpf_redirect() keeps the qdisc in charge:
+# - the upload's rate, measured on the server's link in its steady state
+#   (L2 bytes, as the shaper counts them), is within 10% of the rate;
+# - the forward chain sees under 1% of its packets, the TC program's
+#   redirect counter carries them, and status shows r1 on the TC tier;
+# - under that saturating upload the median ping RTT (the pings share the
+#   shaper with it) is within 20% of what the slow path gives with the
+#   same qdisc, measured first in this test.
+# The slow path must reach the rate too, or the comparison means nothing.
+#
+# The tbf is sized for its rate: a burst of 40 ms at the rate (well over
+# the 4 ms of a 250 Hz timer tick, so the timer's granularity does not
+# hold the slow path under the rate) and a 150 ms queue, which a cubic
+# upload fills, so the ping RTT is the queue's, in both runs.
+#
+# With SQM_IFB=1 (the VM), ifb ingress shaping as sqm-scripts sets it up
+# too: r1's ingress redirected (matchall, mirred) to an ifb that shapes at
+# the same rate. A download through it stays on the slow path, held
+# "sqm_ingress" (XDP and TC ingress both run before the ifb), and the ifb
+# still limits it.
+source "$(dirname "$0")/../lib.sh"
+
+SQM_QDISC=${SQM_QDISC:-tbf}
+RATE_MBIT=${RATE_MBIT:-20}
+SECS=${SECS:-10}
+MB=$((RATE_MBIT * SECS / 8))
+BURST=$((RATE_MBIT * 1000000 / 8 * 40 / 1000))
+LIMIT=$((RATE_MBIT * 1000000 / 8 * 150 / 1000))
+IFB=ifb-$LAB_ID
+
+# shaper DEV: the shaping root qdisc on DEV.
+shaper() {
+	if [ "$SQM_QDISC" = cake ]; then
+		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit"
+	else
+		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" limit "$LIMIT"
+	fi
+}
+
+# Median RTT in µs of 30 pings through the shaper.
+median_rtt() {
+	in_c ping -c 30 -i 0.1 -W 2 10.0.2.2 |
+		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR < 20) print 0; else printf "%d\n", v[int((NR + 1) / 2)] * 1000 }'
+}
+
+rx_bytes() {
+	ip -n "$1" -s -j link show "$2" | jq '.[0].stats64.rx.bytes'
+}
+
+# shaped_xfer NAME PORT NS DEV: a saturating transfer (XFER_DIR as for
+# tcp_xfer); 2 s in (slow start done, the queue full) the rate received
+# on NS's DEV over the next 4 s, with 30 pings meanwhile. Sets KBIT, RTT.
+shaped_xfer() {
+	local b0 b1 t0 t1
+	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
+	sleep 2
+	b0=$(rx_bytes "$3" "$4") t0=$(usecs)
+	RTT=$(median_rtt)
+	sleep 1
+	b1=$(rx_bytes "$3" "$4") t1=$(usecs)
+	KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+	tcp_xfer_wait "$1"
+}
+
+# within PCT A B: A is within PCT% of B.
+within() {
+	[ $(($2 * 100)) -ge $(($3 * (100 - $1))) ] && [ $(($2 * 100)) -le $(($3 * (100 + $1))) ]
+}
+
+# The ifb part (SQM_IFB=1): a download shaped at r1's ingress.
+ifb_ingress() {
+	local t=sqm-ifb
+	ip link add "$IFB" netns "$NS_R" type ifb || { fail "$t-setup" "no ifb"; return; }
+	in_r ip link set "$IFB" up
+	shaper "$IFB" || { fail "$t-setup" "$SQM_QDISC rejected on the ifb"; return; }
+	# At clsact ingress, which fastpath's own TC program shares.
+	in_r tc qdisc replace dev r1 clsact &&
+		in_r tc filter add dev r1 ingress matchall action mirred egress redirect dev "$IFB" ||
+		{ fail "$t-setup" "ingress redirect to the ifb rejected"; return; }
+	# The daemon probes the ingress devices as it starts.
+	start_daemon --policy all r0 r1 || { fail "$t-daemon" "did not start"; return; }
+	if XFER_DIR=down shaped_xfer "$t" 9202 "$NS_C" c0; then
+		echo "  ifb ingress: $KBIT kbit/s on the client's link"
+		check_slow "$t-stays-slow"
+		if fp explain --json --no-sample 10.0.2.2:9202 2>/dev/null |
+			jq -e '[.. | objects | .hold? // empty] | any(. == "sqm_ingress")' >/dev/null ||
+			grep -q "hold sqm_ingress" <<<"$(fp status)"; then
+			pass "$t-hold-sqm-ingress"
+		else
+			fail "$t-hold-sqm-ingress" "$(fp explain --no-sample 10.0.2.2:9202 | tr '\n' ' ')"
+		fi
+		if [ "$KBIT" -le $((RATE_MBIT * 1100)) ] && [ "$KBIT" -ge $((RATE_MBIT * 500)) ]; then
+			pass "$t-shaper-limits"
+		else
+			fail "$t-shaper-limits" "$KBIT kbit/s through a ${RATE_MBIT} Mbit/s ifb shaper"
+		fi
+	fi
+	stop_daemon
+}
+
+lab_up || { fail sqm-setup "lab setup failed"; exit 1; }
+shaper r1 || { fail sqm-setup "$SQM_QDISC rejected"; exit 1; }
+echo "  $SQM_QDISC at ${RATE_MBIT} Mbit/s on r1 (tbf: burst $BURST, limit $LIMIT), $MB MB uploads"
+
+# The reference: the slow path through the same qdisc.
+if shaped_xfer sqm-slow 9200 "$NS_S" s0; then
+	SLOW_RTT=$RTT
+	echo "  slow path: $KBIT kbit/s on the server's link, median ping RTT $SLOW_RTT us"
+	if within 10 "$KBIT" $((RATE_MBIT * 1000)); then
+		pass sqm-slow-rate
+	else
+		fail sqm-slow-rate "the slow path reached $KBIT kbit/s of ${RATE_MBIT} Mbit/s: the lab cannot judge"
+	fi
+else
+	exit 1
+fi
+
+start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
+if XFER_VIA=tc shaped_xfer sqm-tc 9201 "$NS_S" s0; then
+	echo "  TC tier: $KBIT kbit/s on the server's link, median ping RTT $RTT us"
+	XFER_VIA=tc check_offloaded sqm-tc-offloaded
+	if within 10 "$KBIT" $((RATE_MBIT * 1000)); then
+		pass sqm-tc-rate
+	else
+		fail sqm-tc-rate "$KBIT kbit/s through a ${RATE_MBIT} Mbit/s $SQM_QDISC"
+	fi
+	if [ "$RTT" -gt 0 ] && [ "$SLOW_RTT" -gt 0 ] && within 20 "$RTT" "$SLOW_RTT"; then
+		pass sqm-tc-rtt
+	else
+		fail sqm-tc-rtt "median RTT $RTT us on TC, $SLOW_RTT us on the slow path"
+	fi
+	if fp status | grep -q "r1 *tier tc: .*egress shaped by $SQM_QDISC"; then
+		pass sqm-tc-status
+	else
+		fail sqm-tc-status "$(fp status | sed -n '/interfaces/,/flows/p' | tr '\n' ' ')"
+	fi
+fi
+stop_daemon
+[ "${SQM_IFB:-0}" = 1 ] && ifb_ingress
+exit $E2E_FAILED

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SQM on Debian's 6.1 kernel, which has cake and ifb (issue 12): the host
+# lab selftests/e2e/test_sqm.sh with cake on the WAN egress instead of
+# tbf, and ifb ingress shaping as sqm-scripts sets it up (SQM_IFB=1). The
+# end hosts keep the veth's default offloads, as in the host labs.
+source "$(dirname "$0")/lib.sh"
+vm_skip_unless_bootable sqm
+
+if [ "${1:-}" = inner ]; then
+	vm_modules
+	for m in sch_cake ifb act_mirred cls_matchall; do
+		modprobe -q "$m" || { echo "SKIP sqm: no $m module in $(uname -r)"; exit 0; }
+	done
+	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=${RATE_MBIT:-50} \
+		exec bash "$TOP/selftests/e2e/test_sqm.sh"
+fi
+vm_run "${FP_VM_TAG:-vm61}" "$0" inner
