@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
+# NOT IN THE SUITE YET (sqm_vm.sh, not test_*.sh): see sqm_lab.sh. Run it
+# by hand: bash selftests/vm/sqm_vm.sh
 # SQM on Debian's 6.1 kernel, which has cake and ifb (issue 12): the host
-# lab selftests/e2e/test_sqm.sh with cake on the WAN egress instead of
+# lab selftests/e2e/sqm_lab.sh with cake on the WAN egress instead of
 # tbf, and ifb ingress shaping as sqm-scripts sets it up (SQM_IFB=1). The
 # end hosts keep the veth's default offloads, as in the host labs.
 source "$(dirname "$0")/lib.sh"
@@ -12,6 +14,6 @@ if [ "${1:-}" = inner ]; then
 		modprobe -q "$m" || { echo "SKIP sqm: no $m module in $(uname -r)"; exit 0; }
 	done
 	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=${RATE_MBIT:-50} \
-		exec bash "$TOP/selftests/e2e/test_sqm.sh"
+		exec bash "$TOP/selftests/e2e/sqm_lab.sh"
 fi
 vm_run "${FP_VM_TAG:-vm61}" "$0" inner
