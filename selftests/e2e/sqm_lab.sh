@@ -10,7 +10,7 @@
 #   bash selftests/e2e/sqm_lab.sh
 # SQM on the TC tier (issue 12): a shaper at RATE_MBIT on the WAN egress
 # r1, tbf on the host kernel (it has no cake; SQM_QDISC=cake in the VM,
-# selftests/vm/test_sqm_vm.sh). With the daemon, the upload's direction
+# selftests/vm/sqm_vm.sh). With the daemon, the upload's direction
 # leaves through the shaper and so goes to the TC tier, whose
 # bpf_redirect() keeps the qdisc in charge:
 # - the rate the shaper sends at in the upload's steady state (its own
