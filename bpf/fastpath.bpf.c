@@ -96,6 +96,25 @@ static __always_inline int tc_mtu_exceeded(struct __sk_buff *skb,
 	return p->l3_len - p->l4_len + p->l4_hlen + gso > f->mtu;
 }
 
+/*
+ * TC: a flow hash for the skb, from the key (fold, then one multiply to
+ * spread it). An skb without one (veth, XDP-built skbs, NICs without RSS)
+ * would otherwise get it at transmit, where a device with several queues
+ * picks one by it: the flow dissector and siphash, which cost more than
+ * this whole program. It is the flow's own, so the flow keeps one queue
+ * and a flow-queueing qdisc (fq_codel) still tells flows apart.
+ */
+static __always_inline __u32 tc_flow_hash(const struct fp_flow_key *k)
+{
+	__u32 h = k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3];
+
+	h ^= (k->daddr[0] ^ k->daddr[1] ^ k->daddr[2] ^ k->daddr[3]) * 0x85ebca6bU;
+	h ^= ((__u32)k->sport << 16 | k->dport) * 0xc2b2ae35U;
+	h ^= k->proto;
+	h *= 0x9e3779b1U;
+	return h ? h : 1;
+}
+
 /* The checks that need the entry, in the order a reader would ask them. */
 static __always_inline int flow_check(void *ctx, struct fp_flow *f,
 				      struct pkt *p, __u64 now,
@@ -264,6 +283,8 @@ static __always_inline int forward(void *ctx, struct hdr_cursor *c,
 		 * at enqueue, before anything reads it.
 		 */
 		((struct __sk_buff *)ctx)->cb[0] = f->oif;
+		if (!((struct __sk_buff *)ctx)->hash)
+			bpf_set_hash(ctx, tc_flow_hash(key));
 		return bpf_redirect(f->oif, 0);
 	}
 	return XDP_REDIRECT;

@@ -90,6 +90,13 @@ lab_link() {
 	fi
 }
 
+# lab_tier: the tier the daemon chooses for the lab's ingress devices:
+# "tc" with the end hosts' default checksum offload, "xdp" with
+# LAB_TX_OFFLOAD=off.
+lab_tier() {
+	if [ "${LAB_TX_OFFLOAD:-on}" = off ]; then echo xdp; else echo tc; fi
+}
+
 lab_up() {
 	ip netns add "$NS_C" && ip netns add "$NS_R" && ip netns add "$NS_S" || return 1
 	lab_link "$NS_C" c0 "$NS_R" r0 || return 1
@@ -118,12 +125,14 @@ lab_up() {
 	# which GRO turns on (DESIGN.md, "Redirect").
 	in_c ethtool -K c0 gro on >/dev/null
 	in_s ethtool -K s0 gro on >/dev/null
-	# Hosts on a wire send complete checksums. A veth with checksum offload
-	# sends CHECKSUM_PARTIAL skbs, whose checksum field holds only the
-	# pseudo-header sum; an XDP redirect drops that metadata. Turn the
-	# offload off at the end hosts so the router sees real-wire packets,
-	# unless LAB_TX_OFFLOAD=on asks for the default (the TC tier's labs).
-	if [ "${LAB_TX_OFFLOAD:-off}" = off ]; then
+	# The end hosts keep the veth's default offloads, transmit checksum
+	# offload included, as every container and VM has: the router then
+	# receives CHECKSUM_PARTIAL skbs, whose checksum field holds only the
+	# pseudo-header sum, and the daemon puts that ingress on the TC tier
+	# (an XDP redirect would drop the skb's checksum state). One lab sets
+	# LAB_TX_OFFLOAD=off, so the end hosts send complete checksums as hosts
+	# on a wire do and the router's ingress stays on the XDP tier.
+	if [ "$(lab_tier)" = xdp ]; then
 		in_c ethtool -K c0 tx off >/dev/null
 		in_s ethtool -K s0 tx off >/dev/null
 	fi

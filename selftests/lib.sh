@@ -169,12 +169,12 @@ flow_packets() {
 	flows_json | jq --arg src "$1" '[.[] | select(.src == $src) | .packets] | add // 0'
 }
 
-# port_entries PORT: entries in the xdp state with PORT as source or
-# destination port, before or after NAT (a port forward's reply entry has
-# the forwarded port only in its rewrite).
+# port_entries PORT: entries in the lab's tier (lab_tier: xdp or tc) with
+# PORT as source or destination port, before or after NAT (a port
+# forward's reply entry has the forwarded port only in its rewrite).
 port_entries() {
-	flows_json | jq --arg p ":$1" \
-		'[.[] | select(.state == "xdp" and ([.src, .dst, .snat, .dnat] |
+	flows_json | jq --arg p ":$1" --arg t "$(lab_tier)" \
+		'[.[] | select(.state == $t and ([.src, .dst, .snat, .dnat] |
 			any(. != null and endswith($p))))] | length'
 }
 
@@ -371,7 +371,7 @@ xfer_snapshot() {
 	XFER_F0=$(lab_fwd_packets) XFER_D0=$(lab_dev_packets $XFER_LINK_NOW)
 	XFER_X0=$(verdicts redirect) XFER_I0=$(lab_counter invalid_pkts)
 	XFER_T0=0
-	case ${XFER_VIA:-xdp} in tc*) XFER_T0=$(tc_redirects) ;; esac
+	case ${XFER_VIA:-$(lab_tier)} in tc*) XFER_T0=$(tc_redirects) ;; esac
 	XFER_N0=$(nd_frames "${XFER_LINK_NOW%% *}")
 	XFER_R0=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S")))
 }
@@ -383,7 +383,7 @@ xfer_count() {
 	XFER_PKTS=$(($(lab_dev_packets $XFER_LINK_NOW) - XFER_D0))
 	XFER_REDIR=$(($(verdicts redirect) - XFER_X0))
 	XFER_TC_REDIR=0
-	case ${XFER_VIA:-xdp} in tc*) XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0)) ;; esac
+	case ${XFER_VIA:-$(lab_tier)} in tc*) XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0)) ;; esac
 	XFER_ND=$(($(nd_frames "${XFER_LINK_NOW%% *}") - XFER_N0))
 	XFER_INVALID=$(($(lab_counter invalid_pkts) - XFER_I0))
 	XFER_RSTS=$(($(tcp_rsts "$NS_C") + $(tcp_rsts "$NS_S") - XFER_R0))
@@ -402,7 +402,7 @@ tcp_xfer_wait() {
 	wait "$XFER_SRV_PID"
 	xfer_count
 	echo -n "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR"
-	case ${XFER_VIA:-xdp} in tc*) echo -n ", TC redirected $XFER_TC_REDIR" ;; esac
+	case ${XFER_VIA:-$(lab_tier)} in tc*) echo -n ", TC redirected $XFER_TC_REDIR" ;; esac
 	echo ", invalid $XFER_INVALID, RSTs $XFER_RSTS${held:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if ! cmp -s "$XFER_BLOB" "$TMP/$name.out"; then
 		fail "$name" "received data differs ($(stat -c %s "$TMP/$name.out" 2>/dev/null || echo 0) of $(stat -c %s "$XFER_BLOB") bytes)"
@@ -465,7 +465,7 @@ udp_xfer() {
 	xfer_count
 	kill "$srv_pid" 2>/dev/null
 	local tcnote=
-	case ${XFER_VIA:-xdp} in tc*) tcnote=", TC redirected $XFER_TC_REDIR" ;; esac
+	case ${XFER_VIA:-$(lab_tier)} in tc*) tcnote=", TC redirected $XFER_TC_REDIR" ;; esac
 	echo "  $name: $XFER_PKTS packets, forward chain $XFER_FWD, XDP redirected $XFER_REDIR$tcnote${XFER_HOLD:+ (counted once offloaded; $XFER_LEARN_FWD before)}"
 	if [ "$sum" != "$(sha256sum <"$blob" | cut -d' ' -f1)" ]; then
 		fail "$name" "echoed data differs: ${sum:-no answer}"
@@ -482,10 +482,11 @@ udp_xfer() {
 XFER_LINK_LOCAL=8
 
 # check_offloaded NAME: the last transfer arrived intact, the forward
-# chain saw under 1% of its packets, and XDP's redirect counter grew by
-# every packet the forward chain did not see (link-local frames aside).
-# With XFER_VIA=tc (set for the transfer too), the TC tier's counter
-# instead, which must also cover 99% of the packets, while XDP redirects
+# chain saw under 1% of its packets, and the redirect counter of the tier
+# the lab's devices call for (XFER_VIA, default lab_tier; set for the
+# transfer too) grew by every packet the forward chain did not see.
+# With XFER_VIA=xdp, XDP's redirect counter (link-local frames aside).
+# With XFER_VIA=tc, the TC tier's counter instead, which must also cover 99% of the packets, while XDP redirects
 # none. With XFER_VIA=tc+xdp each direction is on its own tier (a shaped
 # egress one way only): TC and XDP redirects together cover every packet
 # the forward chain did not see, and the TC tier, which carries the
@@ -493,7 +494,7 @@ XFER_LINK_LOCAL=8
 # XFER_VIA=flowtable, the kernel's flowtable carried it and only the
 # forward chain is judged.
 check_offloaded() {
-	local name=$1 via=${XFER_VIA:-xdp}
+	local name=$1 via=${XFER_VIA:-$(lab_tier)}
 	if [ "${XFER_OK:-0}" != 1 ]; then
 		fail "$name" "the transfer did not complete"
 	elif [ $((XFER_FWD * 100)) -ge "$XFER_PKTS" ]; then
@@ -514,16 +515,29 @@ check_offloaded() {
 	fi
 }
 
-# check_slow NAME: the last transfer arrived intact on the slow path: XDP
-# redirected none of it.
+# check_slow NAME: the last transfer arrived intact on the slow path:
+# neither XDP nor (counted with XFER_VIA=tc*, the default on a TC-tier
+# lab) the TC program redirected any of it.
 check_slow() {
 	if [ "${XFER_OK:-0}" != 1 ]; then
 		fail "$1" "the transfer did not complete"
-	elif [ "$XFER_REDIR" -eq 0 ] && [ "$XFER_FWD" -gt 0 ]; then
+	elif [ "$XFER_REDIR" -eq 0 ] && [ "${XFER_TC_REDIR:-0}" -eq 0 ] && [ "$XFER_FWD" -gt 0 ]; then
 		pass "$1"
 	else
-		fail "$1" "XDP redirected $XFER_REDIR of $XFER_PKTS packets"
+		fail "$1" "XDP redirected $XFER_REDIR, TC ${XFER_TC_REDIR:-0} of $XFER_PKTS packets"
 	fi
+}
+
+# csum_errors: the checksum errors both end hosts' stacks counted (nstat
+# TcpInCsumErrors, UdpInCsumErrors, Udp6InCsumErrors), the client's and
+# the server's together.
+csum_errors() {
+	local n=0 ns
+	for ns in "$NS_C" "$NS_S"; do
+		n=$((n + $(ip netns exec "$ns" nstat -asz TcpInCsumErrors UdpInCsumErrors Udp6InCsumErrors |
+			awk '/CsumErrors/ { s += $2 } END { print s + 0 }')))
+	done
+	echo "$n"
 }
 
 tcp_rsts() {

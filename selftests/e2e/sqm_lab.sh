@@ -1,83 +1,170 @@
 #!/usr/bin/env bash
-# NOT IN THE SUITE YET (named sqm_lab.sh, not test_*.sh): on this host its
-# goodput check fails for the slow path as much as for the TC tier (3.8
-# Mbit/s through an 8 Mbit/s tbf), so the lab, not the tier, is what needs
-# tuning first (tbf burst/limit against GRO super-packets). Run it by hand:
+# NOT IN THE SUITE YET (named sqm_lab.sh, not test_*.sh): its rate and
+# offload checks pass (the slow path reaches 90-103% of the tbf's rate,
+# the TC tier 91-100%, four runs on the loaded 2-core machine), but the
+# median-RTT comparison does not hold: TCP keeps the tbf's FIFO at a
+# depth that differs from run to run (2.7 to 65 ms of queue, with both
+# the slow path and TC), so the 20% bound fails on either side. It needs
+# a queue whose depth TCP does not choose (an AQM leaf, or cake in the
+# VM) or a sender that keeps it full. Run it by hand:
 #   bash selftests/e2e/sqm_lab.sh
-# SQM on the TC tier (issue 12): a tbf at 8 Mbit/s (low enough to be the
-# bottleneck on a loaded 2-core CI machine; RATE_MBIT, MB override) on the WAN egress (the
-# host kernel has no cake). With the daemon, the upload direction goes to
-# the TC tier, whose bpf_redirect() keeps the qdisc in charge:
-# - a TCP upload's goodput is within 10% of the shaper rate;
-# - the forward chain sees under 1% of its packets, the TC program's
-#   redirect counter carries its data direction, status shows r1 on TC;
-# - under that saturating upload the median ping RTT is within 20% of what
-#   the slow path (no daemon, same qdisc) gives, measured in this test.
+# SQM on the TC tier (issue 12): a shaper at RATE_MBIT on the WAN egress
+# r1, tbf on the host kernel (it has no cake; SQM_QDISC=cake in the VM,
+# selftests/vm/sqm_vm.sh). With the daemon, the upload's direction
+# leaves through the shaper and so goes to the TC tier, whose
+# bpf_redirect() keeps the qdisc in charge:
+# - the rate the shaper sends at in the upload's steady state (its own
+#   byte counter: what it let through, GSO headers counted as on the
+#   wire) is within 10% of its rate: the TC tier keeps it busy, and a
+#   tier that bypassed it would leave it idle;
+# - once the daemon has offloaded the upload, the forward chain sees
+#   under 1% of its packets, the TC program's redirect counter carries
+#   them, and status shows r1 on the TC tier;
+# - under that saturating upload the median ping RTT (the pings share the
+#   shaper with it) is within 20% of what the slow path gives with the
+#   same qdisc, measured first in this test.
+# The slow path must reach the rate too, or the comparison means nothing.
+#
+# The tbf is sized for its rate: a burst of 12 ms at the rate (over the
+# 4 ms of a 250 Hz timer tick, so the timer's granularity does not hold
+# the slow path under the rate; under 64 KB, so the tbf cuts the slow
+# path's GRO packets into segments, as it would a NIC's) and a 30 ms
+# queue, which the upload keeps full, so the ping RTT is the queue's
+# (20 to 30 ms), in both runs.
+#
+# With SQM_IFB=1 (the VM), ifb ingress shaping as sqm-scripts sets it up
+# too: r1's ingress redirected (matchall, mirred) to an ifb that shapes at
+# the same rate. A download through it stays on the slow path, held
+# "sqm_ingress" (XDP and TC ingress both run before the ifb), and the ifb
+# still limits it.
 source "$(dirname "$0")/../lib.sh"
 
-RATE_MBIT=${RATE_MBIT:-8}
-MB=${MB:-10}		# about 10 s at 8 Mbit/s
+SQM_QDISC=${SQM_QDISC:-tbf}
+RATE_MBIT=${RATE_MBIT:-20}
+SECS=${SECS:-10}
+MB=$((RATE_MBIT * SECS / 8))
+BURST=$((RATE_MBIT * 1000000 / 8 * 12 / 1000))
+LIMIT=$((RATE_MBIT * 1000000 / 8 * 30 / 1000))
+IFB=ifb-$LAB_ID
 
-tc_redirects() {
-	bpftool -j map lookup pinned "$FASTPATH_PIN_DIR/fp_tc_stats" key 0 0 0 0 2>/dev/null |
-		jq '[.formatted.values[].value.packets] | add // 0' 2>/dev/null || echo 0
+# shaper DEV: the shaping root qdisc on DEV.
+shaper() {
+	if [ "$SQM_QDISC" = cake ]; then
+		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit"
+	else
+		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" limit "$LIMIT"
+	fi
 }
 
-# Median RTT in µs of 30 pings through the shaper while an upload runs.
+# Median RTT in µs of 30 pings through the shaper.
 median_rtt() {
 	in_c ping -c 30 -i 0.1 -W 2 10.0.2.2 |
 		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR < 20) print 0; else printf "%d\n", v[int((NR + 1) / 2)] * 1000 }'
 }
 
-# upload NAME PORT: a saturating upload with pings meanwhile; sets MS, RTT.
-upload() {
-	local t0
-	t0=$(usecs)
+# The bytes the router's root qdisc on DEV sent.
+qdisc_bytes() {
+	in_r tc -s -j qdisc show dev "$1" root | jq '.[0].bytes'
+}
+
+# shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
+# as for tcp_xfer); 2 s in (slow start done, the queue full) the rate the
+# shaper on DEV sends at over the next 4 s, with 30 pings meanwhile.
+# Sets KBIT, RTT.
+shaped_xfer() {
+	local b0 b1 t0 t1
 	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
-	sleep 1		# the queue fills
+	sleep 2
+	b0=$(qdisc_bytes "$3") t0=$(usecs)
 	RTT=$(median_rtt)
-	tcp_xfer_wait "$1" || return 1
-	MS=$((($(usecs) - t0) / 1000))
+	sleep 1
+	b1=$(qdisc_bytes "$3") t1=$(usecs)
+	KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+	tcp_xfer_wait "$1"
+}
+
+# within PCT A B: A is within PCT% of B.
+within() {
+	[ $(($2 * 100)) -ge $(($3 * (100 - $1))) ] && [ $(($2 * 100)) -le $(($3 * (100 + $1))) ]
+}
+
+# The ifb part (SQM_IFB=1): a download shaped at r1's ingress.
+ifb_ingress() {
+	local t=sqm-ifb
+	ip link add "$IFB" netns "$NS_R" type ifb || { fail "$t-setup" "no ifb"; return; }
+	in_r ip link set "$IFB" up
+	shaper "$IFB" || { fail "$t-setup" "$SQM_QDISC rejected on the ifb"; return; }
+	# At clsact ingress, which fastpath's own TC program shares.
+	in_r tc qdisc replace dev r1 clsact &&
+		in_r tc filter add dev r1 ingress matchall action mirred egress redirect dev "$IFB" ||
+		{ fail "$t-setup" "ingress redirect to the ifb rejected"; return; }
+	# The daemon probes the ingress devices as it starts.
+	start_daemon --policy all r0 r1 || { fail "$t-daemon" "did not start"; return; }
+	if XFER_DIR=down shaped_xfer "$t" 9202 "$IFB"; then
+		echo "  ifb ingress: the ifb's $SQM_QDISC sent $KBIT kbit/s"
+		check_slow "$t-stays-slow"
+		if fp explain --json --no-sample 10.0.2.2:9202 2>/dev/null |
+			jq -e '[.. | objects | .hold? // empty] | any(. == "sqm_ingress")' >/dev/null ||
+			grep -q "hold sqm_ingress" <<<"$(fp status)"; then
+			pass "$t-hold-sqm-ingress"
+		else
+			fail "$t-hold-sqm-ingress" "$(fp explain --no-sample 10.0.2.2:9202 | tr '\n' ' ')"
+		fi
+		if [ "$KBIT" -le $((RATE_MBIT * 1100)) ] && [ "$KBIT" -ge $((RATE_MBIT * 500)) ]; then
+			pass "$t-shaper-limits"
+		else
+			fail "$t-shaper-limits" "$KBIT kbit/s through a ${RATE_MBIT} Mbit/s ifb shaper"
+		fi
+	fi
+	stop_daemon
 }
 
 lab_up || { fail sqm-setup "lab setup failed"; exit 1; }
-in_r tc qdisc replace dev r1 root tbf rate ${RATE_MBIT}mbit burst 16k limit 256k
+# Windows that never hold the upload back: the receiver's starts at 4 MB
+# (autotuning grows it by RTTs the shaper's queue itself stretches), so
+# the sender fills the queue until it drops and the RTT is the queue's.
+in_s sysctl -qw net.ipv4.tcp_rmem="4096 4194304 8388608"
+in_c sysctl -qw net.ipv4.tcp_wmem="4096 4194304 8388608"
+shaper r1 || { fail sqm-setup "$SQM_QDISC rejected"; exit 1; }
+echo "  $SQM_QDISC at ${RATE_MBIT} Mbit/s on r1 (tbf: burst $BURST, limit $LIMIT), $MB MB uploads"
 
 # The reference: the slow path through the same qdisc.
-upload sqm-slow 9200 || exit 1
-SLOW_RTT=$RTT
-echo "  slow path: $MB MB in $MS ms, median ping RTT $SLOW_RTT us"
+if shaped_xfer sqm-slow 9200 r1; then
+	SLOW_RTT=$RTT
+	echo "  slow path: the $SQM_QDISC sent $KBIT kbit/s, median ping RTT $SLOW_RTT us"
+	if within 10 "$KBIT" $((RATE_MBIT * 1000)); then
+		pass sqm-slow-rate
+	else
+		fail sqm-slow-rate "the slow path reached $KBIT kbit/s of ${RATE_MBIT} Mbit/s: the lab cannot judge"
+	fi
+else
+	exit 1
+fi
 
 start_daemon --policy all r0 r1 || { fail sqm-daemon "did not start"; exit 1; }
-tc0=$(tc_redirects)
-if XFER_VIA=tc upload sqm-tc 9201; then
-	tcn=$(($(tc_redirects) - tc0))
-	kbit=$((MB * 1048576 * 8 / MS))
-	echo "  TC tier: $MB MB in $MS ms ($kbit kbit/s), TC redirected $tcn, median ping RTT $RTT us"
+# Counted once offloaded: what slips through the slow path before that
+# waits in the shaper's queue with the rest, and how much of it there is
+# depends on how fast a loaded machine lets the daemon learn.
+if XFER_VIA=tc XFER_HOLD="port_offloaded 9201" shaped_xfer sqm-tc 9201 r1; then
+	echo "  TC tier: the $SQM_QDISC sent $KBIT kbit/s, median ping RTT $RTT us"
 	XFER_VIA=tc check_offloaded sqm-tc-offloaded
-	if [ $((tcn * 100)) -ge $((XFER_PKTS * 40)) ]; then
-		pass sqm-tc-redirects
-	else
-		fail sqm-tc-redirects "TC redirected $tcn of $XFER_PKTS packets"
-	fi
-	# goodput within 10% of the rate (the tbf counts the L2 bytes too)
-	if [ "$kbit" -ge $((RATE_MBIT * 900)) ] && [ "$kbit" -le $((RATE_MBIT * 1100)) ]; then
+	if within 10 "$KBIT" $((RATE_MBIT * 1000)); then
 		pass sqm-tc-rate
 	else
-		fail sqm-tc-rate "$kbit kbit/s through a $RATE_MBIT Mbit/s tbf"
+		fail sqm-tc-rate "$KBIT kbit/s through a ${RATE_MBIT} Mbit/s $SQM_QDISC"
 	fi
-	if [ "$RTT" -gt 0 ] && [ "$SLOW_RTT" -gt 0 ] &&
-		[ $((RTT * 100)) -le $((SLOW_RTT * 120)) ] && [ $((RTT * 100)) -ge $((SLOW_RTT * 80)) ]; then
+	if [ "$RTT" -gt 0 ] && [ "$SLOW_RTT" -gt 0 ] && within 20 "$RTT" "$SLOW_RTT"; then
 		pass sqm-tc-rtt
 	else
 		fail sqm-tc-rtt "median RTT $RTT us on TC, $SLOW_RTT us on the slow path"
 	fi
-	if fp status | grep -q "r1 *tier tc: egress shaped by tbf"; then
+	if fp status | grep -q "r1 *tier tc: .*egress shaped by $SQM_QDISC"; then
 		pass sqm-tc-status
 	else
 		fail sqm-tc-status "$(fp status | sed -n '/interfaces/,/flows/p' | tr '\n' ' ')"
 	fi
 fi
 stop_daemon
+[ "${SQM_IFB:-0}" = 1 ] && ifb_ingress
 exit $E2E_FAILED

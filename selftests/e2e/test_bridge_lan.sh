@@ -31,7 +31,10 @@ bridge_client() {
 	ip -n "$ns" addr add fd00:1::"$n"/64 dev c0 nodad
 	ip -n "$ns" route add default via 10.0.1.1
 	ip -n "$ns" -6 route add default via fd00:1::1
-	ip netns exec "$ns" ethtool -K c0 gro on tx off >/dev/null
+	# As lab_up's client: GRO for XDP redirects to it; the veth's default
+	# transmit checksum offload unless the lab's hosts send complete checksums.
+	ip netns exec "$ns" ethtool -K c0 gro on >/dev/null
+	[ "$(lab_tier)" = xdp ] && ip netns exec "$ns" ethtool -K c0 tx off >/dev/null
 	ip netns exec "$ns" ping -c1 -W2 10.0.2.2 >/dev/null &&
 		ip netns exec "$ns" ping -6 -c1 -W2 fd00:2::2 >/dev/null
 }

@@ -11,7 +11,13 @@
 #     values are those of "status --json";
 #   - with a tbf on the egress and the SQM guard on, the shaped direction
 #     is explained as offloaded on the TC tier, the other on XDP.
+#
+# This is the one host lab whose end hosts send complete checksums
+# (transmit checksum offload off, as hosts on a wire; every other lab
+# keeps the veth's defaults and so runs on the TC tier): here the daemon
+# chooses the XDP tier, and the SQM case shows XDP and TC side by side.
 source "$(dirname "$0")/../lib.sh"
+export LAB_TX_OFFLOAD=off
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 

@@ -14,26 +14,28 @@
 # in several buffers, goes up as "multibuf" and gets its answer, and a TCP
 # transfer from the 9000-byte LAN to the 1500-byte WAN side still goes
 # through the TC tier intact.
+#
+# Last, path MTU discovery through the daemon's offloaded flows, with the
+# MSS clamp removed so that only PMTU makes the path work. The far side
+# takes jumbo frames too (s0 at MTU 9000: a server on a jumbo network
+# behind the router's 1500-byte WAN), so both ends announce a jumbo MSS;
+# the LAN client sends 9000-byte segments, the router answers with ICMP
+# "fragmentation needed" (IPv4) or "packet too big" (IPv6), the client
+# learns the path MTU and the transfer completes intact on the TC tier.
+# Both ways: an upload the client opens (through masquerade) and a
+# download the client serves to the WAN through a DNAT port forward.
+# (The WAN side never sends more than 1500 bytes here: with a 9000-byte
+# LAN, nothing on its way to the client is smaller.)
 source "$(dirname "$0")/../lib.sh"
 
 SIZE_MB=${SIZE_MB:-24}
-export LAB_TX_OFFLOAD=on
+PMTU_MB=${PMTU_MB:-24}
 
 setup() {
 	lab_up || return 1
 	fp attach r0 r1 || return 1
 	# Static flows have no daemon to set BE_LIBERAL (test_static_flows.sh).
 	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
-}
-
-# Checksum errors counted by both end hosts' stacks.
-csum_errors() {
-	local n=0 ns
-	for ns in "$NS_C" "$NS_S"; do
-		n=$((n + $(ip netns exec "$ns" nstat -asz TcpInCsumErrors UdpInCsumErrors Udp6InCsumErrors |
-			awk '/CsumErrors/ { s += $2 } END { print s + 0 }')))
-	done
-	echo "$n"
 }
 
 # tc_offload_both PROTO FAMILY CLIENT SERVER SPORT DPORT: once conntrack
@@ -105,6 +107,91 @@ jumbo() {
 	pass "$name"
 }
 
+# icmp_too_big: the router's ICMP "fragmentation needed" and ICMPv6
+# "packet too big" sent, together (nstat: the first counts under
+# IcmpOutDestUnreachs, which nothing else here sends).
+icmp_too_big() {
+	nsenter --net=/run/netns/"$NS_R" nstat -asz IcmpOutDestUnreachs Icmp6OutPktTooBigs |
+		awk '/Icmp/ { s += $2 } END { print s + 0 }'
+}
+
+# pmtu_offloaded PORT...: a tc entry for each PORT, the forward chain quiet.
+pmtu_offloaded() {
+	local p
+	for p in "$@"; do
+		[ "$(port_entries "$p")" -ge 1 ] || return 1
+	done
+	fwd_quiet
+}
+
+# pmtu_xfer NAME FAMILY: one TCP transfer whose sender sits on the
+# 9000-byte LAN (the client's upload, or with DNAT=1 its download to the
+# WAN through the port forward); it must arrive intact and offloaded,
+# after the router told the sender the path MTU, which the sender's
+# route cache then holds (1500). PMTU discovery happens in the first
+# megabyte, which goes before the daemon offloads the connection; the
+# rest is counted once it has (XFER_HOLD), so a learning window that a
+# loaded machine stretches does not count against the fast path.
+pmtu_xfer() {
+	local name=$1 fam=$2 srv=10.0.2.2 wan=10.0.2.1 i0 n e0 errs cache
+	local lan_ns=$NS_C wan_ns=$NS_S
+	[ "$fam" = ipv6 ] && srv=fd00:2::2 wan=fd00:2::1
+	in_c ip route flush cache >/dev/null 2>&1
+	in_c ip -6 route flush cache >/dev/null 2>&1
+	i0=$(icmp_too_big) e0=$(csum_errors)
+	if [ "${DNAT:-0}" = 1 ]; then
+		NS_C=$wan_ns NS_S=$lan_ns XFER_DIR=down XFER_LPORT=443 XFER_LINK="$wan_ns s0" \
+			XFER_HOLD="pmtu_offloaded 8443 443" tcp_xfer "$name" "$fam" "$wan" 8443 "$PMTU_MB" || return
+	else
+		XFER_HOLD="port_offloaded 80" tcp_xfer "$name" "$fam" "$srv" 80 "$PMTU_MB" || return
+	fi
+	cache=$(in_c ip -o route get "$srv" 2>/dev/null)
+	n=$(($(icmp_too_big) - i0)) errs=$(($(csum_errors) - e0))
+	echo "  $name: the router sent $n ICMP too-big; the client's route: $cache"
+	if [ "$n" -lt 1 ]; then
+		fail "$name" "the router sent no ICMP too-big: no PMTU discovery took place"
+	elif ! grep -q 'mtu 1500' <<<"$cache"; then
+		fail "$name" "the client did not learn the path MTU: $cache"
+	elif [ "$errs" -ne 0 ]; then
+		fail "$name" "the end hosts counted $errs checksum errors"
+	else
+		check_offloaded "$name"
+	fi
+}
+
+# The daemon on the jumbo LAN, MSS clamp removed, a port forward from the
+# WAN's 8443 to the client's 443.
+pmtu() {
+	fp detach >/dev/null 2>&1
+	in_r nft delete table inet mangle || { fail pmtu-setup "cannot remove the MSS clamp"; return; }
+	in_r nft -f - <<-'NFT' || { fail pmtu-setup "port forward rejected"; return; }
+	table ip nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			iifname "r1" tcp dport 8443 dnat to 10.0.1.2:443
+		}
+	}
+	table ip6 nat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat;
+			iifname "r1" tcp dport 8443 dnat to [fd00:1::2]:443
+		}
+	}
+	NFT
+	in_s ip link set s0 mtu 9000 || { fail pmtu-setup "cannot set s0's MTU"; return; }
+	start_daemon --policy all r0 r1 || { fail pmtu-setup "the daemon did not start"; return; }
+	if in_r ip -d link show r0 | grep -q ' xdp '; then
+		pass pmtu-daemon-native-xdp
+	else
+		fail pmtu-daemon-native-xdp "r0 at MTU 9000: $(in_r ip -d link show r0 | grep -o 'xdp[a-z]*' | head -1)"
+	fi
+	pmtu_xfer pmtu-tcp4-up ipv4
+	pmtu_xfer pmtu-tcp6-up ipv6
+	DNAT=1 pmtu_xfer pmtu-tcp4-dnat-down ipv4
+	DNAT=1 pmtu_xfer pmtu-tcp6-dnat-down ipv6
+	stop_daemon
+}
+
 if ! setup; then
 	fail tc-tier-setup "lab setup or attach failed"
 	exit 1
@@ -118,4 +205,5 @@ jumbo
 # The same TC-tier transfer across the 9000 / 1500 MTU boundary.
 in_r ip -d link show r0 | grep -q ' xdp ' &&
 	tc_xfer tc-jumbo-lan-tcp4 tcp ipv4 10.0.1.2 10.0.2.2 5005 40005
+in_r ip -d link show r0 | grep -q ' xdp ' && pmtu
 exit $E2E_FAILED

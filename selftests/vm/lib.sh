@@ -4,6 +4,11 @@
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
+# The VM suites check the XDP datapath and the hardware tier on the
+# distribution kernels: their end hosts send complete checksums, as hosts
+# on a wire (scripts/lab.sh), unless a test asks for the veth's defaults
+# (LAB_TX_OFFLOAD=on, the TC tier).
+export LAB_TX_OFFLOAD=${LAB_TX_OFFLOAD:-off}
 
 # vm_skip_unless_bootable NAME: print SKIP and exit when there is no VM.
 vm_skip_unless_bootable() {

@@ -107,12 +107,19 @@ static const char *sw_tier(__u32 ifindex, char *why, size_t len)
 		snprintf(why, len, "%s (hold sqm_ingress)", need_why);
 		return "slow";
 	}
-	if (n != IN_ANY) {
-		snprintf(why, len, "input: %s", need_why);
+	/* Both reasons when both hold: flows leaving through a shaped egress
+	 * stay on TC whatever the input of their ingress device.
+	 */
+	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && shaper_kind(qdisc)) {
+		if (n != IN_ANY)
+			snprintf(why, len, "input: %s; egress shaped by %s (flows leaving here)",
+				 need_why, qdisc);
+		else
+			snprintf(why, len, "egress shaped by %s (flows leaving here)", qdisc);
 		return "tc";
 	}
-	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && shaper_kind(qdisc)) {
-		snprintf(why, len, "egress shaped by %s (flows leaving here)", qdisc);
+	if (n != IN_ANY) {
+		snprintf(why, len, "input: %s", need_why);
 		return "tc";
 	}
 	return NULL;
