@@ -4,7 +4,8 @@
 # TCP 80 and 443):
 #   - during a transfer to port 80, "top --once" lists the flow on the xdp
 #     tier with a nonzero rate, and explain says both directions are
-#     offloaded there (text and --json);
+#     offloaded there (text and --json); "top" on a pseudo-terminal shows
+#     it too, quits on q with status 0 and restores the terminal;
 #   - a transfer to port 8080 (not marked) is explained as excluded by the
 #     policy;
 #   - the Prometheus output parses with python3-prometheus-client and its
@@ -60,6 +61,13 @@ if wait_for 40 in_table 80; then
 		pass top-once-totals
 	else
 		fail top-once-totals "$(head -3 "$TMP/top")"
+	fi
+	# Interactive, on a terminal: a frame with the flow, q, exit 0, and
+	# the terminal's settings as they were.
+	if in_r python3 "$E2E_DIR/pty_top.py" ':80 .* xdp +[1-9]' 10 "$FP" top >"$TMP/pty" 2>&1; then
+		pass top-interactive-q-restores-terminal
+	else
+		fail top-interactive-q-restores-terminal "$(sed 's/^/    /' "$TMP/pty")"
 	fi
 	if explain_all 10.0.2.2:80 '.offloaded == true and .tier == "xdp" and .reason == "offloaded" and .pps > 0'; then
 		pass explain-offloaded-json
