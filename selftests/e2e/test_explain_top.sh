@@ -11,7 +11,9 @@
 #   - the Prometheus output parses with python3-prometheus-client and its
 #     values are those of "status --json";
 #   - with a tbf on the egress and the SQM guard on, the shaped direction
-#     is explained as offloaded on the TC tier, the other on XDP.
+#     is explained as offloaded on the TC tier, the other on XDP;
+#   - an offloaded UDP flow whose datagrams arrive with TTL 1 is explained
+#     with that reason (per flow: the entry keeps its last pass reason).
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -222,5 +224,36 @@ else
 	fail explain-sqm "$(explain_json 10.0.2.2:9100)"
 fi
 XFER_VIA=tc+xdp tcp_xfer_wait shaped && XFER_VIA=tc+xdp check_offloaded sqm-tc-tier
+
+# --- per-flow pass reasons: an offloaded UDP flow gets datagrams with TTL 1 ---
+# The router must pass each up (ICMP time exceeded); the entry keeps why,
+# and explain says it for that flow (the TC tier here: the tbf is on r1).
+udp_server 5360 || fail explain-ttl "the UDP server did not bind"
+ttl_flow() { in_c python3 "$E2E_DIR/udp_ttl.py" 10.0.2.2 5360 40600 "$@"; }
+for _ in 1 2 3 4; do
+	echoed=$(ttl_flow warm 3)
+	in_table 5360 && break
+done
+if in_table 5360; then
+	ttl_flow ttl1 40 &
+	ttl_pid=$!
+	sleep 0.3
+	out=$(fp explain 10.0.2.2:5360)
+	wait "$ttl_pid"
+	if grep -q 'passed up in the last second, the last for ttl: TTL' <<<"$out"; then
+		pass explain-ttl-text
+	else
+		fail explain-ttl-text "$out"
+	fi
+	if explain_all 10.0.2.2:5360 'if .direction == "original" then
+		.offloaded and .last_pass_reason == "ttl" and .passed_packets >= 40
+		else .last_pass_reason == null end'; then
+		pass explain-ttl-json
+	else
+		fail explain-ttl-json "$(explain_json 10.0.2.2:5360)"
+	fi
+else
+	fail explain-ttl "the UDP flow was not offloaded ($echoed echoes in the last 3 s): $(explain_json 10.0.2.2:5360)"
+fi
 stop_daemon
 in_r tc qdisc del dev r1 root
