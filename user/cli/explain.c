@@ -535,8 +535,10 @@ int cmd_explain(int argc, char **argv)
 	ret = parse_explain(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 	if (m.conns < 0) {
