@@ -789,6 +789,41 @@ static int t_rst_forged_relearns(struct t *t)
 	return 0;
 }
 
+/*
+ * The usual forged RST: out of conntrack's window, so the ruleset drops it
+ * as invalid and conntrack sends no event at all. Two seconds later the
+ * connection is learned again all the same.
+ */
+static int t_rst_forged_no_event(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	CHECK(both(c, DS_TEARDOWN) && fake_entries(&t->fk) == 0);
+	tick(t, 1);
+	CHECK(both(c, DS_TEARDOWN));	/* conntrack may still report a close */
+	tick(t, 1);
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING && fake_learning(&t->fk) == 2);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP));
+	return 0;
+}
+
+/* A real close is reported: the connection stays slow however long. */
+static int t_fin_reported_stays_slow(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	c = tcp(t, 1, TCP_CONNTRACK_FIN_WAIT);
+	tick(t, 5);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_READY && fake_learning(&t->fk) == 0);
+	return 0;
+}
+
 static int t_teardown_then_close(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1349,6 +1384,8 @@ static const struct test tests[] = {
 	T(fin_teardown),
 	T(rst_forged_relearns),
 	T(teardown_then_close),
+	T(rst_forged_no_event),
+	T(fin_reported_stays_slow),
 	T(ct_destroy),
 	T(export_follows),
 	T(latency_from_first_packet),

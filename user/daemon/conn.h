@@ -104,6 +104,7 @@ struct conn {
 	__u64 candidate_ns;		/* became a candidate, for the latency */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
 	__u64 active_ns;		/* last fast-path packet, either direction */
+	__u64 teardown_ns;		/* the datapath's teardown (FIN/RST) seen */
 	struct conn_dir dir[2];
 };
 

@@ -41,6 +41,8 @@
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
+ *     TEARDOWN (TCP) --(conntrack still ESTABLISHED 2 s later:
+ *                 the FIN/RST was dropped, e.g. forged)-----> both LEARNING
  *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
@@ -644,6 +646,7 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 		/* FIN/RST went up: conntrack takes it from here. */
 		unoffload(d, c, false, DS_TEARDOWN);
 		c->hold = FP_H_NOT_READY;
+		c->teardown_ns = d->ops->now(d);
 		return false;
 	}
 	hw_tick(d, c, dir, &f);
@@ -660,6 +663,9 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 	return true;
 }
 
+/* How long conntrack has to report a close before a teardown is undone. */
+#define TEARDOWN_GRACE_NS	(2 * NS)
+
 /* Once a second per connection: counters, keep-alive, idle and teardown. */
 static void on_tick(struct daemon *d, struct conn *c)
 {
@@ -673,6 +679,24 @@ static void on_tick(struct daemon *d, struct conn *c)
 	if (c->hold == FP_H_TABLE_FULL && d->conns_offloaded < d->opt.max_flows) {
 		c->hold = FP_H_NOT_READY;
 		unoffload(d, c, true, DS_SLOW);
+		return;
+	}
+	/*
+	 * A FIN or RST went up, and conntrack did not follow: no event moved
+	 * its TCP state off ESTABLISHED, when a close it took would have been
+	 * reported within milliseconds. The segment was dropped on the slow
+	 * path (a forged RST out of conntrack's window, which the ruleset's
+	 * "ct state invalid drop" drops), so it must not keep the connection
+	 * slow (docs/SECURITY.md): it is learned again, from its next packet
+	 * the firewall accepts.
+	 */
+	if (c->dir[0].state == DS_TEARDOWN && c->dir[1].state == DS_TEARDOWN &&
+	    c->tuple[0].proto == IPPROTO_TCP &&
+	    c->tcp_state == TCP_CONNTRACK_ESTABLISHED &&
+	    now - c->teardown_ns >= TEARDOWN_GRACE_NS) {
+		pr_debug("conntrack %u: still ESTABLISHED %llu ms after a FIN or RST went up: learning again",
+			 c->id, (unsigned long long)((now - c->teardown_ns) / 1000000));
+		evaluate(d, c, false);
 		return;
 	}
 	for (int dir = 0; dir < 2; dir++)
