@@ -91,8 +91,13 @@ static void on_fdb(struct daemon *d, const struct nlmsghdr *nlh,
 		}
 		return;
 	}
-	if (d->nm.nfdbs >= MAX_FDB)
+	if (d->nm.nfdbs >= MAX_FDB) {
+		/* Bounded, as the neighbours: a move of this MAC would go
+		 * unseen, so every flow is learned again instead.
+		 */
+		d->flush_needed = true;
 		return;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return;
