@@ -786,8 +786,11 @@ test_acct() {
 	udp_server 5353
 	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
 	# Each client run takes seconds under emulation: the entry must
-	# outlive them all (a UDP entry not yet assured lasts 30 s).
+	# outlive them all (a UDP entry not yet assured lasts 30 s), and a
+	# transfer's entry must outlive the checks after it, also when the
+	# connection ended with a RST (CLOSE lasts 10 s).
 	in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
+	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=300
 	in_r conntrack -F 2>/dev/null
 	udp_once 40500 || fail acct-setup "no UDP echo"
 	in_r conntrack -L -p udp --orig-port-src 40500 -o extended 2>/dev/null | sed 's/^/    /'
@@ -853,7 +856,7 @@ test_acct() {
 # the timing), so the default is what fits, and ACCT_MB=100 runs the full
 # size (test_kmod.sh passes it into the VM).
 ACCT_MB=${ACCT_MB:-32}
-ACCT_UDP_MB=${ACCT_UDP_MB:-4}
+ACCT_UDP_MB=${ACCT_UDP_MB:-1}
 
 # acct_xfer NAME tcp|udp: through the daemon, a TCP download of $ACCT_MB
 # from port 5201 or a UDP stream of $ACCT_UDP_MB echoed by port 5354.
