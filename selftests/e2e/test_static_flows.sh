@@ -116,7 +116,6 @@ if static_del 20001 && static_del 20002; then
 else
 	fail flow-del-daemon-running "flow del refused"
 fi
-in_table() { [ "$(port_entries "$1")" -ge 2 ]; }
 if wait_for 10 in_table 5010; then
 	pass table-full-recovers
 else

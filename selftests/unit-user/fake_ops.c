@@ -194,9 +194,12 @@ static __u16 f_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return F(d)->mtu;
 }
 
-static bool f_egress_shaped(struct daemon *d, const struct dir_out *o)
+static enum egress_shaper f_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
-	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif;
+	if (F(d)->shaped_upper_oif && o->oif == F(d)->shaped_upper_oif)
+		return SHAPER_UPPER;
+	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif ? SHAPER_PORT :
+								  SHAPER_NONE;
 }
 
 static enum ingress_need f_ingress_need(struct daemon *d, __u32 ifindex)

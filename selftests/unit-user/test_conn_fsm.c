@@ -601,6 +601,29 @@ static int t_sqm_gone_back_to_xdp(struct t *t)
 	return 0;
 }
 
+/* A shaper on a device stacked above the egress port (ppp0, eth0.7): a
+ * redirect to the port would go past it, so the connection stays slow with
+ * hold sqm, and comes back once the shaper goes.
+ */
+static int t_sqm_upper_holds(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.shaped_upper_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	CHECK(fake_entries(&t->fk) == 0);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_SQM] == 1 && t->d.st.tc_dirs == 0);
+	t->fk.shaped_upper_oif = 0;	/* netmon: the shaper went */
+	fsm_sqm_gone(&t->d);
+	CHECK(both(c, DS_LEARNING));
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP));
+	return 0;
+}
+
 /* An ingress that may deliver CHECKSUM_PARTIAL (veth, tun, virtio_net). */
 static int t_partial_csum_ingress_tc(struct t *t)
 {
@@ -1371,6 +1394,7 @@ static const struct test tests[] = {
 	T(sqm_shaped_tc),
 	T(sqm_appears_relearns_tc),
 	T(sqm_gone_back_to_xdp),
+	T(sqm_upper_holds),
 	T(partial_csum_ingress_tc),
 	T(generic_xdp_ingress_tc),
 	T(ifb_ingress_slow),

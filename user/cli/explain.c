@@ -233,7 +233,7 @@ static void hold_words(const struct fp_conn_info *ci, struct dir_verdict *v)
 	case FP_H_SQM:
 		v->code = "sqm";
 		snprintf(v->why, sizeof(v->why),
-			 "a shaper: the egress device has a shaping qdisc and the SQM guard keeps the whole connection with it");
+			 "a shaper: a device stacked above the egress port (PPP, VLAN, bridge) has a shaping qdisc that a redirect to the port would skip; the SQM guard keeps the whole connection with it");
 		return;
 	case FP_H_TABLE_FULL:
 		v->code = "table_full";

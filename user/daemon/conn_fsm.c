@@ -23,9 +23,11 @@
  *     LEARNING/WAITING --(--max-flows reached, table full)--> SLOW, hold table_full
  *     LEARNING/WAITING --(ingress redirects to a shaping ifb,
  *                 SQM guard)-----------------------------> both SLOW, hold sqm_ingress
+ *     LEARNING/WAITING --(a device stacked above the egress
+ *                 port shapes, SQM guard)----------------> both SLOW, hold sqm
  *     LEARNING/WAITING --(entry written; the tier: --tier
- *                 forces it; else TC when the egress shapes
- *                 (SQM guard), the ingress may deliver
+ *                 forces it; else TC when the egress port
+ *                 itself shapes (SQM guard), the ingress may deliver
  *                 CHECKSUM_PARTIAL or has generic XDP only;
  *                 else XDP)-------------------------------> XDP or TC
  *                  (the other direction WAITING follows it; both in: hold none)
@@ -420,13 +422,16 @@ static const char *const need_names[] = {
  * redirect keeps the egress qdisc; the SQM guard, --no-sqm-guard ignores
  * shapers) or its ingress device needs the skb (CHECKSUM_PARTIAL input,
  * generic XDP only), else XDP. Both the device it arrived on and the port
- * it is keyed on count. Returns false when an ifb shapes the ingress:
- * XDP and TC ingress both run before the ifb, so it stays slow.
+ * it is keyed on count. Returns the hold that keeps it slow instead, or
+ * FP_H_MAX: an ifb shaping the ingress (XDP and TC ingress both run before
+ * the ifb), or a shaper on a device stacked above the egress port (the
+ * redirect goes to the port, past ppp0's or eth0.7's qdisc).
  */
-static bool choose_tier(struct daemon *d, struct conn *c, int dir)
+static enum fp_hold choose_tier(struct daemon *d, struct conn *c, int dir)
 {
 	struct conn_dir *cd = &c->dir[dir];
 	enum ingress_need need = d->ops->ingress_need(d, cd->key.ifindex);
+	enum egress_shaper shaper;
 
 	if (cd->iif && cd->iif != cd->key.ifindex) {
 		enum ingress_need n = d->ops->ingress_need(d, cd->iif);
@@ -436,36 +441,41 @@ static bool choose_tier(struct daemon *d, struct conn *c, int dir)
 	}
 	cd->shaped = false;
 	if (need == IN_IFB && d->opt.sqm_guard)
-		return false;
+		return FP_H_SQM_INGRESS;
 	if (d->opt.tier != TIER_AUTO) {
 		cd->tier = d->opt.tier == TIER_TC ? DS_TC : DS_XDP;
-		return true;
+		return FP_H_MAX;
 	}
-	cd->shaped = d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out);
+	shaper = d->opt.sqm_guard ? d->ops->egress_shaped(d, &cd->out) : SHAPER_NONE;
+	if (shaper == SHAPER_UPPER)
+		return FP_H_SQM;
+	cd->shaped = shaper == SHAPER_PORT;
 	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ?
 		   DS_TC : DS_XDP;
 	if (cd->tier == DS_TC)
 		pr_debug("conntrack %u: %s direction on the TC tier: %s", c->id,
 			 dir ? "reply" : "original",
 			 cd->shaped ? "egress shaped" : need_names[need]);
-	return true;
+	return FP_H_MAX;
 }
 
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
 	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	enum fp_hold hold;
 	struct fp_flow f;
 
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
 	if (!d->ops->attached(d, cd->iif) && !key_stacked(d, c, dir))
 		return 0;
-	if (!choose_tier(d, c, dir)) {
-		/* The whole connection stays with the ifb's shaper; it is
-		 * reconsidered when the redirect goes.
+	hold = choose_tier(d, c, dir);
+	if (hold != FP_H_MAX) {
+		/* The whole connection stays with the shaper; it is
+		 * reconsidered when the shaper or the redirect goes.
 		 */
 		unoffload(d, c, false, DS_SLOW);
-		c->hold = FP_H_SQM_INGRESS;
+		c->hold = hold;
 		return 0;
 	}
 	/* --max-flows counts connections; a second direction always fits. */
@@ -485,10 +495,11 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		dir_set(d, c, dir, DS_SLOW);
 		return -errno;
 	}
-	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x",
+	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x, %llu us after its first packet",
 		 c->id, dir ? "reply" : "original", cd->key.ifindex,
 		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
-		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
+		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid,
+		 (unsigned long long)(d->ops->now(d) - cd->first_ns) / 1000);
 	dir_set(d, c, dir, cd->tier);
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
@@ -639,6 +650,8 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 
 	if (d->ops->entry_read(d, &cd->key, &f)) {
 		/* removed behind our back ("fastpath flow del") */
+		pr_debug("conntrack %u: %s entry gone: learning again", c->id,
+			 dir ? "reply" : "original");
 		unoffload(d, c, true, DS_SLOW);
 		return false;
 	}
@@ -716,6 +729,8 @@ static void on_tick(struct daemon *d, struct conn *c)
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
 		/* Idle: back to learning; conntrack expires it if it stays so. */
+		pr_debug("conntrack %u: idle for %u s: learning again", c->id,
+			 d->opt.idle_timeout_s);
 		unoffload(d, c, true, DS_SLOW);
 	}
 }

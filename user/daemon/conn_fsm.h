@@ -88,7 +88,7 @@ struct fsm_ops {
 	bool (*stacked)(struct daemon *d, __u32 ifindex);
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
-	bool (*egress_shaped)(struct daemon *d, const struct dir_out *o);
+	enum egress_shaper (*egress_shaped)(struct daemon *d, const struct dir_out *o);
 	enum ingress_need (*ingress_need)(struct daemon *d, __u32 ifindex);
 	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);
 	/* The datapath's lease (and the module's, where it has one). */
