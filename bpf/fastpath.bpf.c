@@ -56,6 +56,23 @@ static __always_inline int pass(__u32 reason, __u64 bytes, const int tc)
 }
 
 /*
+ * A pass after the entry matched: the entry keeps the reason and a count,
+ * for "fastpath explain". Not the tier hand-offs: TC ingress sees every
+ * packet XDP passed, and would write "another tier's" over the MTU or TTL
+ * that sent it up. Plain stores: the pass path is the slow path's, and a
+ * count lost to a race on two CPUs only blurs a rate.
+ */
+static __always_inline int pass_flow(struct fp_flow *f, __u32 reason,
+				     __u64 bytes, const int tc)
+{
+	if (reason != FP_R_TIER_TC && reason != FP_R_TIER_XDP) {
+		f->last_pass = reason;
+		f->passed++;
+	}
+	return pass(reason, bytes, tc);
+}
+
+/*
  * A plain load: array lookups are inlined by the verifier. A kernel that
  * cannot run the clock's timer callback (the mips32 JIT has no BPF-to-BPF
  * calls, s390x and 32-bit ARM kernels may have no JIT that takes it, and
@@ -250,10 +267,10 @@ static __always_inline int forward(void *ctx, struct hdr_cursor *c,
 	now = clock_now();
 	ret = flow_check(ctx, f, p, now, family, tc);
 	if (ret != FP_R_REDIRECT)
-		return pass(ret, len, tc);
+		return pass_flow(f, ret, len, tc);
 	if (tc) {
 		if (l2_tc_shrinks(f, key))
-			return pass(FP_R_TC_L2, len, tc);
+			return pass_flow(f, FP_R_TC_L2, len, tc);
 		ret = tc_rewrite(ctx, p, f, key, family);
 		if (ret != FP_R_REDIRECT) {
 			count(ret, len, tc);
@@ -265,7 +282,7 @@ static __always_inline int forward(void *ctx, struct hdr_cursor *c,
 		 */
 		ret = l2_push(ctx, p, f, key->proto, family);
 		if (ret != FP_R_REDIRECT)
-			return pass(ret, len, tc);
+			return pass_flow(f, ret, len, tc);
 
 		nat_rewrite(p, f, key->proto, family);
 	}

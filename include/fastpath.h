@@ -68,7 +68,10 @@ enum fp_state {
 /*
  * What to do with a matching packet. The first 76 bytes are read on every
  * packet and written only by userspace; the counters follow, written on
- * every packet by the one CPU that forwards the flow.
+ * every packet by the one CPU that forwards the flow. @last_pass and
+ * @passed sit with them, in the same cache line: written only on the pass
+ * path, so that "fastpath explain" can say why this flow's packets go up
+ * (TTL, MTU, ...) rather than only what passes over all flows.
  *
  * The kernel's hash element is a 48-byte header (struct htab_elem on a
  * 64-bit kernel), the 48-byte key and this value: 48 + 48 + 104 = 200
@@ -110,7 +113,12 @@ struct fp_flow {
 	__u16 pad;
 	__u8 in_dmac[6];	/* ingress: the router's MAC on that link */
 	__u8 in_smac[6];	/* ingress PPPoE: the concentrator's MAC */
-	__u32 pad2;
+	__u8 last_pass;		/* datapath: enum fp_reason of the last packet
+				 * it passed up after matching this entry,
+				 * 0 (FP_R_REDIRECT) for none; read by explain */
+	__u8 pad2;
+	__u16 passed;		/* datapath: packets passed up after a match
+				 * (wraps: explain takes differences) */
 	__u64 packets;		/* updated by the datapath (and from the PPE) */
 	__u64 bytes;		/* L3 bytes, as conntrack counts them */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of the last packet */
@@ -351,6 +359,7 @@ _Static_assert(FP_OFF(fp_flow_key, daddr) == 32, "fp_flow_key.daddr");
 _Static_assert(sizeof(struct fp_flow) == 104, "fp_flow size");
 _Static_assert(FP_OFF(fp_flow, dmac) == 44, "fp_flow.dmac");
 _Static_assert(FP_OFF(fp_flow, in_dmac) == 64, "fp_flow.in_dmac");
+_Static_assert(FP_OFF(fp_flow, last_pass) == 76, "fp_flow.last_pass");
 _Static_assert(FP_OFF(fp_flow, packets) == 80, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
 _Static_assert(sizeof(struct fp_config) == 16, "fp_config size");

@@ -106,4 +106,48 @@ elif grep -q xdp <<<"$link"; then
 else
 	pass detach-removes-xdp
 fi
+
+# --- pins left by another build of fastpath ---
+# Another layout of a map (here the flow table's value, 96 bytes): every
+# command says so in one line, and "detach" lets go of the devices and
+# removes the pins, after which attach loads afresh.
+foreign_flows() {
+	rm -f "$FASTPATH_PIN_DIR/flows" &&
+		bpftool map create "$FASTPATH_PIN_DIR/flows" type hash key 48 value 96 \
+			entries 1024 name flows
+}
+FOREIGN="^fastpath: $FASTPATH_PIN_DIR was pinned by another build of fastpath (flows: value size 96, this build's 104)"
+expect foreign-setup 0 fp attach r0 r1
+if foreign_flows; then
+	for c in "attach r0 r1" flows status "top --once" "explain --no-sample 10.0.2.2" "lease 10"; do
+		# shellcheck disable=SC2086
+		expect "foreign-pins-${c%% *}" 1 fp $c &&
+			{ grep -q "$FOREIGN; run 'fastpath detach' to remove it\$" "$TMP/err" ||
+				fail "foreign-pins-${c%% *}-text" "$(cat "$TMP/err")"; }
+	done
+	expect foreign-pins-detach 0 fp detach
+	grep -q "$FOREIGN; removing it\$" "$TMP/err" || fail foreign-pins-detach-text "$(cat "$TMP/err")"
+	if [ -e "$FASTPATH_PIN_DIR" ] || in_r ip link show r0 | grep -q xdp; then
+		fail foreign-pins-detach-cleans "$(ls "$FASTPATH_PIN_DIR" 2>&1); $(in_r ip link show r0)"
+	else
+		pass foreign-pins-detach-cleans
+	fi
+	expect foreign-pins-clean-reload 0 fp attach r0 r1
+	expect foreign-pins-reload-flows 0 fp flows
+else
+	fail foreign-setup "bpftool could not pin a map"
+fi
+# Only maps left (an attach that failed half way): the same line, not
+# libbpf's bare EINVAL, and detach clears them.
+fp detach
+mkdir -p "$FASTPATH_PIN_DIR"
+if foreign_flows; then
+	expect foreign-maps-attach 1 fp attach r0 r1 &&
+		{ grep -q "$FOREIGN" "$TMP/err" || fail foreign-maps-attach-text "$(cat "$TMP/err")"; }
+	fp detach 2>/dev/null
+	[ ! -e "$FASTPATH_PIN_DIR" ] && pass foreign-maps-detach-cleans ||
+		fail foreign-maps-detach-cleans "$(ls "$FASTPATH_PIN_DIR")"
+else
+	fail foreign-setup "bpftool could not pin a map"
+fi
 exit $E2E_FAILED

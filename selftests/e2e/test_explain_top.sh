@@ -4,13 +4,16 @@
 # TCP 80 and 443):
 #   - during a transfer to port 80, "top --once" lists the flow on the xdp
 #     tier with a nonzero rate, and explain says both directions are
-#     offloaded there (text and --json);
+#     offloaded there (text and --json); "top" on a pseudo-terminal shows
+#     it too, quits on q with status 0 and restores the terminal;
 #   - a transfer to port 8080 (not marked) is explained as excluded by the
 #     policy;
 #   - the Prometheus output parses with python3-prometheus-client and its
 #     values are those of "status --json";
 #   - with a tbf on the egress and the SQM guard on, the shaped direction
-#     is explained as offloaded on the TC tier, the other on XDP.
+#     is explained as offloaded on the TC tier, the other on XDP;
+#   - an offloaded UDP flow whose datagrams arrive with TTL 1 is explained
+#     with that reason (per flow: the entry keeps its last pass reason).
 #
 # This is the one host lab whose end hosts send complete checksums
 # (transmit checksum offload off, as hosts on a wire; every other lab
@@ -51,7 +54,8 @@ top_has_flow() {
 }
 
 # --- offloaded: port 80 ---
-XFER_PACE=15 tcp_xfer_start http ipv4 10.0.2.2 80 48 || exit 1
+# Paced over 20 s: every check below runs while it flows.
+XFER_PACE=20 tcp_xfer_start http ipv4 10.0.2.2 80 48 || exit 1
 # Each look at the table takes a second or more on a loaded machine.
 if wait_for 40 in_table 80; then
 	# The daemon measures rates once a second.
@@ -84,6 +88,13 @@ if wait_for 40 in_table 80; then
 		pass explain-by-id
 	else
 		fail explain-by-id "id $id: $(explain_json --id "$id")"
+	fi
+	# Interactive, on a terminal: a frame with the flow, q, exit 0, and
+	# the terminal's settings as they were.
+	if in_r python3 "$E2E_DIR/pty_top.py" ':80 .* xdp +[1-9]' 10 "$FP" top >"$TMP/pty" 2>&1; then
+		pass top-interactive-q-restores-terminal
+	else
+		fail top-interactive-q-restores-terminal "$(sed 's/^/    /' "$TMP/pty")"
 	fi
 else
 	fail top-once-lists-flow "port 80 never offloaded"
@@ -219,5 +230,39 @@ else
 	fail explain-sqm "$(explain_json 10.0.2.2:9100)"
 fi
 XFER_VIA=tc+xdp tcp_xfer_wait shaped && XFER_VIA=tc+xdp check_offloaded sqm-tc-tier
+
+# --- per-flow pass reasons: an offloaded UDP flow gets datagrams with TTL 1 ---
+# The router must pass each up (ICMP time exceeded); the entry keeps why,
+# and explain says it for that flow (the TC tier here: the tbf is on r1).
+udp_server 5360 || fail explain-ttl "the UDP server did not bind"
+ttl_flow() { in_c python3 "$E2E_DIR/udp_ttl.py" 10.0.2.2 5360 40600 "$@"; }
+# Both directions in the table, on whichever tier.
+ttl_offloaded() { explain_all 10.0.2.2:5360 '.offloaded'; }
+for _ in 1 2 3 4; do
+	echoed=$(ttl_flow warm 3)
+	ttl_offloaded && break
+done
+if ttl_offloaded; then
+	# 100 datagrams over 5 s; the 1 s sample starts once the first went up.
+	ttl_flow ttl1 100 &
+	ttl_pid=$!
+	wait_for 4 explain_all 10.0.2.2:5360 '.direction == "reply" or .passed_packets > 0'
+	out=$(fp explain 10.0.2.2:5360)
+	wait "$ttl_pid"
+	if grep -q 'passed up in the last second, the last for ttl: TTL' <<<"$out"; then
+		pass explain-ttl-text
+	else
+		fail explain-ttl-text "$out"
+	fi
+	if explain_all 10.0.2.2:5360 'if .direction == "original" then
+		.offloaded and .last_pass_reason == "ttl" and .passed_packets >= 100
+		else .last_pass_reason == null end'; then
+		pass explain-ttl-json
+	else
+		fail explain-ttl-json "$(explain_json 10.0.2.2:5360)"
+	fi
+else
+	fail explain-ttl "the UDP flow was not offloaded ($echoed echoes in the last 3 s): $(explain_json 10.0.2.2:5360)"
+fi
 stop_daemon
 in_r tc qdisc del dev r1 root

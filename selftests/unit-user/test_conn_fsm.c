@@ -965,6 +965,19 @@ static int t_recheck_gone(struct t *t)
 	return 0;
 }
 
+/* A real close is reported: the connection stays slow however long. */
+static int t_fin_reported_stays_slow(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	c = tcp(t, 1, TCP_CONNTRACK_FIN_WAIT);
+	tick(t, 5);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_READY && fake_learning(&t->fk) == 0);
+	return 0;
+}
+
 static int t_teardown_then_close(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1649,6 +1662,7 @@ static const struct test tests[] = {
 	T(fin_recheck_closing),
 	T(recheck_gone),
 	T(teardown_then_close),
+	T(fin_reported_stays_slow),
 	T(ct_destroy),
 	T(export_follows),
 	T(latency_from_first_packet),

@@ -1039,7 +1039,25 @@ static const char *flow_diff(const struct fp_flow *a, const struct fp_flow *b)
 		return "bytes";
 	if (a->last_seen != b->last_seen)
 		return "last_seen";
+	if (a->last_pass != b->last_pass || a->passed != b->passed)
+		return "last_pass or passed";
 	return "a configuration field";
+}
+
+/*
+ * The pass reasons the datapath gives after an entry matched: those leave
+ * their reason in it (fp_flow.last_pass, passed). Not the tier hand-offs.
+ */
+static bool pass_after_match(int reason)
+{
+	switch (reason) {
+	case FP_R_TEARDOWN: case FP_R_HW_PENDING: case FP_R_HW:
+	case FP_R_OTHER_HOST: case FP_R_LEASE: case FP_R_TCP_SYN:
+	case FP_R_TCP_FIN_RST: case FP_R_TTL: case FP_R_MTU:
+	case FP_R_NO_EGRESS: case FP_R_HEADROOM: case FP_R_TC_L2:
+		return true;
+	}
+	return false;
 }
 
 struct installed {
@@ -1229,6 +1247,11 @@ static int run_step(struct env *e, const struct tcase *tc,
 		}
 		if (k == 0 && reason == FP_R_TCP_FIN_RST)
 			exp.state = FP_STATE_TEARDOWN;
+		/* A pass after the match leaves its reason in the entry. */
+		if (k == 0 && verdict != XDP_REDIRECT && pass_after_match(reason)) {
+			exp.last_pass = reason;
+			exp.passed++;
+		}
 		CHECK(!memcmp(&got, &exp, sizeof(got)), r,
 		      "flow[%d] %s: state %u packets %llu bytes %llu, "
 		      "want state %u packets %llu bytes %llu", k,

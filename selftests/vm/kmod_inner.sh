@@ -16,7 +16,9 @@
 #   lease      the module's lease and idle expiry through genetlink, then
 #              the daemon killed (-9) and stopped (-STOP) under a bound
 #              transfer: the hardware lets go, the slow path finishes it
-#   acct       conntrack accounting on real entries (nf_conntrack_acct=1)
+#   acct       conntrack accounting on real entries (nf_conntrack_acct=1):
+#              the family's cases, then a TCP download and a UDP stream
+#              through the daemon, with and without the module
 #
 # "kmod_inner.sh rules hw" runs a subset (test_kmod.sh passes its arguments).
 set -u
@@ -810,8 +812,11 @@ test_acct() {
 	udp_server 5353
 	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
 	# Each client run takes seconds under emulation: the entry must
-	# outlive them all (a UDP entry not yet assured lasts 30 s).
+	# outlive them all (a UDP entry not yet assured lasts 30 s), and a
+	# transfer's entry must outlive the checks after it, also when the
+	# connection ended with a RST (CLOSE lasts 10 s).
 	in_r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
+	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close=300
 	in_r conntrack -F 2>/dev/null
 	udp_once 40500 || fail acct-setup "no UDP echo"
 	in_r conntrack -L -p udp --orig-port-src 40500 -o extended 2>/dev/null | sed 's/^/    /'
@@ -845,12 +850,14 @@ test_acct() {
 	in_r sysctl -qw net.netfilter.nf_conntrack_acct=1
 
 	# The daemon feeds what XDP carried into the entry: conntrack's counts
-	# match what the server's link carried. Without the module they fall
-	# short by what XDP carried, which shows the check can fail.
+	# match what the server's link carried, for a TCP download and a UDP
+	# stream. Without the module they hold only what the slow path saw,
+	# which also shows the check can fail.
 	if start_daemon r0 r1; then
 		status_is on daemon ct_accounting && pass acct-status-on ||
 			fail acct-status-on "$(status_field daemon ct_accounting)"
-		acct_xfer acct-daemon-xdp && acct_check acct-daemon-counters-match-link
+		acct_xfer acct-daemon-tcp-down tcp && acct_check acct-daemon-tcp-counters-match-link
+		acct_xfer acct-daemon-udp udp && acct_check acct-daemon-udp-counters-match-link
 		stop_daemon
 	else
 		fail acct-daemon-counters-match-link "the daemon did not start"
@@ -860,57 +867,89 @@ test_acct() {
 		fp status | grep -q '^conntrack accounting: off (module not loaded)$' &&
 			pass acct-status-off-no-module ||
 			fail acct-status-off-no-module "$(fp status | grep accounting)"
-		# conntrack misses what XDP carried: its packets fall short of
-		# the link's by at least 90% of what XDP redirected.
-		if acct_xfer acct-nokmod-xdp && [ "$XFER_REDIR" -gt 100 ] &&
-			[ $(($(acct_sum 1 3 <<<"$ACCT_IF") - $(acct_sum 1 3 <<<"$ACCT_CT"))) \
-				-ge $((XFER_REDIR * 9 / 10)) ]; then
-			pass acct-no-module-counters-fall-short
-		else
-			fail acct-no-module-counters-fall-short "conntrack $ACCT_CT, link $ACCT_IF, XDP redirected $XFER_REDIR"
-		fi
+		acct_xfer acct-nokmod-tcp-down tcp && acct_check_short acct-no-module-tcp-counters-slow-path-only
+		acct_xfer acct-nokmod-udp udp && acct_check_short acct-no-module-udp-counters-slow-path-only
 		stop_daemon
 	else
-		fail acct-no-module-counters-fall-short "the daemon did not start"
+		fail acct-no-module-counters-slow-path-only "the daemon did not start"
 	fi
 	lab_down
 	kmod_unload
 }
 
-# acct_xfer NAME: a TCP upload to port 5201 through the daemon; sets ACCT_CT
-# (the entry's counters: original packets, L3 bytes, reply packets, L3
-# bytes) and ACCT_IF (the same four as the client's link carried them,
-# counted by tcp_sniff.py).
+# The accounting transfers' sizes. The issue's test is a 100 MB download.
+# Under TCG one took 79-92 s on a quiet host; 32 MB took 57-74 s on a
+# quiet host and 65-91 s while other VMs ran, so 100 MB under load comes
+# near the 300 s a transfer may take, and twice it adds minutes to "make
+# check". The default is 32 MB (the counters matched the link exactly at
+# both sizes); ACCT_MB=100 runs the issue's size, with a longer timeout
+# (test_kmod.sh passes both variables into the VM).
+ACCT_MB=${ACCT_MB:-32}
+ACCT_UDP_MB=${ACCT_UDP_MB:-1}
+
+# acct_xfer NAME tcp|udp: through the daemon, a TCP download of $ACCT_MB
+# from port 5201 or a UDP stream of $ACCT_UDP_MB echoed by port 5354.
+# Sets ACCT_CT (the entry's counters: original packets, L3 bytes, reply
+# packets, L3 bytes) and ACCT_IF (the same four as the server's link
+# carried them, counted by port_sniff.py: the original direction is what
+# the server received).
 acct_xfer() {
-	local sniff link
+	local name=$1 proto=$2 port sniff link t0
+	port=5201
+	[ "$proto" = udp ] && port=5354
 	in_r conntrack -F 2>/dev/null
 	rm -f "$TMP/sniff.ready"
-	spawn in_c python3 "$VM_DIR/tcp_sniff.py" c0 5201 "$TMP/sniff.ready" >"$TMP/sniff.out"
+	spawn in_s python3 "$VM_DIR/port_sniff.py" s0 "$port" "$TMP/sniff.ready" "$proto" >"$TMP/sniff.out"
 	sniff=$!
-	wait_for 300 test -e "$TMP/sniff.ready" || { fail "$1" "tcp_sniff.py did not start"; return 1; }
-	tcp_xfer "$1" ipv4 10.0.2.2 5201 "$MB" || return 1
+	wait_for 300 test -e "$TMP/sniff.ready" || { fail "$name" "port_sniff.py did not start"; return 1; }
+	t0=$(date +%s)
+	if [ "$proto" = tcp ]; then
+		XFER_DIR=down XFER_TIMEOUT=$((ACCT_MB * 10 + 120)) \
+			tcp_xfer "$name" ipv4 10.0.2.2 "$port" "$ACCT_MB" || return 1
+		rm -f "$TMP/blob$ACCT_MB" "$TMP/$name.out"
+	else
+		udp_xfer "$name" 10.0.2.2 "$port" "$ACCT_UDP_MB" || return 1
+	fi
+	echo "  $name: $(($(date +%s) - t0)) s for $( [ "$proto" = tcp ] && echo "$ACCT_MB" || echo "$ACCT_UDP_MB") MB"
 	# the teardown and the daemon's last tick
 	sleep 3
 	kill -TERM "$sniff"
 	wait "$sniff"
 	read -r -a link <"$TMP/sniff.out"
-	ACCT_CT=$(in_r conntrack -L -p tcp --dport 5201 -o extended 2>/dev/null | head -1 |
+	ACCT_CT=$(in_r conntrack -L -p "$proto" --dport "$port" -o extended 2>/dev/null | head -1 |
 		awk '{ n = 0; for (i = 1; i <= NF; i++)
 			if ($i ~ /^(packets|bytes)=/) { sub(/^[a-z]*=/, "", $i); printf "%s%s", (n++ ? " " : ""), $i } }')
-	ACCT_IF="${link[*]:0:4}"
-	echo "  $1: conntrack $ACCT_CT; client link $ACCT_IF (packets, L3 bytes: original, reply; ${link[4]:-?} capture drops)"
-	[ "${link[4]:-}" = 0 ] || { fail "$1" "the capture dropped ${link[4]:-?} packets"; return 1; }
+	ACCT_IF="${link[2]:-} ${link[3]:-} ${link[0]:-} ${link[1]:-}"
+	echo "  $name: conntrack $ACCT_CT; server link $ACCT_IF (packets, L3 bytes: original, reply; ${link[4]:-?} capture drops)"
+	[ "${link[4]:-}" = 0 ] || { fail "$name" "the capture dropped ${link[4]:-?} packets"; return 1; }
 }
 
 # acct_sum I J: the sum of fields I and J of a line on stdin.
 acct_sum() { awk -v i="$1" -v j="$2" '{ printf "%.0f", $i + $j }'; }
 
-# acct_check NAME: each of the four counters within 1% of the link's.
+# acct_check NAME: each of the four counters within 1% of the link's, and
+# XDP carried most of it (or the check would not be about the module).
 acct_check() {
-	if [ -n "$ACCT_CT" ] && [ "$XFER_REDIR" -gt 0 ] &&
+	if [ -n "$ACCT_CT" ] && [ $((XFER_REDIR * 2)) -gt "$(acct_sum 1 3 <<<"$ACCT_IF")" ] &&
 		paste -d' ' <(tr ' ' '\n' <<<"$ACCT_CT") <(tr ' ' '\n' <<<"$ACCT_IF") |
 		awk 'NF != 2 || $2 <= 0 { exit 1 }
 		     { d = $1 - $2; if (d < 0) d = -d; if (d * 100 > $2) exit 1 }'; then
+		pass "$1"
+	else
+		fail "$1" "conntrack $ACCT_CT, link $ACCT_IF, XDP redirected $XFER_REDIR"
+	fi
+}
+
+# acct_check_short NAME: without the module conntrack counts only what the
+# slow path carried: its packets and XDP's redirects add up to the link's
+# packets (within 1%), and most packets were XDP's.
+acct_check_short() {
+	local ct link
+	ct=$(acct_sum 1 3 <<<"$ACCT_CT") link=$(acct_sum 1 3 <<<"$ACCT_IF")
+	echo "  $1: conntrack $ct + XDP $XFER_REDIR packets; the link $link"
+	if [ -n "$ACCT_CT" ] && [ "$link" -gt 0 ] && [ $((XFER_REDIR * 2)) -gt "$link" ] &&
+		[ $(((ct + XFER_REDIR - link) * 100)) -le "$link" ] &&
+		[ $(((link - ct - XFER_REDIR) * 100)) -le "$link" ]; then
 		pass "$1"
 	else
 		fail "$1" "conntrack $ACCT_CT, link $ACCT_IF, XDP redirected $XFER_REDIR"

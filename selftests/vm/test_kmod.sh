@@ -15,9 +15,10 @@ if [ ! -e "$TOP/build/fastpath.ko" ] || [ ! -e "$TOP/build/ppe_sim.ko" ]; then
 fi
 # As vm_run, with a longer watchdog: the whole suite takes 10-15 minutes
 # under TCG, more while other VMs share the CPUs.
-# FP_KO (test_kmod_612.sh) names the modules of another kernel.
+# FP_KO (test_kmod_612.sh) names the modules of another kernel; ACCT_MB
+# sizes the accounting test's download (ACCT_MB=100 for the size).
 tag=${FP_VM_TAG:-kmod}
-"$TOP/scripts/vm.sh" --timeout 2400 -- env FP_KO="${FP_KO:-}" bash "$VM_DIR/kmod_inner.sh" "$@" 2>&1 |
+"$TOP/scripts/vm.sh" --timeout 2400 -- env FP_KO="${FP_KO:-}" ACCT_MB="${ACCT_MB:-}" ACCT_UDP_MB="${ACCT_UDP_MB:-}" bash "$VM_DIR/kmod_inner.sh" "$@" 2>&1 |
 	sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 $tag-/"
 rc=${PIPESTATUS[0]}
 # 1: some test failed and said so; anything else is the VM's own trouble.

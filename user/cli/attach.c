@@ -98,7 +98,7 @@ int cmd_detach(int argc, char **argv)
 	__u32 key, next, *prev = NULL, ports[FP_MAX_PORTS];
 	char name[IF_NAMESIZE + 8];
 	struct fp_maps m;
-	int ret = EXIT_OK, n = 0;
+	int ret = EXIT_OK, n = 0, err;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(detach_usage, stdout);
@@ -114,12 +114,16 @@ int cmd_detach(int argc, char **argv)
 	if (argc > 1 &&
 	    links_ports(argv + 1, argc - 1, ports, &n, FP_MAX_PORTS, "detaching from"))
 		return EXIT_FAIL;
-	if (fp_open_pinned(&m)) {
+	err = argc > 1 ? fp_open_pinned(&m) : fp_open_pinned_detach(&m);
+	if (err && (argc > 1 || m.prog < 0)) {
 		if (argc > 1) {
-			pr_warn("fastpath is not attached");
+			if (err == -ENOENT)
+				pr_warn("fastpath is not attached");
 			return EXIT_FAIL;
 		}
-		/* Nothing loaded: still clear leftovers of a broken state. */
+		/* Nothing loaded, or nothing usable: still clear leftovers
+		 * of a broken state.
+		 */
 		return fp_unpin_all() ? EXIT_FAIL : EXIT_OK;
 	}
 

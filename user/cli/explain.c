@@ -6,9 +6,11 @@
  * The facts come from maps alone, never from the daemon process: its
  * record of each connection ("fp_conns", struct fp_conn_info, written by
  * conn_fsm.c), the flow table and its rates for the directions in it, and
- * the datapath's pass-reason counters. Those counters are global: the
- * datapath keeps no per-flow pass reasons, so explain shows what is
- * passing right now over all flows, and says so.
+ * the datapath's pass-reason counters. An entry keeps the reason of the
+ * last packet the datapath passed up after matching it, and a count of
+ * them (fp_flow.last_pass, passed): explain samples that count over a
+ * second, so an offloaded flow whose packets still go up (TTL, MTU, ...)
+ * says why. The global pass-reason rates follow, for context.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,14 +38,17 @@ static const char explain_head[] =
 	"it is offloaded, on which tier, and if not, why. One endpoint matches\n"
 	"connections with that address (and port) on either side; two match\n"
 	"connections between them. IPv6 endpoints with a port are [ADDR]:PORT.\n"
-	"The datapath counts pass reasons for all flows together, not per flow:\n"
-	"explain samples them for one second and shows those rates.\n"
+	"For a direction in the table, it also says why its packets still pass up\n"
+	"to the slow path, if any do (TTL, MTU, ...): the datapath keeps the last\n"
+	"reason per flow, and explain counts them for one second. The rates of all\n"
+	"pass reasons over all flows follow.\n"
 	"\n";
 
 static const struct opt_spec explain_opts[] = {
 	{ 'i', "id", "N", "the connection with this conntrack id" },
 	{ 'j', "json", NULL, "print a JSON object" },
-	{ 'n', "no-sample", NULL, "do not sample the pass reasons (no 1 s wait)" },
+	{ 'n', "no-sample", NULL, "do not sample pass counts (no 1 s wait): per flow, the count\n"
+				  "since the entry was written" },
 	{ 'h', "help", NULL, "show this help" },
 	{}
 };
@@ -115,6 +120,54 @@ static bool find_entry(const struct fp_maps *m, const struct fp_conn_tuple *t,
 	return false;
 }
 
+/*
+ * Each matching direction's pass count before the one-second sample, to
+ * tell what passed during it: found by conntrack id and direction.
+ */
+struct pass_snap {
+	__u32 id;
+	__u8 dir;
+	__u16 passed;
+};
+
+struct pass_snaps {
+	struct pass_snap *s;
+	size_t n, cap;
+	bool sampled;
+};
+
+/* Why a packet of an offloaded flow still goes up, in words. */
+static const char *pass_words(__u8 r)
+{
+	switch (r) {
+	case FP_R_TTL:
+		return "TTL or hop limit at most 1: the stack answers with ICMP time exceeded";
+	case FP_R_MTU:
+		return "longer than the egress MTU: the stack fragments it or answers ICMP too big";
+	case FP_R_TCP_SYN:
+		return "a SYN on an offloaded tuple";
+	case FP_R_TCP_FIN_RST:
+		return "FIN or RST: conntrack must see the close";
+	case FP_R_TEARDOWN:
+		return "the entry is in teardown";
+	case FP_R_OTHER_HOST:
+		return "addressed to another host's MAC (or PPPoE not from the concentrator)";
+	case FP_R_LEASE:
+		return "the daemon's lease expired";
+	case FP_R_NO_EGRESS:
+		return "the egress device is not attached";
+	case FP_R_HW_PENDING:
+		return "waits for the PPE to bind it";
+	case FP_R_HW:
+		return "bound in the PPE";
+	case FP_R_HEADROOM:
+		return "no headroom for the egress L2 header";
+	case FP_R_TC_L2:
+		return "TC cannot shrink its L2 header";
+	}
+	return "";
+}
+
 /* What one direction's verdict is: a short code and a sentence. */
 struct dir_verdict {
 	bool offloaded;
@@ -124,6 +177,8 @@ struct dir_verdict {
 	bool have_entry;
 	struct fp_flow f;
 	struct fp_rate rate;
+	bool have_delta;	/* sampled: @passed_delta is over one second */
+	__u16 passed_delta;
 };
 
 static const char *state_name(__u8 s)
@@ -203,7 +258,7 @@ static void hold_words(const struct fp_conn_info *ci, struct dir_verdict *v)
 }
 
 static void verdict(const struct fp_maps *m, const struct fp_conn_info *ci, int dir,
-		    struct dir_verdict *v)
+		    const struct pass_snaps *ps, struct dir_verdict *v)
 {
 	__u8 s = ci->state[dir];
 
@@ -223,6 +278,11 @@ static void verdict(const struct fp_maps *m, const struct fp_conn_info *ci, int 
 			v->tier = state_name(s);
 		v->offloaded = true;
 		v->code = "offloaded";
+		for (size_t i = 0; ps && ps->sampled && i < ps->n; i++)
+			if (ps->s[i].id == ci->id && ps->s[i].dir == dir) {
+				v->have_delta = true;
+				v->passed_delta = v->f.passed - ps->s[i].passed;
+			}
 		if (!strcmp(v->tier, "hw_pending"))
 			snprintf(v->why, sizeof(v->why),
 				 "offloaded, waiting for the PPE to bind it (XDP passes its packets up meanwhile)");
@@ -286,8 +346,51 @@ static void json_tuple(struct json *j, const char *key, const struct fp_conn_tup
 	json_end(j, '}');
 }
 
+/* Before the sample: the pass count of each direction in the table. */
+static int snap_passes(const struct fp_maps *m, const struct fp_conn_info *ci,
+		       struct pass_snaps *ps)
+{
+	struct dir_verdict v;
+
+	for (int dir = 0; dir < 2; dir++) {
+		verdict(m, ci, dir, NULL, &v);
+		if (!v.have_entry)
+			continue;
+		if (ps->n == ps->cap) {
+			size_t cap = ps->cap ? 2 * ps->cap : 16;
+			void *p = realloc(ps->s, cap * sizeof(*ps->s));
+
+			if (!p)
+				return -ENOMEM;
+			ps->s = p;
+			ps->cap = cap;
+		}
+		ps->s[ps->n++] = (struct pass_snap){ ci->id, dir, v.f.passed };
+	}
+	return 0;
+}
+
+/* The per-flow pass part of a direction in the table, as text. */
+static void print_passes(const struct dir_verdict *v)
+{
+	const char *r = v->f.last_pass && v->f.last_pass < FP_R_MAX ?
+			fp_reason_names[v->f.last_pass] : NULL;
+
+	if (!v->have_entry)
+		return;
+	if (v->have_delta && v->passed_delta)
+		printf("\n            but %u of its packets passed up in the last second, the last for %s: %s",
+		       v->passed_delta, r ? r : "?", pass_words(v->f.last_pass));
+	else if (v->have_delta && r)
+		printf("\n            none of its packets passed up in the last second (the last one for %s)",
+		       r);
+	else if (!v->have_delta && r)
+		printf("\n            %u of its packets passed up since it entered the table (count mod 65536), the last for %s: %s",
+		       v->f.passed, r, pass_words(v->f.last_pass));
+}
+
 static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
-		      struct json *j)
+		      const struct pass_snaps *ps, struct json *j)
 {
 	static const char *const dname[2] = { "original", "reply" };
 	char src[64], dst[64], in[IF_NAMESIZE + 8], out[IF_NAMESIZE + 8];
@@ -320,7 +423,7 @@ static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
 		printf(" (reply %s -> %s), mark %#x\n", src, dst, ci->mark);
 	}
 	for (int dir = 0; dir < 2; dir++) {
-		verdict(m, ci, dir, &v);
+		verdict(m, ci, dir, ps, &v);
 		if (ci->iif[dir])
 			ifname_or_index(ci->iif[dir], in);
 		if (ci->oif[dir])
@@ -347,6 +450,17 @@ static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
 				json_num(j, "latency_us", ci->latency_ns[dir] / 1e3);
 				json_u64(j, "learning_window_packets", ci->learn_packets[dir]);
 			}
+			if (v.have_entry) {
+				if (v.f.last_pass && v.f.last_pass < FP_R_MAX)
+					json_str(j, "last_pass_reason", fp_reason_names[v.f.last_pass]);
+				else
+					json_null(j, "last_pass_reason");
+				json_u64(j, "passed_packets", v.f.passed);
+				if (v.have_delta)
+					json_u64(j, "passed_last_s", v.passed_delta);
+				else
+					json_null(j, "passed_last_s");
+			}
 			json_end(j, '}');
 			continue;
 		}
@@ -358,6 +472,7 @@ static void show_conn(const struct fp_maps *m, const struct fp_conn_info *ci,
 			       (unsigned long long)v.rate.pps, v.rate.bps / 1e6,
 			       (unsigned long long)v.f.packets, ci->latency_ns[dir] / 1e3,
 			       (unsigned long long)ci->learn_packets[dir]);
+		print_passes(&v);
 		printf("\n");
 	}
 	if (j) {
@@ -417,6 +532,7 @@ static int parse_explain(int argc, char **argv, struct explain_args *a)
 int cmd_explain(int argc, char **argv)
 {
 	struct fp_daemon_stats ds = {};
+	struct pass_snaps ps = {};
 	struct fp_conn_info ci;
 	double rate[FP_R_MAX];
 	__u32 key, next, zero = 0;
@@ -429,8 +545,10 @@ int cmd_explain(int argc, char **argv)
 	ret = parse_explain(argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 	if (m.conns < 0) {
@@ -443,6 +561,21 @@ int cmd_explain(int argc, char **argv)
 	if (ds.pid && kill(ds.pid, 0) && errno == ESRCH)
 		ds.pid = 0;
 	tc_fd = fp_map_by_pin("fp_tc_stats");
+	if (a.sample) {
+		while (!bpf_map_get_next_key(m.conns, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(m.conns, &key, &ci) || !conn_match(&a, &ci))
+				continue;
+			if (snap_passes(&m, &ci, &ps)) {
+				pr_warn("out of memory");
+				ret = EXIT_FAIL;
+				goto out;
+			}
+		}
+		prev = NULL;
+		ps.sampled = true;
+	}
 	sample_reasons(&m, tc_fd, a.sample, rate);
 
 	if (a.json) {
@@ -457,7 +590,7 @@ int cmd_explain(int argc, char **argv)
 		prev = &key;
 		if (bpf_map_lookup_elem(m.conns, &key, &ci) || !conn_match(&a, &ci))
 			continue;
-		show_conn(&m, &ci, a.json ? &j : NULL);
+		show_conn(&m, &ci, &ps, a.json ? &j : NULL);
 		n++;
 	}
 	if (a.json) {
@@ -478,15 +611,18 @@ int cmd_explain(int argc, char **argv)
 		if (a.sample) {
 			int any = 0;
 
-			printf("pass reasons now, all flows together (the datapath keeps none per flow):");
+			printf("pass reasons now, all flows together:");
 			for (int r = 1; r < FP_R_MAX; r++)
 				if (rate[r] > 0)
 					any = printf(" %s %.0f/s", fp_reason_names[r], rate[r]);
 			printf(any ? "\n" : " none\n");
 		}
 	}
+	ret = n ? EXIT_OK : EXIT_FAIL;
+out:
+	free(ps.s);
 	if (tc_fd >= 0)
 		close(tc_fd);
 	fp_close(&m);
-	return n ? EXIT_OK : EXIT_FAIL;
+	return ret;
 }

@@ -260,8 +260,10 @@ static int flow_add(int argc, char **argv)
 	ret = resolve_egress(&a);
 	if (ret)
 		return ret;
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached; run 'fastpath attach IFACE...' first");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached; run 'fastpath attach IFACE...' first");
 		return EXIT_FAIL;
 	}
 	ret = EXIT_FAIL;
@@ -295,8 +297,10 @@ static int flow_del(int argc, char **argv)
 	ret = parse_flow_args(argc, argv, &a, false);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 	ret = EXIT_OK;

@@ -124,8 +124,10 @@ int cmd_flows(int argc, char **argv)
 	ret = listing_args(argc, argv, "flows", flows_usage, &json);
 	if (ret >= 0)
 		return ret;
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 

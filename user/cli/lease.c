@@ -44,8 +44,10 @@ int cmd_lease(int argc, char **argv)
 		cfg.lease_ns = secs * 1000000000ULL;
 		cfg.lease_expires = mono_ns() + cfg.lease_ns;
 	}
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY)) {

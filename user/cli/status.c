@@ -585,7 +585,10 @@ int cmd_status(int argc, char **argv)
 	ret = status_args(argc, argv, &fmt);
 	if (ret >= 0)
 		return ret;
-	if (fp_open_pinned(&m)) {
+	ret = fp_open_pinned(&m);
+	if (ret && ret != -ENOENT)
+		return EXIT_FAIL;	/* said: another build's pins, unreadable */
+	if (ret) {
 		if (fmt == 'j')
 			printf("{\"attached\":false}\n");
 		else if (fmt == 'p')

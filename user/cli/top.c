@@ -254,8 +254,10 @@ int cmd_top(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("top", "unexpected argument '%s'", argv[optind]);
-	if (fp_open_pinned(&m)) {
-		pr_warn("fastpath is not attached");
+	ret = fp_open_pinned(&m);
+	if (ret) {
+		if (ret == -ENOENT)
+			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
 	}
 	tc_fd = fp_map_by_pin("fp_tc_stats");

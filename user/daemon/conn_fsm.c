@@ -51,6 +51,8 @@
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
+ *     TEARDOWN (TCP) --(conntrack still ESTABLISHED 2 s later:
+ *                 the FIN/RST was dropped, e.g. forged)-----> both LEARNING
  *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again

@@ -125,8 +125,123 @@ void fp_close(struct fp_maps *m)
 	}
 }
 
-/* Returns -ENOENT when nothing is pinned ("not attached"). */
+static bool pinned_map_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++)
+		if (!strcmp(name, pinned_maps[i]))
+			return true;
+	return false;
+}
+
+/* The maps "attach --max-flows" sizes: their max_entries may differ. */
+static bool sized_by_capacity(const char *name)
+{
+	return !strcmp(name, "flows") || !strcmp(name, "fp_learn") ||
+	       !strcmp(name, "fp_rates") || !strcmp(name, "fp_conns");
+}
+
+/*
+ * Pins left by another build of fastpath (another layout of the maps)
+ * must not be adopted: the kernel copies a map's own value size into the
+ * caller's struct, so a larger value would overrun ours, and a smaller
+ * one would be half written. Each map pinned here is compared with this
+ * build's definition of it: type, key and value size, and the number of
+ * entries of those the table's capacity does not size. -EPROTO, said in
+ * one line, on a difference; a map not pinned is for the caller to judge.
+ */
+static int check_layout(bool detaching)
+{
+	struct fastpath_bpf *skel;
+	struct bpf_map *map;
+	int err = 0;
+
+	skel = fastpath_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map), *what = NULL;
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info), have = 0, want = 0;
+		int fd;
+
+		if (!pinned_map_name(name))
+			continue;
+		fd = bpf_obj_get(pin_path(name));
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			what = "not a map";
+		} else if (info.type != bpf_map__type(map)) {
+			what = "map type";
+			have = info.type, want = bpf_map__type(map);
+		} else if (info.key_size != bpf_map__key_size(map)) {
+			what = "key size";
+			have = info.key_size, want = bpf_map__key_size(map);
+		} else if (info.value_size != bpf_map__value_size(map)) {
+			what = "value size";
+			have = info.value_size, want = bpf_map__value_size(map);
+		} else if (!sized_by_capacity(name) &&
+			   info.max_entries != bpf_map__max_entries(map)) {
+			what = "entries";
+			have = info.max_entries, want = bpf_map__max_entries(map);
+		}
+		close(fd);
+		if (what) {
+			const char *next = detaching ? "removing it" :
+				"run 'fastpath detach' to remove it";
+
+			if (want)
+				pr_warn("%s was pinned by another build of fastpath (%s: %s %u, this build's %u); %s",
+					fp_pin_dir(), name, what, have, want, next);
+			else
+				pr_warn("%s was pinned by another build of fastpath (%s: %s); %s",
+					fp_pin_dir(), name, what, next);
+			err = -EPROTO;
+			break;
+		}
+	}
+	fastpath_bpf__destroy(skel);
+	return err;
+}
+
+static int open_pinned(struct fp_maps *m, bool detaching);
+
+/*
+ * Returns -ENOENT when nothing is pinned ("not attached"); any other error
+ * is said here, in one line.
+ */
 int fp_open_pinned(struct fp_maps *m)
+{
+	return open_pinned(m, false);
+}
+
+/*
+ * For "detach": as fp_open_pinned(), and pins of another build (-EPROTO)
+ * still give the program and the redirect map when the latter has our
+ * layout (ifindex to ifindex), so that its devices can be let go of.
+ */
+int fp_open_pinned_detach(struct fp_maps *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err = open_pinned(m, true);
+
+	if (err != -EPROTO)
+		return err;
+	m->prog = bpf_obj_get(pin_path(PIN_PROG));
+	m->tx_ports = map_fd_by_pin("tx_ports");
+	if (m->prog < 0 || m->tx_ports < 0 ||
+	    bpf_obj_get_info_by_fd(m->tx_ports, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_DEVMAP_HASH || info.key_size != 4 ||
+	    info.value_size != 4)
+		fp_close(m);
+	return err;
+}
+
+static int open_pinned(struct fp_maps *m, bool detaching)
 {
 	int err;
 
@@ -135,8 +250,17 @@ int fp_open_pinned(struct fp_maps *m)
 	if (err)
 		return err;
 	m->prog = bpf_obj_get(pin_path(PIN_PROG));
-	if (m->prog < 0)
-		return -errno;
+	if (m->prog < 0) {
+		err = -errno;
+		if (err != -ENOENT)
+			pr_warn("cannot open %s: %s", pin_path(PIN_PROG), strerror(-err));
+		return err;
+	}
+	err = check_layout(detaching);
+	if (err) {
+		fp_close(m);
+		return err;
+	}
 	m->learn_prog = bpf_obj_get(pin_path(PIN_LEARN));
 	/* Absent where the kernel refused it (fp_load_or_adopt()). */
 	m->clock_prog = bpf_obj_get(pin_path(PIN_CLOCK));
@@ -187,6 +311,12 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		return err;
 	}
 
+	/* Maps a broken attach of another build left, without its program:
+	 * libbpf would reuse them by name, or fail with a bare EINVAL.
+	 */
+	err = check_layout(false);
+	if (err)
+		return err;
 	if (mkdir(fp_pin_dir(), 0700) && errno != EEXIST) {
 		pr_warn("cannot create %s: %s", fp_pin_dir(), strerror(errno));
 		return -errno;

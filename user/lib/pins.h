@@ -34,6 +34,7 @@ void fp_setup_libbpf_log(void);
 
 const char *fp_pin_dir(void);
 int fp_open_pinned(struct fp_maps *m);
+int fp_open_pinned_detach(struct fp_maps *m);
 int fp_load_or_adopt(struct fp_maps *m, __u32 capacity);
 void fp_close(struct fp_maps *m);
 int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,

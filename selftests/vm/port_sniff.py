@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""tcp_sniff.py - what an end host's link carried of one TCP port, for the
-conntrack accounting test: a reference independent of the router and of
-veth's own counters (which count some frames with their Ethernet header
-and some without, depending on NAPI).
+"""port_sniff.py - what an end host's link carried of one TCP or UDP port,
+for the conntrack accounting test: a reference independent of the router
+and of veth's own counters (which count some frames with their Ethernet
+header and some without, depending on NAPI, so "ip -s link" is off by up
+to 14 bytes a packet), and of nstat (which counts GSO and GRO super
+packets as one).
 
-  tcp_sniff.py IFACE PORT READY_FILE
+  port_sniff.py IFACE PORT READY_FILE [tcp|udp]
 
-Counts IPv4 TCP packets to or from PORT on IFACE (AF_PACKET, after GSO
-segmentation on transmit; received pure ACKs are never merged by GRO) and
-their IP total lengths, split into sent and received. It creates
-READY_FILE once capturing, and on SIGTERM prints "sent_packets sent_bytes
-received_packets received_bytes drops".
+Counts IPv4 packets of the protocol (TCP by default) to or from PORT on
+IFACE and their IP total lengths, split into sent and received. Taps see
+what is sent after GSO segmentation: the lab's end hosts lose TSO while
+the router's end of their veth has an XDP program. What they receive is
+not merged: pure ACKs never are by GRO, and UDP only for sockets that ask.
+It creates READY_FILE once capturing, and on SIGTERM prints "sent_packets
+sent_bytes received_packets received_bytes drops".
 """
 import signal
 import socket
@@ -25,13 +29,13 @@ SO_ATTACH_FILTER = 26
 SO_RCVBUFFORCE = 33
 
 
-def port_filter(port):
-    """Classic BPF: IPv4, TCP, source or destination PORT; keep 64 bytes."""
+def port_filter(port, proto):
+    """Classic BPF: IPv4, PROTO, source or destination PORT; keep 64 bytes."""
     ins = [
         (0x28, 0, 0, 12),           # ldh [12]
         (0x15, 0, 8, 0x0800),       # jeq IPv4, else drop
         (0x30, 0, 0, 23),           # ldb [23]
-        (0x15, 0, 6, 6),            # jeq TCP, else drop
+        (0x15, 0, 6, proto),        # jeq PROTO, else drop
         (0xb1, 0, 0, 14),           # ldxb 4*([14]&0xf)
         (0x48, 0, 0, 14),           # ldh [x+14]: source port
         (0x15, 2, 0, port),         # jeq PORT: keep
@@ -43,10 +47,10 @@ def port_filter(port):
     return b"".join(struct.pack("HBBI", *i) for i in ins)
 
 
-def main(iface, port, ready):
+def main(iface, port, ready, proto="tcp"):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
-    buf = bytearray(port_filter(int(port)))
+    buf = bytearray(port_filter(int(port), {"tcp": 6, "udp": 17}[proto]))
     fprog = struct.pack("HL", len(buf) // 8, ctypes_addr(buf))
     s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
     s.bind((iface, ETH_P_ALL))
@@ -86,4 +90,4 @@ def ctypes_addr(buf):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
