@@ -155,10 +155,10 @@ endif
 # Everything in VMs: the amd64 VM suites (6.1 and 6.12) and the vectors on
 # every other CPU, which "make check" runs too, plus what is too slow under
 # TCG for it: every group of test_kmod_612, and the daemon lab on arm64
-# and mipsel (not done yet, see README).
+# and mipsel (selftests/vm/lab_cross.sh).
 vm-check-all: deps-vm deps-cross
 	$(Q)$(MAKE) --no-print-directory all kmod
-	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm
+	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm lab-cross
 
 unit: all
 	$(Q)selftests/run.sh unit
