@@ -9,7 +9,7 @@
 #                               libraries for arm64, armhf, mipsel and s390x,
 #                               their qemu, each one's Debian kernel and
 #                               busybox-static for "vm.sh --arch", and
-#                               linux-headers-arm64; and for the daemon
+#                               its linux-headers; and for the daemon
 #                               lab on arm64 and mipsel, those CPUs' bash,
 #                               iproute2, nftables, conntrack, socat, jq,
 #                               coreutils and python3 (vm.sh --lab)
@@ -194,6 +194,16 @@ LAB_PKGS=(bash libtinfo6 coreutils libacl1 libattr1
 	socat libssl3 libwrap0 libreadline8 libnsl2 libatomic1 jq libjq1 libonig5
 	python3-minimal python3.11-minimal libpython3.11-minimal libexpat1 ethtool)
 
+# Debian's kernel flavour of each architecture.
+kernel_flavour() {
+	case $1 in
+	arm64) echo arm64 ;;
+	armhf) echo armmp-lpae ;;
+	mipsel) echo 4kc-malta ;;
+	s390x) echo s390x ;;
+	esac
+}
+
 if [ -n "$want_cross" ]; then
 	for a in "${CROSS_ARCHES[@]}"; do
 		unpack "sysroot-$a" "${SYSROOT_PKGS[@]/%/:$a}"
@@ -203,13 +213,7 @@ if [ -n "$want_cross" ]; then
 	done
 	# Each architecture's Debian kernel and busybox-static for vm.sh --arch.
 	for a in "${CROSS_ARCHES[@]}"; do
-		case $a in
-		arm64) flavour=arm64 ;;
-		armhf) flavour=armmp-lpae ;;
-		mipsel) flavour=4kc-malta ;;
-		s390x) flavour=s390x ;;
-		esac
-		img=$(needs_name "linux-image-$flavour:$a" linux-image-)
+		img=$(needs_name "linux-image-$(kernel_flavour "$a"):$a" linux-image-)
 		unpack "vm-$a" "$img:$a" "busybox-static:$a"
 	done
 	# The daemon lab's userland in the guest (vm.sh --lab): the tools
@@ -219,10 +223,14 @@ if [ -n "$want_cross" ]; then
 	for a in "${LAB_ARCHES[@]}"; do
 		unpack "labroot-$a" "${LAB_PKGS[@]/%/:$a}"
 	done
-	# linux-headers-arm64 for "make kmod ARCH=arm64": its kbuild tools are
-	# this machine's own (linux-kbuild is Multi-Arch: foreign).
-	hdr=$(needs_name linux-headers-arm64:arm64 linux-headers-)
-	kbuild=$(apt-cache depends "$hdr:arm64" | sed -n 's/^  Depends: \(linux-kbuild-[^ :]*\).*/\1/p' | head -1)
-	unpack "headers-arm64" "$hdr:arm64" "${hdr%-arm64}-common" "$kbuild"
+	# Each kernel's linux-headers for "make kmod ARCH=... CROSS_COMPILE=...":
+	# their kbuild tools are this machine's own (linux-kbuild is Multi-Arch:
+	# foreign), their common half is the same for every architecture.
+	for a in "${CROSS_ARCHES[@]}"; do
+		flavour=$(kernel_flavour "$a")
+		hdr=$(needs_name "linux-headers-$flavour:$a" linux-headers-)
+		kbuild=$(apt-cache depends "$hdr:$a" | sed -n 's/^  Depends: \(linux-kbuild-[^ :]*\).*/\1/p' | head -1)
+		unpack "headers-$a" "$hdr:$a" "${hdr%-"$flavour"}-common" "$kbuild"
+	done
 fi
 exit 0
