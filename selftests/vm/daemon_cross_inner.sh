@@ -98,6 +98,9 @@ if ! lab_up; then
 	fail lab-setup "the lab did not come up"
 	exit 1
 fi
+# Where the JIT cannot take the clock's timer (mips32: no BPF-to-BPF
+# calls), the daemon says so once, as it loads the object without it.
+[ "$arch" = mipsel ] && DAEMON_LOG_EXPECTED="load refused \(EINVAL\): again without the clock's timer"
 # Under TCG on a shared host, the harness's own pauses in a flow (the
 # sender held until the table has both directions, the counters read
 # before it goes on: a dozen process starts) last tens of seconds, and
@@ -116,6 +119,6 @@ tcp tcp4-up ipv4 up 80 40080
 tcp tcp6-down ipv6 down 443 40443
 udp udp4 ipv4 5300 45300
 udp udp6 ipv6 5301 45301
-echo "  $(fp status 2>&1 | tr -s ' ' | grep -iE 'redirect|entries' | tr '\n' ' ')"
+fp status 2>&1 | grep -E '^(flows|verdicts|pass reasons|tc|lease)' | sed 's/^/  /'
 stop_daemon && pass daemon-clean-exit
 exit $E2E_FAILED
