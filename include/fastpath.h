@@ -242,6 +242,11 @@ enum fp_hold {
 	FP_H_TABLE_FULL,	/* --max-flows reached */
 	FP_H_SQM_INGRESS,	/* the ingress device redirects to an ifb that
 				 * shapes: XDP and TC ingress would bypass it */
+	FP_H_NOT_LEARNED,	/* a candidate whose next packet did not come
+				 * within 10 s, or the learning map was full:
+				 * tried again later, with a growing delay */
+	FP_H_LOCAL,		/* it ends on the router itself (a local or
+				 * loopback address): nothing to forward */
 	FP_H_MAX,
 };
 
@@ -272,6 +277,11 @@ struct fp_daemon_stats {
 	__u64 learn_packets;	/* slow-path packets of learned directions in
 				 * their learning window (armed -> learned), total */
 	__u64 tc_dirs;		/* directions on the TC tier now */
+	__u64 learn_full;	/* candidates refused by a full learning map, total */
+	__u64 not_learned;	/* candidates not learned within 10 s, total */
+	__u64 rechecks;		/* conntrack asked after a FIN/RST teardown, total */
+	__u64 recheck_relearned;	/* ... and found still ESTABLISHED:
+					 * learned again (a forged RST), total */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */

@@ -4,7 +4,7 @@
 # each other, directly or round a loop.
 #
 #   0 lib/                            log, fmt, json, args, names, pins, rtnl, ethtool, genl
-#   1 daemon/conntab, daemon/links     data structures
+#   1 daemon/conntab, links, addrs     data structures
 #   2 daemon/conn_fsm                  the state machine (conn_fsm.h, daemon.h)
 #   3 daemon/ct, netmon, hwtier, ops   adapters (adapters.h)
 #   4 daemon/loop, daemon/main         "fastpath run" (run.h)
@@ -22,7 +22,7 @@ build=${1:-build}
 layer() {
 	case "$1" in
 	lib/*) echo 0 ;;
-	daemon/conntab.* | daemon/links.* | daemon/conn.h) echo 1 ;;
+	daemon/conntab.* | daemon/links.* | daemon/addrs.* | daemon/conn.h) echo 1 ;;
 	daemon/conn_fsm.* | daemon/daemon.h) echo 2 ;;
 	daemon/ct.* | daemon/netmon.* | daemon/hwtier.* | daemon/ops.* | daemon/adapters.h) echo 3 ;;
 	daemon/loop.* | daemon/main.* | daemon/run.h) echo 4 ;;

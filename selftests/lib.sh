@@ -170,10 +170,18 @@ flow_packets() {
 }
 
 # port_entries PORT: entries in the xdp state with PORT as source or
-# destination port.
+# destination port, before or after NAT (a port forward's reply entry has
+# the forwarded port only in its rewrite).
 port_entries() {
 	flows_json | jq --arg p ":$1" \
-		'[.[] | select(.state == "xdp" and ((.src | endswith($p)) or (.dst | endswith($p))))] | length'
+		'[.[] | select(.state == "xdp" and ([.src, .dst, .snat, .dnat] |
+			any(. != null and endswith($p))))] | length'
+}
+
+# in_table PORT: both directions of the flow with PORT are in the table
+# (an XFER_HOLD condition).
+in_table() {
+	[ "$(port_entries "$1")" -ge 2 ]
 }
 
 # port_offloaded PORT: both directions of the connection with PORT are in

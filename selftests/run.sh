@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # fastpath test runner.
 #
-#   selftests/run.sh [unit|e2e|vm|cross-ARCH|lab-cross|lab-ARCH]...
+#   selftests/run.sh [unit|e2e|vm|vectors|cross-ARCH|lab-cross|lab-ARCH]...
 #                                                    (default: unit e2e vm)
 #
+# vectors is the kernel-dependent part of unit (the packet vectors through
+# XDP and TC); the VM datapath suites run it in each guest kernel, since the
+# layer check and the state machine's cases do not depend on the kernel.
 # vm includes the 6.12 suites and the vectors on arm64, armhf, mipsel and
 # s390x (test_vectors_cross.sh); cross-ARCH runs only that architecture's.
 # lab-cross is the daemon lab on arm64 and mipsel (lab_cross.sh, in "make
@@ -52,6 +55,9 @@ fi
 
 for suite in "${suites[@]}"; do
 	case "$suite" in
+	vectors)
+		run_one unit/test_vectors selftests/unit/run.sh
+		;;
 	unit)
 		run_one unit/test_vectors selftests/unit/run.sh
 		# The daemon's layers and state machine: no root or kernel needed

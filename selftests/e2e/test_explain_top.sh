@@ -46,7 +46,6 @@ top_has_flow() {
 
 # --- offloaded: port 80 ---
 XFER_PACE=15 tcp_xfer_start http ipv4 10.0.2.2 80 48 || exit 1
-in_table() { [ "$(port_entries "$1")" -ge 2 ]; }
 # Each look at the table takes a second or more on a loaded machine.
 if wait_for 40 in_table 80; then
 	# The daemon measures rates once a second.

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "fake_ops.h"
 
@@ -163,6 +165,28 @@ static __u32 f_ct_timeout(struct daemon *d, const struct conn *c)
 	return F(d)->ct_timeout;
 }
 
+static int f_ct_recheck(struct daemon *d, const struct ct_tuple *orig)
+{
+	F(d)->rechecks++;
+	F(d)->recheck_last = *orig;
+	return 0;
+}
+
+/* 127/8 and the addresses the test listed. */
+static bool f_is_local(struct daemon *d, __u8 family, const __be32 *addr)
+{
+	struct fake *fk = F(d);
+
+	if (family != AF_INET)
+		return false;
+	if ((ntohl(addr[0]) >> 24) == 127)
+		return true;
+	for (int i = 0; i < fk->nlocal; i++)
+		if (fk->local[i] == addr[0])
+			return true;
+	return false;
+}
+
 static bool in_set(const __u32 *set, int n, __u32 ifindex)
 {
 	for (int i = 0; i < n; i++)
@@ -194,9 +218,12 @@ static __u16 f_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return F(d)->mtu;
 }
 
-static bool f_egress_shaped(struct daemon *d, const struct dir_out *o)
+static enum egress_shaper f_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
-	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif;
+	if (F(d)->shaped_upper_oif && o->oif == F(d)->shaped_upper_oif)
+		return SHAPER_UPPER;
+	return F(d)->shaped_oif && o->oif == F(d)->shaped_oif ? SHAPER_PORT :
+								  SHAPER_NONE;
 }
 
 static enum ingress_need f_ingress_need(struct daemon *d, __u32 ifindex)
@@ -340,6 +367,8 @@ const struct fsm_ops fake_ops = {
 	.set_liberal = f_set_liberal,
 	.refresh = f_refresh,
 	.ct_timeout = f_ct_timeout,
+	.ct_recheck = f_ct_recheck,
+	.is_local = f_is_local,
 	.attached = f_attached,
 	.stacked = f_stacked,
 	.carries = f_carries,

@@ -49,6 +49,7 @@ struct fake {
 	bool carries;
 	__u16 mtu;
 	__u32 shaped_oif;		/* egress through it is shaped */
+	__u32 shaped_upper_oif;		/* a device stacked on it shapes */
 	enum ingress_need need[16];	/* per ifindex (< 16): what it asks */
 	/* lease */
 	int renewals;
@@ -69,6 +70,12 @@ struct fake {
 		struct fp_conn_info ci;
 	} exp[FAKE_SLOTS];
 	int export_writes, export_deletes;
+	/* conntrack asked about torn-down connections (ct_recheck) */
+	int rechecks;
+	struct ct_tuple recheck_last;
+	/* the router's own addresses (is_local), IPv4 */
+	__be32 local[4];
+	int nlocal;
 	__u64 learn_ts;			/* the learner's packet time, 0 = unset */
 	__u64 learn_packets;		/* packets the learner counts per report */
 };

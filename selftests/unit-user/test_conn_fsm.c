@@ -472,10 +472,120 @@ static int t_learning_map_full(struct t *t)
 	t->fk.learn_cap = 0;
 	c = tcp_est(t, 1);
 	CHECK(both(c, DS_SLOW) && fake_learning(&t->fk) == 0);
-	/* room again: the next conntrack update arms it */
+	/* counted, shown as not_learned, and no BE_LIBERAL round trip */
+	CHECK(c->hold == FP_H_NOT_LEARNED && t->d.st.learn_full == 1);
+	CHECK(t->fk.liberal == 0);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_NOT_LEARNED] == 1 && t->d.st.hold[FP_H_LEARNING] == 0);
+	/* room again: a conntrack update does not re-arm it, its retry does */
 	t->fk.learn_cap = FAKE_SLOTS;
 	c = tcp_est(t, 1);
+	CHECK(both(c, DS_SLOW) && fake_learning(&t->fk) == 0);
+	tick(t, 10);
+	CHECK(both(c, DS_LEARNING) && fake_learning(&t->fk) == 2 && c->hold == FP_H_LEARNING);
+	CHECK(t->fk.liberal == 1);
+	return 0;
+}
+
+/* A candidate whose next packet never comes leaves the learning map after
+ * 10 s (an idle connection), and is tried again after 10, 20, 40... s.
+ */
+static int t_not_learned(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	tick(t, 9);
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
+	tick(t, 1);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_LEARNED);
+	CHECK(fake_learning(&t->fk) == 0 && t->d.st.not_learned == 1);
+	CHECK(fake_export(&t->fk, c->id)->hold == FP_H_NOT_LEARNED);
+	/* a conntrack update does not bring it back before its time */
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_SLOW));
+	tick(t, 10);
 	CHECK(both(c, DS_LEARNING) && fake_learning(&t->fk) == 2);
+	tick(t, 10);
+	CHECK(both(c, DS_SLOW) && t->d.st.not_learned == 2);
+	tick(t, 10);
+	CHECK(both(c, DS_SLOW));		/* the second wait is 20 s */
+	tick(t, 10);
+	CHECK(both(c, DS_LEARNING));
+	/* learned at last: the delay starts again from 10 s */
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX && c->learn_tries == 0);
+	return 0;
+}
+
+/* A one-way stream: the direction in the table keeps its entry when the
+ * other is given up on.
+ */
+static int t_not_learned_keeps_offloaded(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	learn(t, c, DIR_ORIG);
+	for (int i = 0; i < 10; i++) {
+		traffic(t, c, DIR_ORIG);
+		tick(t, 1);
+	}
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->hold == FP_H_NOT_LEARNED && fake_entries(&t->fk) == 1);
+	CHECK(fake_learning(&t->fk) == 0);
+	/* its retry arms only the missing direction */
+	for (int i = 0; i < 10; i++) {
+		traffic(t, c, DIR_ORIG);
+		tick(t, 1);
+	}
+	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_LEARNING);
+	CHECK(fake_learning(&t->fk) == 1 && c->hold == FP_H_LEARNING);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
+	return 0;
+}
+
+/* Connections that end on the router (its own address, loopback, or a
+ * DNAT to it) are never candidates; a masquerade address does not count.
+ */
+static int t_local_hold(struct t *t)
+{
+	struct ct_info ci = { .id = 300, .has_status = true,
+			      .status = IPS_SEEN_REPLY | IPS_ASSURED,
+			      .has_tcp_state = true, .tcp_state = TCP_CONNTRACK_ESTABLISHED };
+	struct conn *c;
+
+	/* 198.51.100.1 is the masquerade address: forwarded, a candidate */
+	t->fk.local[t->fk.nlocal++] = inet_addr("198.51.100.1");
+	c = tcp_est(t, 1);
+	CHECK(both(c, DS_LEARNING));
+	/* the router's own connection out */
+	t->fk.local[t->fk.nlocal++] = inet_addr("10.0.0.2");
+	c = tcp_est(t, 2);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_LOCAL);
+	/* a loopback connection */
+	tuples(3, IPPROTO_TCP, &ci.orig, &ci.reply);
+	ci.orig.src[0] = ci.orig.dst[0] = inet_addr("127.0.0.1");
+	ci.reply.src[0] = ci.reply.dst[0] = inet_addr("127.0.0.1");
+	fsm_ct_event(&t->d, &ci);
+	c = conntab_find(&t->d.conns, &ci.orig, NULL);
+	CHECK(c && both(c, DS_SLOW) && c->hold == FP_H_LOCAL);
+	/* DNAT to the router itself: the responder is local */
+	tuples(4, IPPROTO_TCP, &ci.orig, &ci.reply);
+	ci.id = 301;
+	ci.orig.src[0] = inet_addr("192.0.2.7");
+	ci.reply.src[0] = inet_addr("10.0.0.1");
+	ci.reply.dst[0] = inet_addr("192.0.2.7");
+	t->fk.local[t->fk.nlocal++] = inet_addr("10.0.0.1");
+	fsm_ct_event(&t->d, &ci);
+	c = conntab_find(&t->d.conns, &ci.orig, NULL);
+	CHECK(c && both(c, DS_SLOW) && c->hold == FP_H_LOCAL);
+	/* only the first connection is in the learning map; no tick changes that */
+	CHECK(fake_learning(&t->fk) == 2 && t->fk.liberal == 1);
+	tick(t, 20);
+	CHECK(c->hold == FP_H_LOCAL && t->d.st.not_learned == 1);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_LOCAL] == 3);
 	return 0;
 }
 
@@ -598,6 +708,29 @@ static int t_sqm_gone_back_to_xdp(struct t *t)
 	CHECK(both(c, DS_XDP) && entry(t, c, DIR_ORIG)->state == FP_STATE_XDP);
 	other = offloaded(t, 2);
 	CHECK(both(other, DS_XDP));
+	return 0;
+}
+
+/* A shaper on a device stacked above the egress port (ppp0, eth0.7): a
+ * redirect to the port would go past it, so the connection stays slow with
+ * hold sqm, and comes back once the shaper goes.
+ */
+static int t_sqm_upper_holds(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	t->fk.shaped_upper_oif = WAN;
+	learn(t, c, DIR_ORIG);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM);
+	CHECK(fake_entries(&t->fk) == 0);
+	fsm_count(&t->d);
+	CHECK(t->d.st.hold[FP_H_SQM] == 1 && t->d.st.tc_dirs == 0);
+	t->fk.shaped_upper_oif = 0;	/* netmon: the shaper went */
+	fsm_sqm_gone(&t->d);
+	CHECK(both(c, DS_LEARNING));
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP));
 	return 0;
 }
 
@@ -783,9 +916,52 @@ static int t_rst_forged_relearns(struct t *t)
 
 	entry(t, c, DIR_REPLY)->state = FP_STATE_TEARDOWN;
 	tick(t, 1);
-	/* conntrack still says ESTABLISHED: a forged RST keeps nothing slow */
+	/* conntrack is asked, in the tick that saw the teardown */
+	CHECK(both(c, DS_TEARDOWN) && t->fk.rechecks == 1 && t->d.st.rechecks == 1);
+	CHECK(!memcmp(&t->fk.recheck_last, &c->tuple[DIR_ORIG], sizeof(c->tuple[0])));
+	/* it still says ESTABLISHED: a forged RST keeps nothing slow, and
+	 * the timeout the RST may have cut is put back
+	 */
 	c = tcp_est(t, 1);
-	CHECK(both(c, DS_LEARNING));
+	CHECK(both(c, DS_LEARNING) && c->hold == FP_H_LEARNING);
+	CHECK(t->d.st.recheck_relearned == 1 && t->fk.refreshes == 1);
+	CHECK(t->fk.refresh_timeout == t->fk.ct_timeout);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	CHECK(both(c, DS_XDP));
+	/* asked once: the next tick asks nothing */
+	tick(t, 1);
+	CHECK(t->fk.rechecks == 1);
+	return 0;
+}
+
+/* A real close: conntrack moved on, the answer keeps it slow. */
+static int t_fin_recheck_closing(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	CHECK(t->fk.rechecks == 1);
+	c = tcp(t, 1, TCP_CONNTRACK_FIN_WAIT);
+	CHECK(both(c, DS_SLOW) && c->hold == FP_H_NOT_READY);
+	CHECK(fake_learning(&t->fk) == 0 && t->d.st.recheck_relearned == 0);
+	CHECK(t->fk.refreshes == 0);
+	return 0;
+}
+
+/* A UDP flow is never torn down by XDP; nothing to ask. The teardown of a
+ * connection that conntrack already forgot costs one question only.
+ */
+static int t_recheck_gone(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	entry(t, c, DIR_ORIG)->state = FP_STATE_TEARDOWN;
+	tick(t, 1);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	tick(t, 1);
+	CHECK(t->fk.rechecks == 1 && t->d.conns.n == 0);
 	return 0;
 }
 
@@ -1328,6 +1504,9 @@ static const struct test tests[] = {
 	T(learn_stale_cookie),
 	T(learn_unknown_conn),
 	T(learning_map_full),
+	T(not_learned),
+	T(not_learned_keeps_offloaded),
+	T(local_hold),
 	T(local_conn_never_offloaded),
 	T(stacked_waits_for_other),
 	T(stacked_not_carried),
@@ -1336,6 +1515,7 @@ static const struct test tests[] = {
 	T(sqm_shaped_tc),
 	T(sqm_appears_relearns_tc),
 	T(sqm_gone_back_to_xdp),
+	T(sqm_upper_holds),
 	T(partial_csum_ingress_tc),
 	T(generic_xdp_ingress_tc),
 	T(ifb_ingress_slow),
@@ -1348,6 +1528,8 @@ static const struct test tests[] = {
 	T(table_full_map),
 	T(fin_teardown),
 	T(rst_forged_relearns),
+	T(fin_recheck_closing),
+	T(recheck_gone),
 	T(teardown_then_close),
 	T(ct_destroy),
 	T(export_follows),

@@ -65,8 +65,9 @@ daemon_log_has() {
 
 # Transfers are judged once both directions are in the table: the check
 # is about what happens after learning, which under TCG on a loaded host
-# can take a few hundred ms. The sender pauses after the first MB until
-# then (XFER_HOLD); a UDP flow is learned from a short exchange first
+# can take a few hundred ms. The sender streams the first half of its
+# data, then pauses if learning has not been seen yet (XFER_HOLD; a pause
+# from the first MB could outlast the 30 s idle timeout); a UDP flow is learned from a short exchange first
 # (XFER_WARM). A host's own link count can be lower than the packets on
 # the wire (behind the lab's switch, GRO merges them), which only makes
 # the forward chain's 1% stricter.
@@ -74,7 +75,8 @@ daemon_log_has() {
 # tcp_xfer2 NAME FAMILY SERVER PORT up|down: $MB MB over TCP, from the
 # client to the server (up) or back (down).
 tcp_xfer2() {
-	XFER_DIR=$5 XFER_HOLD="in_table $4" XFER_HOLD_S=12 tcp_xfer "$1" "$2" "$3" "$4" "$MB"
+	XFER_DIR=$5 XFER_FIRST=$((MB << 19)) XFER_HOLD="in_table $4" XFER_HOLD_S=12 \
+		tcp_xfer "$1" "$2" "$3" "$4" "$MB"
 }
 
 # udp_xfer2 NAME SERVER PORT: $UDP_MB MB through udp_echo.py.
@@ -83,10 +85,6 @@ udp_xfer2() {
 		udp_xfer "$1" "$2" "$3" "$UDP_MB"
 }
 
-# in_table PORT: both directions of the flow with PORT are in the table.
-in_table() {
-	[ "$(port_entries "$1")" -ge 2 ]
-}
 
 # flow_with IN IN_ENCAP OUT OUT_ENCAP: the table has such an entry now.
 FLOW_WITH='.in == $i and (.in_encap // "") == $ie and .out == $o and (.out_encap // "") == $oe'

@@ -178,12 +178,22 @@ static void hold_words(const struct fp_conn_info *ci, struct dir_verdict *v)
 	case FP_H_SQM:
 		v->code = "sqm";
 		snprintf(v->why, sizeof(v->why),
-			 "a shaper: the egress device has a shaping qdisc and the SQM guard keeps the whole connection with it");
+			 "a shaper: a device stacked above the egress port (PPP, VLAN, bridge) has a shaping qdisc that a redirect to the port would skip; the SQM guard keeps the whole connection with it");
 		return;
 	case FP_H_TABLE_FULL:
 		v->code = "table_full";
 		snprintf(v->why, sizeof(v->why),
 			 "table full: --max-flows connections are offloaded already");
+		return;
+	case FP_H_NOT_LEARNED:
+		v->code = "not_learned";
+		snprintf(v->why, sizeof(v->why),
+			 "not learned: no packet came within 10 s of it becoming a candidate (idle), or the learning map was full; tried again later");
+		return;
+	case FP_H_LOCAL:
+		v->code = "local";
+		snprintf(v->why, sizeof(v->why),
+			 "local: it ends on the router itself (a local or loopback address), so there is nothing to forward");
 		return;
 	default:
 		v->code = "learning";
@@ -232,7 +242,7 @@ static void verdict(const struct fp_maps *m, const struct fp_conn_info *ci, int 
 	case FP_CS_TEARDOWN:
 		v->code = "teardown";
 		snprintf(v->why, sizeof(v->why),
-			 "FIN or RST seen: back on the slow path while the connection closes");
+			 "FIN or RST seen: back on the slow path while the connection closes (the daemon asks conntrack, and learns it again if it is still ESTABLISHED)");
 		return;
 	}
 	if (s != FP_CS_SLOW && !v->code) {

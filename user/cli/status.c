@@ -268,6 +268,10 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "resyncs", ds->resyncs);
 	json_u64(j, "refreshes", ds->refreshes);
 	json_u64(j, "table_full", ds->table_full);
+	json_u64(j, "learn_full", ds->learn_full);
+	json_u64(j, "not_learned", ds->not_learned);
+	json_u64(j, "teardown_rechecks", ds->rechecks);
+	json_u64(j, "teardown_relearned", ds->recheck_relearned);
 	json_num(j, "latency_p50_us", ds->latency_p50_ns / 1e3);
 	json_num(j, "latency_p99_us", ds->latency_p99_ns / 1e3);
 	json_u64(j, "learning_window_packets", ds->learn_packets);
@@ -355,6 +359,10 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
 	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
 	       (unsigned long long)ds->resyncs, (unsigned long long)ds->refreshes);
+	printf("            candidates refused by a full learning map %llu, not learned within 10 s %llu\n",
+	       (unsigned long long)ds->learn_full, (unsigned long long)ds->not_learned);
+	printf("            FIN/RST teardowns asked of conntrack %llu, still ESTABLISHED and learned again %llu\n",
+	       (unsigned long long)ds->rechecks, (unsigned long long)ds->recheck_relearned);
 	printf("            offload latency p50 %.0f us, p99 %.0f us (first packet after ESTABLISHED -> entry)\n",
 	       ds->latency_p50_ns / 1e3, ds->latency_p99_ns / 1e3);
 	printf("            learning window: %.1f slow-path packets per learned direction (%llu in all)\n",
@@ -513,6 +521,16 @@ static void render_prometheus(const struct status *st)
 		 "Slow-path packets of learned directions before their entry.", ds->learn_packets);
 	prom_one("fastpath_daemon_table_full_total", "counter",
 		 "Offloads refused for --max-flows.", ds->table_full);
+	prom_one("fastpath_daemon_learn_full_total", "counter",
+		 "Candidates refused by a full learning map.", ds->learn_full);
+	prom_one("fastpath_daemon_not_learned_total", "counter",
+		 "Candidates not learned within 10 s (back to the slow path until a retry).",
+		 ds->not_learned);
+	prom_one("fastpath_daemon_teardown_rechecks_total", "counter",
+		 "FIN/RST teardowns whose conntrack entry the daemon asked about.", ds->rechecks);
+	prom_one("fastpath_daemon_teardown_relearned_total", "counter",
+		 "... that conntrack still had ESTABLISHED (a forged or stale RST): learned again.",
+		 ds->recheck_relearned);
 	prom_head("fastpath_offload_latency_seconds", "gauge",
 		  "Offload latency, from a direction's first packet after ESTABLISHED to its entry, recent samples.");
 	printf("fastpath_offload_latency_seconds{quantile=\"0.5\"} %.9f\n", ds->latency_p50_ns / 1e9);

@@ -17,6 +17,7 @@ int ct_read_events(struct daemon *d);
 int ct_dump(struct daemon *d);
 int ct_set_liberal(struct daemon *d, const struct conn *c);
 int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s);
+int ct_recheck(struct daemon *d, const struct ct_tuple *orig);
 __u32 ct_timeout_for(struct daemon *d, const struct conn *c);
 
 /* netmon.c */
@@ -42,5 +43,6 @@ void hwtier_state(struct daemon *d, const struct fp_flow_key *k,
 
 /* ops.c: the daemon's fsm_ops. */
 extern const struct fsm_ops daemon_ops;
+void ops_probe_ingress(struct daemon *d);
 
 #endif /* FP_DAEMON_ADAPTERS_H */

@@ -101,7 +101,14 @@ struct conn {
 	enum fp_hold hold;		/* why it is slow; FP_H_MAX when offloaded;
 					 * written by conn_fsm.c only */
 	bool seen;			/* mark for a resync */
-	__u64 candidate_ns;		/* became a candidate, for the latency */
+	__u64 candidate_ns;		/* became a candidate: the latency, and
+					 * not_learned 10 s later */
+	__u64 retry_ns;			/* hold not_learned: armed again then */
+	__u8 learn_tries;		/* candidacies in a row that were not
+					 * learned: the retry delay doubles */
+	bool recheck_due;		/* torn down by a FIN/RST: conntrack is to
+					 * be asked whether it still is ESTABLISHED */
+	bool recheck_asked;		/* ... and was asked; its answer pending */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
 	__u64 active_ns;		/* last fast-path packet, either direction */
 	struct conn_dir dir[2];

@@ -12,7 +12,11 @@
  *  conntrack says   policy selects it (TCP ESTABLISHED, or UDP SEEN_REPLY;
  *  CE_CT            no helper; mark matches)     arm fp_learn, BE_LIBERAL
  *     SLOW/TEARDOWN ------------------------------------------> LEARNING
- *     SLOW          not selected: hold not_established/policy/helper
+ *     SLOW          not selected: hold not_established/policy/helper;
+ *                   local when it ends on the router (conn_policy())
+ *     SLOW          fp_learn full: hold not_learned, counted (learn_full)
+ *     TEARDOWN      answer to the recheck, still ESTABLISHED: LEARNING, the
+ *                   established conntrack timeout put back (candidate())
  *
  *  CE_LEARNED (the TC learner saw the direction's next slow-path packet)
  *     LEARNING --(egress or ingress not attached)-------> SLOW, hold not_attached
@@ -23,9 +27,11 @@
  *     LEARNING/WAITING --(--max-flows reached, table full)--> SLOW, hold table_full
  *     LEARNING/WAITING --(ingress redirects to a shaping ifb,
  *                 SQM guard)-----------------------------> both SLOW, hold sqm_ingress
+ *     LEARNING/WAITING --(a device stacked above the egress
+ *                 port shapes, SQM guard)----------------> both SLOW, hold sqm
  *     LEARNING/WAITING --(entry written; the tier: --tier
- *                 forces it; else TC when the egress shapes
- *                 (SQM guard), the ingress may deliver
+ *                 forces it; else TC when the egress port
+ *                 itself shapes (SQM guard), the ingress may deliver
  *                 CHECKSUM_PARTIAL or has generic XDP only;
  *                 else XDP)-------------------------------> XDP or TC
  *                  (the other direction WAITING follows it; both in: hold none)
@@ -37,7 +43,11 @@
  *     HW_PENDING --(module reports bound)----------------> HW
  *     HW_PENDING --(not bound within --hw-deadline)------> its tier (refused)
  *     HW_PENDING/HW --(module gone, withdrew it, failed)--> its tier (refused)
- *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN
+ *     XDP/TC/HW_PENDING/HW --(entry teardown: FIN/RST)----> both TEARDOWN,
+ *                 conntrack asked at the end of the tick (fsm_tick())
+ *     LEARNING/WAITING --(not learned within 10 s)-------> SLOW, hold not_learned
+ *                 (a direction in the table stays)
+ *     SLOW, hold not_learned --(retry due: 10, 20 .. 320 s)--> LEARNING
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
@@ -45,8 +55,9 @@
  *
  *  CE_CT_MARK (the mark changed)     any candidate --> both LEARNING again
  *  CE_CT no longer selected           any --> both SLOW, hold of the policy
- *  CE_RELEARN (route, neighbour MAC, link down, device gone, stacked device
- *    or port changed, nftables changed)    any learned --> both LEARNING
+ *  CE_RELEARN (route, ip rule, neighbour MAC, link down, device
+ *    gone, stacked device or port changed, nftables changed)
+ *                                          any learned --> both LEARNING
  *    (netmon also relearns the flows through a device whose shaper came or
  *    went, so they change tier)
  *  CE_SQM_GONE   SLOW with hold sqm/sqm_ingress --> re-evaluated (LEARNING)
@@ -57,11 +68,6 @@
  * Leaving the table always withdraws a hardware flow, then deletes the
  * entry (and its rate); leaving LEARNING disarms the learner: no entry
  * outlives the state that made it (docs/DESIGN.md, "Safety rules").
- *
- * Room left for issue 11: a candidate not learned within 10 s would go
- * LEARNING -> SLOW with a new hold "not_learned" in on_tick() (candidate_ns
- * is there for it), and a local or loopback connection would get a hold of
- * its own in conn_policy() from an fsm_ops query of the local addresses.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +86,13 @@
 #define CT_NAT_CLASH	IPS_UNTRACKED
 
 #define NS	1000000000ULL
+
+/* A candidate whose next packet does not come within this goes back to
+ * the slow path (hold not_learned), so idle connections cannot fill the
+ * learning map; it is armed again after this, doubled per try up to 32x.
+ */
+#define NOT_LEARNED_NS	(10 * NS)
+#define RETRY_SHIFT_MAX	5
 
 const char *const dir_state_names[DS_MAX] = {
 	[DS_SLOW] = "slow", [DS_LEARNING] = "learning", [DS_WAITING] = "waiting",
@@ -177,8 +190,19 @@ static __u64 cookie_of(const struct conn *c, int dir)
 	return (__u64)c->id << 1 | dir;
 }
 
-static enum fp_hold conn_policy(const struct daemon *d, const struct conn *c)
+/*
+ * Why @c stays slow, or FP_H_LEARNING for a candidate. A connection that
+ * ends on the router (its initiator, or its responder after DNAT, is a
+ * local or loopback address) has nothing to forward; the post-NAT
+ * addresses (a masquerade's) do not count.
+ */
+static enum fp_hold conn_policy(struct daemon *d, const struct conn *c)
 {
+	__u8 family = c->tuple[DIR_ORIG].family;
+
+	if (d->ops->is_local(d, family, c->tuple[DIR_ORIG].src) ||
+	    d->ops->is_local(d, family, c->tuple[DIR_REPLY].src))
+		return FP_H_LOCAL;
 	if (c->tuple[0].proto == IPPROTO_TCP) {
 		if (c->tcp_state != TCP_CONNTRACK_ESTABLISHED)
 			return FP_H_NOT_READY;
@@ -193,24 +217,71 @@ static enum fp_hold conn_policy(const struct daemon *d, const struct conn *c)
 	return FP_H_LEARNING;
 }
 
-static void learn_arm(struct daemon *d, struct conn *c, int dir)
+/* A full learning map is counted and said, once a minute at most. */
+static int learn_arm(struct daemon *d, struct conn *c, int dir)
 {
 	struct fp_flow_key k;
+	__u64 now;
 
 	egress_key(&k, c, dir);
 	if (d->ops->learn_arm(d, &k, cookie_of(c, dir))) {
-		pr_debug("cannot add a learning entry: %s", strerror(errno));
-		return;
+		if (errno != E2BIG) {
+			pr_debug("cannot add a learning entry: %s", strerror(errno));
+			return -1;
+		}
+		d->st.learn_full++;
+		now = d->ops->now(d);
+		if (!d->learn_full_logged_ns || now - d->learn_full_logged_ns >= 60 * NS) {
+			pr_warn("the learning map is full: new connections stay on the slow path until candidates are learned or age out (fastpath status: learn_full)");
+			d->learn_full_logged_ns = now;
+		}
+		return -1;
 	}
 	dir_set(d, c, dir, DS_LEARNING);
+	return 0;
 }
 
-static void arm_both(struct daemon *d, struct conn *c)
+/*
+ * Directions still waiting for the learner go back to the slow path; one
+ * already in the table stays (a one-way stream never sends the other way).
+ * The connection is armed again later, each time after twice the delay.
+ */
+static void not_learned(struct daemon *d, struct conn *c)
+{
+	unsigned int shift = c->learn_tries < RETRY_SHIFT_MAX ? c->learn_tries :
+			     RETRY_SHIFT_MAX;
+	struct fp_flow_key k;
+
+	for (int dir = 0; dir < 2; dir++) {
+		struct conn_dir *cd = &c->dir[dir];
+
+		if (cd->state != DS_LEARNING && cd->state != DS_WAITING)
+			continue;
+		if (cd->state == DS_LEARNING) {
+			egress_key(&k, c, dir);
+			d->ops->learn_disarm(d, &k);
+		}
+		set_have_out(d, c, dir, false);
+		dir_set(d, c, dir, DS_SLOW);
+	}
+	c->hold = FP_H_NOT_LEARNED;
+	c->retry_ns = d->ops->now(d) + (NOT_LEARNED_NS << shift);
+	if (c->learn_tries < 255)
+		c->learn_tries++;
+}
+
+/* Arms every direction on the slow path; false when the map had no room. */
+static bool arm_slow(struct daemon *d, struct conn *c)
 {
 	c->hold = FP_H_LEARNING;
 	c->candidate_ns = d->ops->now(d);
-	learn_arm(d, c, DIR_ORIG);
-	learn_arm(d, c, DIR_REPLY);
+	for (int dir = 0; dir < 2; dir++) {
+		if (c->dir[dir].state == DS_SLOW && learn_arm(d, c, dir)) {
+			not_learned(d, c);
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -255,12 +326,52 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 	if (was)
 		d->st.torn_down++;
 	if (relearn && conn_policy(d, c) == FP_H_LEARNING)
-		arm_both(d, c);
+		arm_slow(d, c);
+}
+
+/*
+ * A connection the policy selects, from the slow path. After a FIN/RST
+ * teardown (DS_TEARDOWN), conntrack still says ESTABLISHED: the RST was
+ * forged or out of window, the endpoints ignored it, and the connection
+ * is learned again. conntrack accepted that RST under BE_LIBERAL and may
+ * have cut its timeout to the CLOSE state's while keeping it ESTABLISHED
+ * (so a challenge ACK can still close it); the established timeout is
+ * put back, or an idle connection would expire under a forged RST.
+ */
+static void candidate(struct daemon *d, struct conn *c, bool rechecked)
+{
+	bool torn = c->dir[DIR_ORIG].state == DS_TEARDOWN;
+	__u32 timeout;
+
+	set_have_out(d, c, DIR_ORIG, false);
+	set_have_out(d, c, DIR_REPLY, false);
+	dir_set(d, c, DIR_ORIG, DS_SLOW);
+	dir_set(d, c, DIR_REPLY, DS_SLOW);
+	if (!arm_slow(d, c))
+		return;
+	pr_debug("conntrack %u: learning both directions%s", c->id,
+		 torn ? " again: still ESTABLISHED after a FIN/RST" : "");
+	if (torn && rechecked) {
+		d->st.recheck_relearned++;
+		timeout = d->ops->ct_timeout(d, c);
+		if (!d->ops->refresh(d, c, timeout))
+			d->st.refreshes++;
+		c->refreshed_ns = d->ops->now(d);
+	}
+	/* After arming the learner, so the next packets are caught meanwhile;
+	 * still before any entry, which only the learning events make.
+	 */
+	if (c->tuple[0].proto == IPPROTO_TCP && d->ops->set_liberal(d, c))
+		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
 }
 
 static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 {
 	enum fp_hold hold = conn_policy(d, c);
+	bool rechecked = c->recheck_asked;
+
+	/* Any word from conntrack answers the recheck. */
+	c->recheck_asked = c->recheck_due = false;
 
 	if (hold != FP_H_LEARNING) {
 		unoffload(d, c, false, DS_SLOW);
@@ -274,20 +385,14 @@ static void evaluate(struct daemon *d, struct conn *c, bool mark_changed)
 		unoffload(d, c, true, DS_SLOW);
 		return;
 	}
+	/* not_learned waits for its retry: no conntrack update re-arms it,
+	 * or idle connections would fill the learning map again.
+	 */
 	if (is_candidate(c) || c->hold == FP_H_TABLE_FULL ||
 	    c->hold == FP_H_NOT_ATTACHED || c->hold == FP_H_SQM ||
-	    c->hold == FP_H_SQM_INGRESS)
+	    c->hold == FP_H_SQM_INGRESS || c->hold == FP_H_NOT_LEARNED)
 		return;
-
-	set_have_out(d, c, DIR_ORIG, false);
-	set_have_out(d, c, DIR_REPLY, false);
-	arm_both(d, c);
-	pr_debug("conntrack %u: learning both directions", c->id);
-	/* After arming the learner, so the next packets are caught meanwhile;
-	 * still before any entry, which only the learning events make.
-	 */
-	if (c->tuple[0].proto == IPPROTO_TCP && d->ops->set_liberal(d, c))
-		pr_debug("cannot set BE_LIBERAL on conntrack %u", c->id);
+	candidate(d, c, rechecked);
 }
 
 static void latency(struct daemon *d, __u64 ns)
@@ -418,13 +523,16 @@ static const char *const need_names[] = {
  * redirect keeps the egress qdisc; the SQM guard, --no-sqm-guard ignores
  * shapers) or its ingress device needs the skb (CHECKSUM_PARTIAL input,
  * generic XDP only), else XDP. Both the device it arrived on and the port
- * it is keyed on count. Returns false when an ifb shapes the ingress:
- * XDP and TC ingress both run before the ifb, so it stays slow.
+ * it is keyed on count. Returns the hold that keeps it slow instead, or
+ * FP_H_MAX: an ifb shaping the ingress (XDP and TC ingress both run before
+ * the ifb), or a shaper on a device stacked above the egress port (the
+ * redirect goes to the port, past ppp0's or eth0.7's qdisc).
  */
-static bool choose_tier(struct daemon *d, struct conn *c, int dir)
+static enum fp_hold choose_tier(struct daemon *d, struct conn *c, int dir)
 {
 	struct conn_dir *cd = &c->dir[dir];
 	enum ingress_need need = d->ops->ingress_need(d, cd->key.ifindex);
+	enum egress_shaper shaper;
 
 	if (cd->iif && cd->iif != cd->key.ifindex) {
 		enum ingress_need n = d->ops->ingress_need(d, cd->iif);
@@ -434,36 +542,41 @@ static bool choose_tier(struct daemon *d, struct conn *c, int dir)
 	}
 	cd->shaped = false;
 	if (need == IN_IFB && d->opt.sqm_guard)
-		return false;
+		return FP_H_SQM_INGRESS;
 	if (d->opt.tier != TIER_AUTO) {
 		cd->tier = d->opt.tier == TIER_TC ? DS_TC : DS_XDP;
-		return true;
+		return FP_H_MAX;
 	}
-	cd->shaped = d->opt.sqm_guard && d->ops->egress_shaped(d, &cd->out);
+	shaper = d->opt.sqm_guard ? d->ops->egress_shaped(d, &cd->out) : SHAPER_NONE;
+	if (shaper == SHAPER_UPPER)
+		return FP_H_SQM;
+	cd->shaped = shaper == SHAPER_PORT;
 	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ?
 		   DS_TC : DS_XDP;
 	if (cd->tier == DS_TC)
 		pr_debug("conntrack %u: %s direction on the TC tier: %s", c->id,
 			 dir ? "reply" : "original",
 			 cd->shaped ? "egress shaped" : need_names[need]);
-	return true;
+	return FP_H_MAX;
 }
 
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
 	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	enum fp_hold hold;
 	struct fp_flow f;
 
 	key_from_tuple(&cd->key, cd->iif, &c->tuple[dir]);
 	if (!d->ops->attached(d, cd->iif) && !key_stacked(d, c, dir))
 		return 0;
-	if (!choose_tier(d, c, dir)) {
-		/* The whole connection stays with the ifb's shaper; it is
-		 * reconsidered when the redirect goes.
+	hold = choose_tier(d, c, dir);
+	if (hold != FP_H_MAX) {
+		/* The whole connection stays with the shaper; it is
+		 * reconsidered when the shaper or the redirect goes.
 		 */
 		unoffload(d, c, false, DS_SLOW);
-		c->hold = FP_H_SQM_INGRESS;
+		c->hold = hold;
 		return 0;
 	}
 	/* --max-flows counts connections; a second direction always fits. */
@@ -483,15 +596,17 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		dir_set(d, c, dir, DS_SLOW);
 		return -errno;
 	}
-	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x",
+	pr_debug("conntrack %u: %s direction in if%u vlan %#x/%#x pppoe %#x, out if%u vlan %#x/%#x pppoe %#x, %llu us after its first packet",
 		 c->id, dir ? "reply" : "original", cd->key.ifindex,
 		 cd->key.vlan[0], cd->key.vlan[1], cd->key.pppoe_sid,
-		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid);
+		 f.oif, f.out_vlan[0], f.out_vlan[1], f.out_pppoe_sid,
+		 (unsigned long long)(d->ops->now(d) - cd->first_ns) / 1000);
 	dir_set(d, c, dir, cd->tier);
 	cd->last_seen = 0;
 	cd->packets = cd->bytes = 0;
 	c->active_ns = d->ops->now(d);
 	d->st.learned++;
+	c->learn_tries = 0;
 	/* From the first packet the learner saw, not from ESTABLISHED: a
 	 * connection may idle long before its first data.
 	 */
@@ -628,6 +743,19 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 		d->st.hw_pending++;
 }
 
+/* Asked at the end of the tick, outside the walk over the table, since
+ * the answer is an event that may replace the connection.
+ */
+static void recheck_queue(struct daemon *d, struct conn *c)
+{
+	if (d->nrecheck >= RECHECK_MAX)
+		return;		/* the next tick */
+	d->recheck[d->nrecheck++] = c->tuple[DIR_ORIG];
+	c->recheck_due = false;
+	c->recheck_asked = true;
+	d->st.rechecks++;
+}
+
 /* One direction's tick: false when the connection left the table. */
 static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 {
@@ -637,13 +765,21 @@ static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 
 	if (d->ops->entry_read(d, &cd->key, &f)) {
 		/* removed behind our back ("fastpath flow del") */
+		pr_debug("conntrack %u: %s entry gone: learning again", c->id,
+			 dir ? "reply" : "original");
 		unoffload(d, c, true, DS_SLOW);
 		return false;
 	}
 	if (f.state == FP_STATE_TEARDOWN) {
-		/* FIN/RST went up: conntrack takes it from here. */
+		/* FIN/RST went up: conntrack judges it. XDP checks no
+		 * sequence numbers, so conntrack is asked at the end of this
+		 * tick whether the connection is still ESTABLISHED (a forged
+		 * or stale RST); a real close moved it on already.
+		 */
 		unoffload(d, c, false, DS_TEARDOWN);
 		c->hold = FP_H_NOT_READY;
+		c->recheck_due = true;
+		recheck_queue(d, c);
 		return false;
 	}
 	hw_tick(d, c, dir, &f);
@@ -675,6 +811,26 @@ static void on_tick(struct daemon *d, struct conn *c)
 		unoffload(d, c, true, DS_SLOW);
 		return;
 	}
+	if (c->recheck_due)
+		recheck_queue(d, c);
+	if (c->hold == FP_H_LEARNING && now - c->candidate_ns >= NOT_LEARNED_NS) {
+		pr_debug("conntrack %u: not learned within %llu s", c->id,
+			 NOT_LEARNED_NS / NS);
+		d->st.not_learned++;
+		not_learned(d, c);
+	} else if (c->hold == FP_H_NOT_LEARNED && now >= c->retry_ns) {
+		enum fp_hold hold = conn_policy(d, c);
+
+		if (hold != FP_H_LEARNING) {
+			unoffload(d, c, false, DS_SLOW);
+			c->hold = hold;
+			return;
+		}
+		if (conn_in_table(c))
+			arm_slow(d, c);
+		else
+			candidate(d, c, false);
+	}
 	for (int dir = 0; dir < 2; dir++)
 		if (dir_in_table(c->dir[dir].state) && !dir_tick(d, c, dir, &active))
 			return;
@@ -692,6 +848,8 @@ static void on_tick(struct daemon *d, struct conn *c)
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
 		/* Idle: back to learning; conntrack expires it if it stays so. */
+		pr_debug("conntrack %u: idle for %u s: learning again", c->id,
+			 d->opt.idle_timeout_s);
 		unoffload(d, c, true, DS_SLOW);
 	}
 }
@@ -876,6 +1034,17 @@ void fsm_tick(struct daemon *d)
 	d->st.hw_dirs = d->st.hw_pending = 0;
 	d->ops->hw_poll(d);
 	conntab_foreach(&d->conns, tick_one, d);
+	/* Connections torn down by a FIN/RST this tick: their answers come
+	 * back as conntrack events (evaluate(), candidate()).
+	 */
+	for (__u32 i = 0; i < d->nrecheck; i++) {
+		int err = d->ops->ct_recheck(d, &d->recheck[i]);
+
+		if (err)
+			pr_debug("cannot ask conntrack about a torn-down connection: %s",
+				 strerror(-err));
+	}
+	d->nrecheck = 0;
 }
 
 struct via {

@@ -83,12 +83,20 @@ struct fsm_ops {
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);
 	__u32 (*ct_timeout)(struct daemon *d, const struct conn *c);
+	/* Asks conntrack for the entry with original tuple @orig; the answer
+	 * comes back as an event (fsm_ct_event()), before it returns or later.
+	 */
+	int (*ct_recheck)(struct daemon *d, const struct ct_tuple *orig);
+	/* @addr (16 bytes, IPv4 in the first 4) is the router's own:
+	 * an address of one of its interfaces, or loopback.
+	 */
+	bool (*is_local)(struct daemon *d, __u8 family, const __be32 *addr);
 	/* Devices (links.c and the devmap) */
 	bool (*attached)(struct daemon *d, __u32 ifindex);
 	bool (*stacked)(struct daemon *d, __u32 ifindex);
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
-	bool (*egress_shaped)(struct daemon *d, const struct dir_out *o);
+	enum egress_shaper (*egress_shaped)(struct daemon *d, const struct dir_out *o);
 	enum ingress_need (*ingress_need)(struct daemon *d, __u32 ifindex);
 	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);
 	/* The datapath's lease (and the module's, where it has one). */

@@ -100,7 +100,8 @@ int ct_open(struct daemon *d)
 		return -errno;
 	}
 	d->ct.q = nfct_open(CONNTRACK, 0);
-	if (!d->ct.q) {
+	d->ct.upd = nfct_open(CONNTRACK, 0);
+	if (!d->ct.q || !d->ct.upd) {
 		pr_warn("cannot open ctnetlink: %s", strerror(errno));
 		ct_close(d);
 		return -errno;
@@ -118,7 +119,9 @@ void ct_close(struct daemon *d)
 		nfct_close(d->ct.ev);
 	if (d->ct.q)
 		nfct_close(d->ct.q);
-	d->ct.ev = d->ct.q = NULL;
+	if (d->ct.upd)
+		nfct_close(d->ct.upd);
+	d->ct.ev = d->ct.q = d->ct.upd = NULL;
 }
 
 int ct_event_fd(const struct daemon *d)
@@ -199,7 +202,7 @@ int ct_dump(struct daemon *d)
 
 static int ct_update(struct daemon *d, struct nf_conntrack *ct)
 {
-	int ret = nfct_query(d->ct.q, NFCT_Q_UPDATE, ct);
+	int ret = nfct_query(d->ct.upd, NFCT_Q_UPDATE, ct);
 
 	nfct_destroy(ct);
 	/* ENOENT: the entry died meanwhile; its DESTROY event follows. */
@@ -223,6 +226,24 @@ int ct_set_liberal(struct daemon *d, const struct conn *c)
 	nfct_set_attr_u8(ct, ATTR_TCP_FLAGS_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
 	nfct_set_attr_u8(ct, ATTR_TCP_MASK_REPL, IP_CT_TCP_FLAG_BE_LIBERAL);
 	return ct_update(d, ct);
+}
+
+/*
+ * conntrack's view of one connection now, by its original tuple: the
+ * answer goes through ct_cb() like an event, before this returns.
+ * ENOENT: it is gone, and its DESTROY event follows.
+ */
+int ct_recheck(struct daemon *d, const struct ct_tuple *orig)
+{
+	struct nf_conntrack *ct = nfct_new();
+	int ret;
+
+	if (!ct)
+		return -ENOMEM;
+	ct_tuple_set(ct, orig);
+	ret = nfct_query(d->ct.q, NFCT_Q_GET, ct);
+	nfct_destroy(ct);
+	return ret < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)

@@ -27,6 +27,7 @@
 #include "fastpath.h"
 #include "lib/genl.h"
 #include "lib/pins.h"
+#include "daemon/addrs.h"
 #include "daemon/conn.h"
 #include "daemon/conn_fsm.h"
 #include "daemon/links.h"
@@ -50,7 +51,11 @@ struct options {
 #define CT_BUF	65536
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
-	struct nfct_handle *q;		/* dumps and updates */
+	struct nfct_handle *q;		/* dumps and rechecks (GET) */
+	struct nfct_handle *upd;	/* updates: BE_LIBERAL, timeouts. Not q:
+					 * they run inside q's callbacks, and a
+					 * nested query on one socket would read
+					 * the outer one's replies */
 	bool dumping;
 	unsigned char buf[CT_BUF];	/* one datagram of events */
 };
@@ -83,6 +88,10 @@ struct hwtier {
 };
 
 #define LAT_SAMPLES 4096
+/* Connections torn down by a FIN/RST whose conntrack entry is asked
+ * about per tick; more wait for the next one.
+ */
+#define RECHECK_MAX 256
 
 struct daemon {
 	struct options opt;
@@ -94,6 +103,7 @@ struct daemon {
 	struct ct_handles ct;
 	struct netmon nm;
 	struct hwtier hw;
+	struct addrs addrs;		/* the router's own addresses */
 	struct fp_daemon_stats st;
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
@@ -111,6 +121,9 @@ struct daemon {
 	__u64 lat[LAT_SAMPLES];		/* ring of offload latencies */
 	__u32 lat_n;
 	__u64 lat_sorted[LAT_SAMPLES];	/* publish()'s scratch */
+	struct ct_tuple recheck[RECHECK_MAX];	/* this tick's teardowns to ask about */
+	__u32 nrecheck;
+	__u64 learn_full_logged_ns;	/* the full learning map was last logged */
 };
 
 #endif /* FP_DAEMON_H */

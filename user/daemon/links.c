@@ -579,11 +579,12 @@ int links_ports(char *const *names, int nnames, __u32 *ports, int *nports,
 }
 
 /* SQM guard: a shaping qdisc on any device the frame passed on its way
- * down (ppp0, eth0.7, br-lan or the port itself).
+ * down (ppp0, eth0.7, br-lan or the port itself, which comes first).
  */
-bool links_egress_shaped(const struct links *ls, __u32 oif, const __u16 vlan[2],
-			 __u16 sid)
+enum egress_shaper links_egress_shaped(const struct links *ls, __u32 oif,
+				       const __u16 vlan[2], __u16 sid)
 {
+	enum egress_shaper s = SHAPER_NONE;
 	__u32 devs[16];
 	const struct link *l;
 	int n;
@@ -591,8 +592,11 @@ bool links_egress_shaped(const struct links *ls, __u32 oif, const __u16 vlan[2],
 	n = links_egress_devs(ls, oif, vlan, sid, devs, 16);
 	for (int i = 0; i < n; i++) {
 		l = links_get(ls, devs[i]);
-		if (l && l->shaped)
-			return true;
+		if (!l || !l->shaped)
+			continue;
+		if (devs[i] != oif)
+			return SHAPER_UPPER;
+		s = SHAPER_PORT;
 	}
-	return false;
+	return s;
 }

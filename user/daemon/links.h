@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <net/if.h>
+#include "lib/devtier.h"
 
 struct nlmsghdr;
 
@@ -64,8 +65,8 @@ int links_egress_devs(const struct links *ls, __u32 oif, const __u16 vlan[2],
 		      __u16 sid, __u32 *devs, int max);
 __u16 links_egress_mtu(const struct links *ls, __u32 oif, const __u16 vlan[2],
 		       __u16 sid);
-bool links_egress_shaped(const struct links *ls, __u32 oif, const __u16 vlan[2],
-			 __u16 sid);
+enum egress_shaper links_egress_shaped(const struct links *ls, __u32 oif,
+				       const __u16 vlan[2], __u16 sid);
 int links_resolve(const struct links *ls, char *const *names, int nnames,
 		  __u32 *ports, int *nports, int max, const char *verb);
 int links_ports(char *const *names, int nnames, __u32 *ports, int *nports,

@@ -206,6 +206,7 @@ static void on_timer(struct daemon *d, struct loop *l)
 		return;
 	fp_clock_ensure(&d->m);
 	fsm_tick(d);
+	ops_probe_ingress(d);
 	publish(d, true);
 }
 
@@ -274,6 +275,8 @@ int run_loop(struct daemon *d)
 	int ret;
 
 	ret = loop_open(d, &l);
+	if (!ret)
+		ops_probe_ingress(d);
 	while (!ret && !d->stop) {
 		int n = epoll_wait(l.ep, evs, 8, 1000);
 

@@ -5,7 +5,9 @@
  *
  * - nftables: any ruleset or set change takes every flow off the fast path;
  *   each returns only through a packet the new ruleset accepts.
- * - routes: all flows are learned again, along the new routes.
+ * - routes and policy-routing rules: all flows are learned again, along the
+ *   new routes.
+ * - addresses: the set of the router's own (hold "local") is reloaded.
  * - neighbours: flows to a MAC that changed or went away are torn down.
  * - links: flows through a device that went down, changed its MAC or MTU,
  *   or vanished are torn down; a vanished device leaves the devmap.
@@ -325,6 +327,26 @@ static void on_filter(struct daemon *d, const struct nlmsghdr *nlh)
 	d->sqm_changed = true;
 }
 
+/* "ip rule" changes the routing of whatever it selects (from, fwmark,
+ * iif, uid...): which flows is not worth computing, all learn again.
+ */
+static void on_rule(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	pr_debug("policy-routing rule %s: relearning every flow",
+		 nlh->nlmsg_type == RTM_NEWRULE ? "added" : "removed");
+	d->flush_needed = true;
+}
+
+/* The set of the router's own addresses is read again when next asked.
+ * Flows stay: an RA refreshing a SLAAC address's lifetimes sends
+ * RTM_NEWADDR every few minutes, and local routes never moved a
+ * forwarded flow (on_route()).
+ */
+static void on_addr(struct daemon *d)
+{
+	d->addrs.stale = true;
+}
+
 static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct daemon *d = data;
@@ -349,6 +371,14 @@ static int rtnl_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_NEWTFILTER:
 	case RTM_DELTFILTER:
 		on_filter(d, nlh);
+		break;
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		on_rule(d, nlh);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		on_addr(d);
 		break;
 	}
 	return MNL_CB_OK;
@@ -382,12 +412,14 @@ int netmon_open(struct daemon *d)
 {
 	static const unsigned int rt_groups[] = {
 		RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE,
-		RTNLGRP_IPV6_ROUTE, RTNLGRP_TC,
+		RTNLGRP_IPV6_ROUTE, RTNLGRP_TC, RTNLGRP_IPV4_RULE,
+		RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
 	};
 	static const unsigned int nf_groups[] = { NFNLGRP_NFTABLES };
 	int err;
 
-	err = nl_open(&d->nm.rtnl, NETLINK_ROUTE, rt_groups, 5);
+	err = nl_open(&d->nm.rtnl, NETLINK_ROUTE, rt_groups,
+		      sizeof(rt_groups) / sizeof(rt_groups[0]));
 	if (!err)
 		err = nl_open(&d->nm.nft, NETLINK_NETFILTER, nf_groups, 1);
 	if (err) {
@@ -396,6 +428,7 @@ int netmon_open(struct daemon *d)
 		return err;
 	}
 	/* Caches only: nothing is offloaded yet. */
+	d->addrs.stale = true;
 	rtnl_dump(d, RTM_GETLINK, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETNEIGH, AF_BRIDGE);
@@ -424,6 +457,7 @@ void netmon_close(struct daemon *d)
 		free(f);
 	}
 	d->nm.nfdbs = 0;
+	addrs_free(&d->addrs);
 }
 
 int netmon_rtnl_fd(const struct daemon *d)

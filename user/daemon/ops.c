@@ -92,7 +92,7 @@ static __u16 op_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return links_egress_mtu(&d->links, o->oif, o->vlan, o->sid);
 }
 
-static bool op_egress_shaped(struct daemon *d, const struct dir_out *o)
+static enum egress_shaper op_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
 	return links_egress_shaped(&d->links, o->oif, o->vlan, o->sid);
 }
@@ -125,6 +125,33 @@ static enum ingress_need op_ingress_need(struct daemon *d, __u32 ifindex)
 	return n;
 }
 
+/*
+ * From the timer: probe again what the ports (and the devices flows came
+ * in on) ask of the tiers before their answer expires, so that learning a
+ * flow never waits for the probe's netlink and ethtool round trips. Under
+ * emulation those cost tens of milliseconds, hundreds of packets of a
+ * transfer that has just started.
+ */
+void ops_probe_ingress(struct daemon *d)
+{
+	__u64 now = mono_ns();
+
+	for (int i = 0; i < d->links.n; i++) {
+		struct link *l = &d->links.v[i];
+		bool port = false;
+
+		for (int p = 0; p < d->nports && !port; p++)
+			port = d->ports[p] == l->ifindex;
+		if (!port && !l->need_ns)
+			continue;	/* never asked about */
+		if (l->need_ns && now - l->need_ns < NEED_TTL_NS / 2)
+			continue;
+		/* As if expired, without a debug line for the same answer. */
+		l->need_ns = now - NEED_TTL_NS;
+		op_ingress_need(d, l->ifindex);
+	}
+}
+
 static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
 	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns };
@@ -142,6 +169,11 @@ static int op_dev_mac(struct daemon *d, __u32 ifindex, __u8 mac[6])
 		return -ENOENT;
 	memcpy(mac, l->mac, 6);
 	return 0;
+}
+
+static bool op_is_local(struct daemon *d, __u8 family, const __be32 *addr)
+{
+	return addrs_is_local(&d->addrs, family, addr);
 }
 
 /* Best effort: a full map or an older pinned datapath leaves explain
@@ -169,6 +201,8 @@ const struct fsm_ops daemon_ops = {
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.ct_timeout = ct_timeout_for,
+	.ct_recheck = ct_recheck,
+	.is_local = op_is_local,
 	.attached = op_attached,
 	.stacked = op_stacked,
 	.carries = op_carries,

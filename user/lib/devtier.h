@@ -17,6 +17,17 @@ enum ingress_need {
 	IN_IFB,			/* redirects its input to an ifb: slow */
 };
 
+/* Where a shaper sits on a direction's way out. The TC tier redirects to
+ * the port, so only the port's own qdisc stays in charge: one on a device
+ * stacked above it (ppp0, eth0.7, br-lan) is bypassed by any redirect and
+ * keeps the connection on the slow path.
+ */
+enum egress_shaper {
+	SHAPER_NONE = 0,
+	SHAPER_PORT,		/* on the port: TC keeps it */
+	SHAPER_UPPER,		/* on a stacked device: slow */
+};
+
 /* Probes @ifindex; @why says what was found ("veth, peer sends partial
  * checksums", "generic XDP", "mirred to ifb0 at ingress"...).
  */

@@ -46,6 +46,8 @@ const char *const fp_hold_names[FP_H_MAX] = {
 	[FP_H_SQM] = "sqm",
 	[FP_H_SQM_INGRESS] = "sqm_ingress",
 	[FP_H_TABLE_FULL] = "table_full",
+	[FP_H_NOT_LEARNED] = "not_learned",
+	[FP_H_LOCAL] = "local",
 };
 
 const char *const fp_state_names[FP_STATE_MAX] = {
