@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--lab) LAB=1; shift ;;
 	--) shift; break ;;
 	--probe) PROBE=1; shift ;;
-	-h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vm.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
