@@ -68,7 +68,8 @@ help:
 	@echo '  perf-md    write the tables of docs/PERF.md from build/bench.json'
 	@echo '  kmod       build fastpath.ko (kmod/) and the test fixture ppe_sim.ko (KDIR=kernel tree) into build/'
 	@echo '             KVER=6.12...: against that kernel (build/kmod-KVER/);'
-	@echo '             ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-: linux-headers-arm64 (build/arm64/kmod/)'
+	@echo '             ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-: linux-headers-arm64 (build/arm64/kmod/);'
+	@echo '             ARCH=arm|mips|s390, CROSS_COMPILE=arm-linux-gnueabihf-|mipsel-linux-gnu-|s390x-linux-gnu-'
 	@echo '  cross      ARCH=arm64|armhf|mipsel|s390x: everything of "all" for that CPU, in build/ARCH/'
 	@echo '  vm-check VM_ARCH=ARCH   the packet vectors in that CPU'"'"'s Debian kernel (qemu TCG)'
 	@echo '  vm-check-all            vm-check, every VM_ARCH, and the daemon labs on arm64 and mipsel'
@@ -156,10 +157,10 @@ endif
 # Everything in VMs: the amd64 VM suites (6.1 and 6.12) and the vectors on
 # every other CPU, which "make check" runs too, plus what is too slow under
 # TCG for it: every group of test_kmod_612, and the daemon lab on arm64
-# and mipsel (not done yet, see README).
+# and mipsel (selftests/vm/lab_cross.sh).
 vm-check-all: deps-vm deps-cross
 	$(Q)$(MAKE) --no-print-directory all kmod
-	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm
+	$(Q)FP_KMOD612_ALL=1 selftests/run.sh vm lab-cross
 
 unit: all
 	$(Q)selftests/run.sh unit
@@ -224,13 +225,27 @@ cross:
 # objects of one kernel never mix with another's:
 #   make kmod KVER=6.12.x+deb12-amd64     -> build/kmod-KVER/
 #   make kmod ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-   -> build/arm64/kmod/
+#   make kmod ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-   -> build/armhf/kmod/
+#   (and ARCH=mips mipsel-linux-gnu-, ARCH=s390 s390x-linux-gnu-)
 # KVER's tree is /lib/modules/KVER/build, else the one deps.sh vm unpacked.
 # Only the sources are linked: kmod/*.mod.c are modpost's output for the
 # default kernel.
 KMOD_KDIR = $(or $(KDIR),$(if $(KVER),$(firstword $(wildcard /lib/modules/$(KVER)/build/Makefile \
 	$(FP_LIB)/linux-$(KVER)/usr/src/linux-headers-$(KVER)/Makefile))),\
-	$(if $(CROSS_COMPILE),$(lastword $(sort $(wildcard $(FP_LIB)/headers-$(ARCH)/usr/src/linux-headers-*-$(ARCH)/Makefile)))))
-KMOD_OUT  = $(if $(KVER),$(BUILD)/kmod-$(KVER),$(if $(CROSS_COMPILE),$(BUILD)/$(ARCH)/kmod))
+	$(if $(CROSS_COMPILE),$(lastword $(sort $(wildcard \
+	$(FP_LIB)/headers-$(KDEBARCH_$(ARCH))/usr/src/linux-headers-*-$(KFLAVOUR_$(ARCH))/Makefile)))))
+KMOD_OUT  = $(if $(KVER),$(BUILD)/kmod-$(KVER),$(if $(CROSS_COMPILE),$(BUILD)/$(KDEBARCH_$(ARCH))/kmod))
+# A cross build names the kernel's ARCH (arm64, arm, mips, s390): its
+# Debian architecture (the headers scripts/deps.sh cross unpacked, and
+# build/DEBARCH/) and its Debian kernel flavour.
+KDEBARCH_arm64 := arm64
+KDEBARCH_arm   := armhf
+KDEBARCH_mips  := mipsel
+KDEBARCH_s390  := s390x
+KFLAVOUR_arm64 := arm64
+KFLAVOUR_arm   := armmp-lpae
+KFLAVOUR_mips  := 4kc-malta
+KFLAVOUR_s390  := s390x
 
 .PHONY: kmod
 kmod: | $(BUILD)

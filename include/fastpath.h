@@ -49,7 +49,8 @@ struct fp_flow_key {
 	__be32 daddr[4];
 };
 
-enum fp_state {
+/* Not "fp_state": 32-bit ARM's kernel has a union of that name (asm/fpstate.h). */
+enum fp_flow_state {
 	FP_STATE_XDP = 0,	/* forwarded by the XDP program */
 	FP_STATE_HW_PENDING,	/* handed to the PPE; XDP passes it up so it binds */
 	FP_STATE_HW,		/* bound in the PPE; the CPU should not see it */
@@ -98,7 +99,7 @@ enum fp_state {
  * (RFC 2516). All zeros matches no frame: such an entry forwards nothing.
  */
 struct fp_flow {
-	__u8 state;		/* enum fp_state */
+	__u8 state;		/* enum fp_flow_state */
 	__u8 flags;		/* FP_F_* */
 	__u16 mtu;		/* egress link MTU (see above) */
 	__u32 oif;		/* egress ifindex, must be in the devmap */

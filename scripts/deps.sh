@@ -9,7 +9,10 @@
 #                               libraries for arm64, armhf, mipsel and s390x,
 #                               their qemu, each one's Debian kernel and
 #                               busybox-static for "vm.sh --arch", and
-#                               linux-headers-arm64
+#                               its linux-headers; and for the daemon
+#                               lab on arm64 and mipsel, those CPUs' bash,
+#                               iproute2, nftables, conntrack, socat, jq,
+#                               coreutils and python3 (vm.sh --lab)
 #
 # Kernels that are not for this machine's own boot (the foreign ones and
 # 6.12) are not installed as packages: installing them would put them in
@@ -179,6 +182,28 @@ SYSROOT_PKGS=(libc6 libc6-dev linux-libc-dev libcrypt1 libcrypt-dev libgcc-s1
 	libmnl0 libmnl-dev libnetfilter-conntrack3 libnetfilter-conntrack-dev
 	libnfnetlink0 libnfnetlink-dev bpftool libcap2)
 
+# The daemon lab's tools for the guests of LAB_ARCHES, and the libraries
+# they link against that are not in the sysroot (checked by running each
+# under qemu-user against sysroot and labroot).
+LAB_ARCHES=(arm64 mipsel)
+LAB_PKGS=(bash libtinfo6 coreutils libacl1 libattr1
+	iproute2 libbsd0 libmd0 libdb5.3 libselinux1 libpcre2-8-0 libtirpc3
+	libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1
+	libxtables12 nftables libnftables1 libedit2 libjansson4 libnftnl11 libgmp10
+	conntrack libnetfilter-cttimeout1 libnetfilter-cthelper0 libnetfilter-queue1
+	socat libssl3 libwrap0 libreadline8 libnsl2 libatomic1 jq libjq1 libonig5
+	python3-minimal python3.11-minimal libpython3.11-minimal libexpat1 ethtool)
+
+# Debian's kernel flavour of each architecture.
+kernel_flavour() {
+	case $1 in
+	arm64) echo arm64 ;;
+	armhf) echo armmp-lpae ;;
+	mipsel) echo 4kc-malta ;;
+	s390x) echo s390x ;;
+	esac
+}
+
 if [ -n "$want_cross" ]; then
 	for a in "${CROSS_ARCHES[@]}"; do
 		unpack "sysroot-$a" "${SYSROOT_PKGS[@]/%/:$a}"
@@ -188,19 +213,32 @@ if [ -n "$want_cross" ]; then
 	done
 	# Each architecture's Debian kernel and busybox-static for vm.sh --arch.
 	for a in "${CROSS_ARCHES[@]}"; do
-		case $a in
-		arm64) flavour=arm64 ;;
-		armhf) flavour=armmp-lpae ;;
-		mipsel) flavour=4kc-malta ;;
-		s390x) flavour=s390x ;;
-		esac
-		img=$(needs_name "linux-image-$flavour:$a" linux-image-)
+		img=$(needs_name "linux-image-$(kernel_flavour "$a"):$a" linux-image-)
 		unpack "vm-$a" "$img:$a" "busybox-static:$a"
 	done
-	# linux-headers-arm64 for "make kmod ARCH=arm64": its kbuild tools are
-	# this machine's own (linux-kbuild is Multi-Arch: foreign).
-	hdr=$(needs_name linux-headers-arm64:arm64 linux-headers-)
-	kbuild=$(apt-cache depends "$hdr:arm64" | sed -n 's/^  Depends: \(linux-kbuild-[^ :]*\).*/\1/p' | head -1)
-	unpack "headers-arm64" "$hdr:arm64" "${hdr%-arm64}-common" "$kbuild"
+	# The daemon lab's userland in the guest (vm.sh --lab): the tools
+	# selftests/lib.sh runs, with the libraries they need beyond the
+	# sysroot's. Unpacked, never installed; vm.sh packs it into the
+	# initramfs next to busybox.
+	for a in "${LAB_ARCHES[@]}"; do
+		unpack "labroot-$a" "${LAB_PKGS[@]/%/:$a}"
+		# Installing would have byte-compiled python's modules; without
+		# that every start compiles what it imports, a minute on MIPS
+		# under TCG. This machine's python3.11 writes the same .pyc.
+		lr=$FP_LIB/labroot-$a
+		if [ ! -e "$lr/.pyc" ] && command -v python3.11 >/dev/null; then
+			python3.11 -m compileall -q "$lr/usr/lib/python3.11" >/dev/null &&
+				touch "$lr/.pyc" "$lr/.done"
+		fi
+	done
+	# Each kernel's linux-headers for "make kmod ARCH=... CROSS_COMPILE=...":
+	# their kbuild tools are this machine's own (linux-kbuild is Multi-Arch:
+	# foreign), their common half is the same for every architecture.
+	for a in "${CROSS_ARCHES[@]}"; do
+		flavour=$(kernel_flavour "$a")
+		hdr=$(needs_name "linux-headers-$flavour:$a" linux-headers-)
+		kbuild=$(apt-cache depends "$hdr:$a" | sed -n 's/^  Depends: \(linux-kbuild-[^ :]*\).*/\1/p' | head -1)
+		unpack "headers-$a" "$hdr:$a" "${hdr%-"$flavour"}-common" "$kbuild"
+	done
 fi
 exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vm.sh - run a command as root inside a Debian distribution kernel.
 #
-#   scripts/vm.sh [--mem MB] [--timeout S] [--kernel VERSION] [--arch ARCH] -- COMMAND [ARG...]
+#   scripts/vm.sh [--mem MB] [--timeout S] [--kernel VERSION] [--arch ARCH [--lab]] -- COMMAND [ARG...]
 #   scripts/vm.sh [--kernel VERSION] [--arch ARCH] --probe   exit 0 when that VM can boot here
 #
 # The host kernel has no loadable modules, no 8021q, no PPP and no
@@ -28,6 +28,12 @@
 # sysroot in the initramfs. MIPS cannot exec a file on the 9p share, so
 # a command copies the binaries of build/ARCH/ to /tmp (tmpfs) first.
 # $FP_HOST is /host there, $FP_ARCH the architecture.
+#
+# --lab (arm64, mipsel) also packs that architecture's userland for the
+# daemon lab into the initramfs: bash, iproute2, nftables, conntrack,
+# socat, jq, coreutils, ethtool and python3 with their libraries (Debian's
+# packages, unpacked by "scripts/deps.sh cross" into $FP_LIB/labroot-ARCH).
+# They come first in PATH, before busybox.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FP_LIB=${FP_LIB:-/var/lib/fastpath}
@@ -36,15 +42,17 @@ TIMEOUT=900
 KVER=${FP_VM_KERNEL:-}
 ARCH=amd64
 PROBE=
+LAB=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--kernel) KVER=$2; shift 2 ;;
 	--arch) ARCH=$2; shift 2 ;;
+	--lab) LAB=1; shift ;;
 	--) shift; break ;;
 	--probe) PROBE=1; shift ;;
-	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vm.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -117,6 +125,12 @@ else
 	hint="scripts/deps.sh cross"
 	[ -d "$SYSROOT/usr/lib/$TRIPLET" ] || { echo "vm.sh: no $ARCH sysroot in $SYSROOT ($hint)" >&2; exit 125; }
 fi
+LABROOT=
+if [ -n "$LAB" ]; then
+	LABROOT=$FP_LIB/labroot-$ARCH
+	[ -n "$SYSROOT" ] || { echo "vm.sh: --lab is for a foreign --arch (amd64 has the host's tools)" >&2; exit 2; }
+	[ -e "$LABROOT/.done" ] || { echo "vm.sh: no $ARCH lab userland in $LABROOT ($hint)" >&2; exit 125; }
+fi
 if [ -z "$KVER" ] || [ ! -r "$KERNEL" ] || [ ! -d "$MODDIR" ]; then
 	echo "vm.sh: no Debian ${KVER:-$ARCH} kernel here ($hint)" >&2
 	exit 125
@@ -126,7 +140,7 @@ fi
 
 VMDIR=$TOP/build/vm
 mkdir -p "$VMDIR"
-INITRD=$VMDIR/initramfs-$ARCH-$KVER.cpio.gz
+INITRD=$VMDIR/initramfs-$ARCH${LAB:+-lab}-$KVER.cpio.gz
 
 # The modules that mount the share, each after what it depends on; those
 # built into this kernel are not in modules.dep and need nothing.
@@ -210,8 +224,8 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose host
 	mount -t debugfs debugfs /sys/kernel/debug
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	stty -F /dev/$CONSOLE raw -echo 2>/dev/null
-	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH PATH=/bin \
-		LD_LIBRARY_PATH="/lib/$TRIPLET" \
+	env -i HOME=/tmp TERM=dumb FP_IN_VM=1 FP_HOST=/host FP_ARCH=$ARCH \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin LD_LIBRARY_PATH="/lib/$TRIPLET:/usr/lib/$TRIPLET" \
 		/bin/sh "/host$cmd" </dev/null >/dev/$CONSOLE 2>&1
 	status=$?
 else
@@ -244,6 +258,14 @@ build_initramfs() {
 	# loader by its usual name (/lib/...) and bpftool in the initramfs:
 	# MIPS cannot run an ELF file from the 9p share (exec fails), and
 	# this way nothing of the sysroot is looked up over 9p at run time.
+	# The lab's userland, without its documentation; iproute2 keeps its
+	# namespaces in /var/run/netns.
+	if [ -n "$LABROOT" ]; then
+		cp -a "$LABROOT/." "$stage/" || return 1
+		rm -rf "$stage/.done" "$stage"/usr/share/{doc,man,locale,info,lintian,bash-completion}
+		mkdir -p "$stage/var"
+		ln -s /run "$stage/var/run"
+	fi
 	if [ -n "$SYSROOT" ]; then
 		mkdir -p "$stage/lib/$TRIPLET"
 		(cd "$SYSROOT" && find "lib/$TRIPLET" "usr/lib/$TRIPLET" -maxdepth 1 -name '*.so*' \
@@ -290,7 +312,8 @@ MODPROBE
 
 # Rebuilt when this script changes, since the init script lives in it,
 # and when the kernel's modules do.
-[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] && [ "$INITRD" -nt "$MODDIR/modules.dep" ] || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
+[ -s "$INITRD" ] && [ "$INITRD" -nt "$0" ] && [ "$INITRD" -nt "$MODDIR/modules.dep" ] &&
+	{ [ -z "$LABROOT" ] || [ "$INITRD" -nt "$LABROOT/.done" ]; } || build_initramfs || { echo "vm.sh: cannot build the initramfs" >&2; exit 125; }
 
 RUN=$(mktemp -d "$VMDIR/run.XXXXXX")
 LOG=$RUN/console

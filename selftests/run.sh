@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # fastpath test runner.
 #
-#   selftests/run.sh [unit|e2e|vm|vectors|cross-ARCH]...  (default: unit e2e vm)
+#   selftests/run.sh [unit|e2e|vm|vectors|cross-ARCH|lab-cross|lab-ARCH]...
+#                                                    (default: unit e2e vm)
 #
 # vectors is the kernel-dependent part of unit (the packet vectors through
 # XDP and TC); the VM datapath suites run it in each guest kernel, since the
 # layer check and the state machine's cases do not depend on the kernel.
 # vm includes the 6.12 suites and the vectors on arm64, armhf, mipsel and
 # s390x (test_vectors_cross.sh); cross-ARCH runs only that architecture's.
+# lab-cross is the daemon lab on arm64 and mipsel (lab_cross.sh, in "make
+# vm-check-all" only), lab-ARCH that architecture's.
 # Each suite's wall time is printed after it.
 #
 # Every test program prints one line per case: "PASS name", "FAIL name: why"
@@ -73,6 +76,12 @@ for suite in "${suites[@]}"; do
 			[ -e "$t" ] || continue
 			run_one "vm/$(basename "$t" .sh)" bash "$t"
 		done
+		;;
+	lab-cross)
+		run_one vm/lab-cross bash selftests/vm/lab_cross.sh
+		;;
+	lab-*)
+		run_one "vm/lab-${suite#lab-}" bash selftests/vm/lab_cross.sh "${suite#lab-}"
 		;;
 	cross-*)
 		run_one "vm/vectors-${suite#cross-}" bash selftests/vm/test_vectors_cross.sh "${suite#cross-}"

@@ -4,8 +4,8 @@
 # builds fastpath for it and one boot of its Debian kernel under qemu TCG
 # (scripts/vm.sh --arch) runs every vector of unit/test_vectors through
 # that kernel's BPF_PROG_TEST_RUN with the JIT on (vectors_inner.sh),
-# "fastpath attach" and "fastpath flows" on that CPU, and on arm64 the
-# cross-built modules (kmod_cross_inner.sh). Each prints "ARCH: N passed,
+# "fastpath attach" and "fastpath flows" on that CPU, and the modules
+# cross-built against its linux-headers (kmod_cross_inner.sh). Each prints "ARCH: N passed,
 # N failed" and its wall time.
 source "$(dirname "$0")/lib.sh"
 arches=("$@")
@@ -24,11 +24,21 @@ for a in "${arches[@]}"; do
 		rc=1
 		continue
 	fi
-	# arm64's modules, against linux-headers-arm64, load in the same boot.
-	if [ "$a" = arm64 ] && ! out=$(make -C "$TOP" --no-print-directory kmod ARCH=arm64 \
-			CROSS_COMPILE=aarch64-linux-gnu- 2>&1); then
+	# The modules, against that kernel's linux-headers, load in the same
+	# boot (kbuild names the architecture its own way).
+	case $a in
+	arm64) karch=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	armhf) karch=(ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-) ;;
+	mipsel) karch=(ARCH=mips CROSS_COMPILE=mipsel-linux-gnu-) ;;
+	s390x) karch=(ARCH=s390 CROSS_COMPILE=s390x-linux-gnu-) ;;
+	esac
+	if ! out=$(make -C "$TOP" --no-print-directory kmod "${karch[@]}" 2>&1); then
 		echo "$out" | tail -20
-		echo "FAIL kmod-arm64: make kmod ARCH=arm64 failed"
+		echo "FAIL kmod-$a: make kmod ${karch[*]} failed"
+		rc=1
+	elif grep -q 'warning:' <<<"$out"; then
+		grep 'warning:' <<<"$out" | head -5
+		echo "FAIL kmod-$a: make kmod ${karch[*]} warns (W=1)"
 		rc=1
 	fi
 	"$TOP/scripts/vm.sh" --arch "$a" --timeout 1200 -- sh selftests/vm/vectors_inner.sh "$a" 2>&1 |

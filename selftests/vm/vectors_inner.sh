@@ -94,7 +94,7 @@ flows_check() {
 	"$fp" detach >>$out.cli 2>&1 || echo "FAIL $arch-detach: $(cat $out.cli)"
 }
 flows_check | tee -a $out
-# The modules, where test_vectors_cross.sh cross-built them (arm64).
+# The modules, where test_vectors_cross.sh cross-built them.
 [ -e "build/$arch/kmod/fastpath.ko" ] && sh selftests/vm/kmod_cross_inner.sh "$arch" | tee -a $out
 
 p=$(grep -c '^PASS ' $out)

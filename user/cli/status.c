@@ -179,7 +179,7 @@ struct status {
 	struct fp_counter cnt[FP_R_MAX];
 	struct fp_counter tc_cnt[FP_R_MAX];
 	bool have_tc;
-	__u64 tier[FP_STATE_MAX];	/* flow-table entries per fp_state */
+	__u64 tier[FP_STATE_MAX];	/* flow-table entries per fp_flow_state */
 	__u64 pass_pkts;
 	__u64 tc_pass_pkts;
 	struct fp_config cfg;
