@@ -516,7 +516,8 @@ static int ingress_macs(struct daemon *d, const struct conn *c, int dir,
 
 static const char *const need_names[] = {
 	[IN_ANY] = "any", [IN_TC_CSUM] = "checksum_partial",
-	[IN_TC_GENERIC] = "generic_xdp", [IN_IFB] = "ifb",
+	[IN_TC_GENERIC] = "generic_xdp", [IN_TC_VLAN] = "rx_vlan_offload",
+	[IN_IFB] = "ifb",
 };
 
 /*
@@ -553,7 +554,8 @@ static enum fp_hold choose_tier(struct daemon *d, struct conn *c, int dir)
 	if (shaper == SHAPER_UPPER)
 		return FP_H_SQM;
 	cd->shaped = shaper == SHAPER_PORT;
-	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ?
+	cd->tier = cd->shaped || need == IN_TC_CSUM || need == IN_TC_GENERIC ||
+		   need == IN_TC_VLAN ?
 		   DS_TC : DS_XDP;
 	if (cd->tier == DS_TC)
 		pr_debug("conntrack %u: %s direction on the TC tier: %s", c->id,

@@ -29,6 +29,7 @@ struct link {
 	bool seen;		/* an RTM_NEWLINK was read (not just a qdisc) */
 	bool shaped;		/* its root qdisc shapes traffic (SQM guard) */
 	bool watched;		/* one of the daemon's ports */
+	bool vlan_stuck;	/* rx VLAN offload stays on (netmon warned) */
 	__u8 need;		/* enum ingress_need, probed at need_ns */
 	__u64 need_ns;		/* 0: not probed, or invalidated */
 	char need_why[64];	/* what the probe found (debug) */

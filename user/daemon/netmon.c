@@ -29,6 +29,7 @@
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 
+#include "lib/ethtool.h"
 #include "lib/log.h"
 #include "lib/rtnl.h"
 #include "daemon/adapters.h"
@@ -147,6 +148,36 @@ static void forget_dev(struct daemon *d, __u32 ifindex)
 	neightab_del_dev(&d->nm.neighs, ifindex);
 }
 
+/*
+ * A feature change is a link message too: rx VLAN offload turned back on
+ * under an attached port would hide tags from XDP, and a tagged frame
+ * would match an untagged flow. Turn it off again; if the driver keeps it
+ * on, the port's input goes to the TC tier (dev_ingress_need()). Either
+ * way its flows are learned again.
+ */
+static void vlan_recheck(struct daemon *d, __u32 ifindex)
+{
+	struct link *l = links_get(&d->links, ifindex);
+	bool stuck;
+	char done[64];
+	int err;
+
+	if (!l || !l->name[0])
+		return;
+	err = dev_rx_vlan_offload_off(l->name, done, sizeof(done));
+	stuck = err == -EBUSY;
+	if (!done[0] && stuck == l->vlan_stuck)
+		return;		/* nothing new: most link messages */
+	if (done[0])
+		pr_info("%s: rx VLAN offload came back on: turned off %s again", l->name, done);
+	else if (stuck)
+		pr_warn("%s: rx VLAN offload is on and stays on: its input goes to the TC tier",
+			l->name);
+	l->vlan_stuck = stuck;
+	l->need_ns = 0;
+	fsm_relearn_via(d, ifindex, NULL);
+}
+
 static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -179,6 +210,8 @@ static void on_link(struct daemon *d, const struct nlmsghdr *nlh)
 	}
 	if (ch.dev_changed && is_attached(d, ifindex))
 		fsm_relearn_via(d, ifindex, NULL);
+	if (ifi->ifi_family == AF_UNSPEC && is_attached(d, ifindex))
+		vlan_recheck(d, ifindex);
 }
 
 /* fe80::/64, which every interface gets when it comes up (a Wi-Fi port

@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/devtier.h"
+#include "lib/ethtool.h"
 #include "lib/rtnl.h"
 
 struct linkq {
@@ -306,6 +307,13 @@ enum ingress_need dev_ingress_need(__u32 ifindex, char *why, size_t len)
 	}
 	if (link_query(ifindex, &l))
 		return IN_ANY;
+	/* A tag XDP cannot see would make a tagged frame look untagged:
+	 * only TC, which reads it from the skb, may key such input.
+	 */
+	if (dev_rx_vlan_active(l.name) > 0) {
+		snprintf(why, len, "rx VLAN offload on: XDP cannot see the tags");
+		return IN_TC_VLAN;
+	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		drvinfo(fd, l.name, driver, sizeof(driver));

@@ -14,6 +14,7 @@ enum ingress_need {
 	IN_ANY = 0,		/* XDP can take its frames */
 	IN_TC_CSUM,		/* may deliver CHECKSUM_PARTIAL: TC */
 	IN_TC_GENERIC,		/* generic XDP only, skb-based anyway: TC */
+	IN_TC_VLAN,		/* keeps rx VLAN tags out of the frame: TC */
 	IN_IFB,			/* redirects its input to an ifb: slow */
 };
 

@@ -124,7 +124,9 @@ static void request_off(const struct ethtool_gfeatures *gf, struct ethtool_sfeat
 		sf->features[b].requested &= sf->features[b].valid;
 }
 
-/* What is off now (a driver may refuse one): names into @done, or -EBUSY. */
+/* What is off now (a driver may refuse one, or have it fixed on): names
+ * into @done, and -EBUSY while any is still on.
+ */
 static int report_off(const struct ethtool_gfeatures *gf, const struct ethtool_sfeatures *sf,
 		      const int idx[2], char *done, size_t len)
 {
@@ -137,12 +139,13 @@ static int report_off(const struct ethtool_gfeatures *gf, const struct ethtool_s
 			continue;
 		b = idx[n] / 32;
 		bit = 1U << (idx[n] % 32);
-		if (!(sf->features[b].valid & bit))
-			continue;
 		if (gf->features[b].active & bit) {
+			/* refused, or fixed on: never requested */
 			ret = -EBUSY;
 			continue;
 		}
+		if (!(sf->features[b].valid & bit))
+			continue;
 		snprintf(done + strlen(done), len - strlen(done), "%s%s",
 			 done[0] ? ", " : "", vlan_features[n]);
 	}
@@ -196,6 +199,44 @@ int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
 out:
 	free(gf);
 	free(sf);
+	close(fd);
+	return ret;
+}
+
+/*
+ * 1 when a received VLAN tag may be kept out of @ifname's frame bytes now
+ * (rx-vlan-hw-parse or rx-vlan-stag-hw-parse on: fixed by the driver, or
+ * turned back on after attach), 0 when not, -errno when unknown. XDP
+ * cannot see such a tag; TC reads it from the skb.
+ */
+int dev_rx_vlan_active(const char *ifname)
+{
+	struct ethtool_gfeatures *gf = NULL;
+	int idx[2] = { -1, -1 }, fd, ret;
+	struct ifreq ifr = {};
+	__u32 count, blocks;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
+	ret = feature_index(fd, &ifr, idx, &count);
+	if (ret)
+		goto out;
+	blocks = (count + 31) / 32;
+	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
+	if (!gf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = blocks;
+	ret = ethtool(fd, &ifr, gf);
+	for (int n = 0; !ret && n < 2; n++)
+		if (idx[n] >= 0 && gf->features[idx[n] / 32].active & (1U << (idx[n] % 32)))
+			ret = 1;
+out:
+	free(gf);
 	close(fd);
 	return ret;
 }

@@ -498,7 +498,7 @@ int fp_attach(struct fp_maps *m, __u32 ifindex, const char *ifname,
 	if (done[0])
 		pr_info("%s: turned off %s, so that XDP sees VLAN tags", ifname, done);
 	if (err == -EBUSY)
-		pr_warn("%s: the driver keeps rx VLAN offload on; XDP cannot see its VLAN tags",
+		pr_warn("%s: the driver keeps rx VLAN offload on; XDP cannot see its VLAN tags, so the daemon keys its input on the TC tier",
 			ifname);
 	else if (err && err != -EOPNOTSUPP)
 		pr_debug("%s: cannot read or change VLAN offloads: %s", ifname,
