@@ -294,10 +294,12 @@ stop_daemon() {
 #   XFER_LPORT=N      the server listens on N, not PORT (a DNAT port forward)
 #   XFER_LINK="NS DEV"  the server's link, for XFER_PKTS (default: $NS_S s0)
 #   XFER_PACE=S       spread the data over S seconds (pace.py)
-#   XFER_HOLD=CMD     send XFER_FIRST bytes (default 1 MB), then wait up to
-#                     XFER_HOLD_S seconds (default 15) until CMD succeeds
-#                     (eval'd), and only then count and send the rest:
-#                     "what happens once the flow is offloaded"
+#   XFER_HOLD=CMD     send XFER_FIRST bytes (default 1 MB), meanwhile wait up
+#                     to XFER_HOLD_S seconds (default 15) until CMD succeeds
+#                     (eval'd), then, once those bytes are out and the link
+#                     is quiet, count and send the rest: "what happens once
+#                     the flow is offloaded"; XFER_ON_SNAP=CMD is eval'd
+#                     right after the counters are read
 #
 # tcp_xfer_start and tcp_xfer_wait split it, for a fault injected while
 # the data flows.
@@ -317,7 +319,7 @@ tcp_xfer_start() {
 	# The sender's data: a file, paced, or held after the first bytes.
 	feed="FILE:$blob"
 	[ -n "${XFER_PACE:-}" ] && feed="SYSTEM:python3 $E2E_DIR/pace.py $blob $XFER_PACE"
-	[ -n "${XFER_HOLD:-}" ] && feed="SYSTEM:head -c $first $blob; \
+	[ -n "${XFER_HOLD:-}" ] && feed="SYSTEM:head -c $first $blob; touch $TMP/$name.held; \
 while [ ! -e $TMP/$name.go ]; do sleep 0.05; done; tail -c +$((first + 1)) $blob"
 	local lport=${XFER_LPORT:-$port} peer
 	peer="$connect:$(ep "$srv" "$port")${XFER_SPORT:+,sourceport=$XFER_SPORT}"
@@ -340,12 +342,27 @@ while [ ! -e $TMP/$name.go ]; do sleep 0.05; done; tail -c +$((first + 1)) $blob
 	if [ -n "${XFER_HOLD:-}" ]; then
 		wait_for "${XFER_HOLD_S:-15}" eval "$XFER_HOLD" ||
 			echo "  $name: still not offloaded ($XFER_HOLD) ${XFER_HOLD_S:-15} s into the transfer"
+		# Counted from a standstill: the sender has sent its first part
+		# and the link is quiet, so counters read one after another (a
+		# status command takes a second under emulation) agree.
+		wait_for 60 test -e "$TMP/$name.held"
+		wait_for 10 xfer_link_quiet
 		xfer_snapshot
+		[ -n "${XFER_ON_SNAP:-}" ] && eval "$XFER_ON_SNAP"
 		touch "$TMP/$name.go"
 	fi
 	# Other transfers may run before tcp_xfer_wait NAME: keep this one's state.
 	XFER_STATE[$name]="$XFER_BLOB $XFER_CLI_PID $XFER_SRV_PID ${XFER_LINK_NOW// /,} $XFER_F0 $XFER_D0 $XFER_X0 $XFER_I0 $XFER_R0 $XFER_FWD0 $XFER_N0 $XFER_T0 ${XFER_HOLD:+held}"
 	return 0
+}
+
+# The transfer's link carries nothing for 0.3 s.
+xfer_link_quiet() {
+	local a b
+	a=$(lab_dev_packets $XFER_LINK_NOW)
+	sleep 0.3
+	b=$(lab_dev_packets $XFER_LINK_NOW)
+	[ -n "$a" ] && [ "$a" = "$b" ]
 }
 
 # A transfer that takes longer has hung. Generous: under the VM's

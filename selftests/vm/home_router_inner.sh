@@ -66,8 +66,9 @@ daemon_log_has() {
 # Transfers are judged once both directions are in the table: the check
 # is about what happens after learning, which under TCG on a loaded host
 # can take a few hundred ms. The sender streams the first half of its
-# data, then pauses if learning has not been seen yet (XFER_HOLD; a pause
-# from the first MB could outlast the 30 s idle timeout); a UDP flow is learned from a short exchange first
+# data meanwhile and pauses there only while the counters are read
+# (XFER_HOLD; a wait from the first MB could outlast the 30 s idle
+# timeout); a UDP flow is learned from a short exchange first
 # (XFER_WARM). A host's own link count can be lower than the packets on
 # the wire (behind the lab's switch, GRO merges them), which only makes
 # the forward chain's 1% stricter.

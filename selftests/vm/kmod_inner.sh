@@ -377,12 +377,12 @@ xdp_seen() { fp status --json | jq '.verdicts.redirect + .verdicts.pass'; }
 
 # hw_xfer NAME ARGS...: tcp_xfer NAME ARGS... (options included), and
 # what the PPE forwarded and XDP saw meanwhile; with XFER_HOLD, from the
-# moment it held, as tcp_xfer counts the rest.
+# moment it held (XFER_ON_SNAP), as tcp_xfer counts the rest.
 hw_snap() { HW_X0=$(xdp_seen) HW_P0=$(ppe_forwarded); }
 hw_xfer() {
 	local rc
 	hw_snap
-	[ -n "${XFER_HOLD:-}" ] && local XFER_HOLD="$XFER_HOLD && hw_snap"
+	[ -n "${XFER_HOLD:-}" ] && local XFER_ON_SNAP=hw_snap
 	tcp_xfer "$@"
 	rc=$?
 	XDP_SEEN=$(($(xdp_seen) - HW_X0))
@@ -395,8 +395,8 @@ hw_xfer() {
 # (bound in the PPE, or both entries on XDP): under TCG on a loaded host a
 # connection's slow-path start (handshake, conntrack event, learning, the
 # module's bind) takes a time, not a number of packets. The sender streams
-# the first half of its data and pauses only if that is not seen by then
-# (XFER_HOLD, XFER_FIRST half the size: a pause from the first MB could
+# the first half of its data and pauses there only while the counters are
+# read (XFER_HOLD, XFER_FIRST half the size: a wait from the first MB could
 # outlast the idle timeout);
 # tcp_xfer reports the forward chain's packets before it as the learning
 # window.

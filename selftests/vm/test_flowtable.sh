@@ -9,8 +9,8 @@
 # offloaded (conntrack's [OFFLOAD] flag for the kernel's flowtable, both
 # entries in the table for fastpath), with the packets before it reported
 # as the learning window. The TCP sender streams the first half of its
-# data meanwhile and pauses only if the offload is not seen by then
-# (XFER_HOLD, XFER_FIRST half the size: a pause from the first MB could
+# data meanwhile and pauses there only while the counters are read
+# (XFER_HOLD, XFER_FIRST half the size: a wait from the first MB could
 # outlast the idle timeout under a loaded host's emulation); a UDP flow is offloaded from a short exchange
 # first (XFER_WARM). Under TCG learning takes a time, not a number of
 # packets, so a whole-transfer share would measure the host.
