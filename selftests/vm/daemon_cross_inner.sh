@@ -100,6 +100,7 @@ if ! lab_up; then
 fi
 # Where the JIT cannot take the clock's timer (mips32: no BPF-to-BPF
 # calls), the daemon says so once, as it loads the object without it.
+# shellcheck disable=SC2034 # read by lib.sh's daemon_log_check
 [ "$arch" = mipsel ] && DAEMON_LOG_EXPECTED="load refused \(EINVAL\): again without the clock's timer"
 # Under TCG on a shared host, the harness's own pauses in a flow (the
 # sender held until the table has both directions, the counters read
