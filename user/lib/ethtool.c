@@ -104,6 +104,29 @@ out:
 	return ret;
 }
 
+/* The bit indexes of vlan_features[] in @idx, and the device's features read
+ * into *@gf (@blocks of them; the caller frees it).
+ */
+static int read_vlan_features(int fd, struct ifreq *ifr, int idx[2],
+			      struct ethtool_gfeatures **gf, __u32 *blocks)
+{
+	__u32 count;
+	int ret;
+
+	idx[0] = idx[1] = -1;
+	*gf = NULL;
+	ret = feature_index(fd, ifr, idx, &count);
+	if (ret)
+		return ret;
+	*blocks = (count + 31) / 32;
+	*gf = calloc(1, sizeof(**gf) + *blocks * sizeof((*gf)->features[0]));
+	if (!*gf)
+		return -ENOMEM;
+	(*gf)->cmd = ETHTOOL_GFEATURES;
+	(*gf)->size = *blocks;
+	return ethtool(fd, ifr, *gf);
+}
+
 /* Requests the features at @idx off where they are on and changeable. */
 static void request_off(const struct ethtool_gfeatures *gf, struct ethtool_sfeatures *sf,
 			__u32 blocks, const int idx[2])
@@ -164,32 +187,25 @@ int dev_rx_vlan_offload_off(const char *ifname, char *done, size_t len)
 {
 	struct ethtool_gfeatures *gf = NULL;
 	struct ethtool_sfeatures *sf = NULL;
-	int idx[2] = { -1, -1 }, fd, ret;
+	int idx[2], fd, ret;
 	struct ifreq ifr = {};
-	__u32 count, blocks;
+	__u32 blocks;
 
 	done[0] = '\0';
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
-	ret = feature_index(fd, &ifr, idx, &count);
+	ret = read_vlan_features(fd, &ifr, idx, &gf, &blocks);
 	if (ret)
 		goto out;
-	blocks = (count + 31) / 32;
-	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
 	sf = calloc(1, sizeof(*sf) + blocks * sizeof(sf->features[0]));
-	if (!gf || !sf) {
+	if (!sf) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	gf->cmd = ETHTOOL_GFEATURES;
-	gf->size = blocks;
 	sf->cmd = ETHTOOL_SFEATURES;
 	sf->size = blocks;
-	ret = ethtool(fd, &ifr, gf);
-	if (ret)
-		goto out;
 	request_off(gf, sf, blocks, idx);
 	ret = ethtool(fd, &ifr, sf);
 	if (!ret)
@@ -212,30 +228,18 @@ out:
 int dev_rx_vlan_active(const char *ifname)
 {
 	struct ethtool_gfeatures *gf = NULL;
-	int idx[2] = { -1, -1 }, fd, ret;
+	int idx[2], fd, ret;
 	struct ifreq ifr = {};
-	__u32 count, blocks;
+	__u32 blocks;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	strncpy(ifr.ifr_name, ifname, IF_NAMESIZE - 1);
-	ret = feature_index(fd, &ifr, idx, &count);
-	if (ret)
-		goto out;
-	blocks = (count + 31) / 32;
-	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
-	if (!gf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	gf->cmd = ETHTOOL_GFEATURES;
-	gf->size = blocks;
-	ret = ethtool(fd, &ifr, gf);
+	ret = read_vlan_features(fd, &ifr, idx, &gf, &blocks);
 	for (int n = 0; !ret && n < 2; n++)
 		if (idx[n] >= 0 && gf->features[idx[n] / 32].active & (1U << (idx[n] % 32)))
 			ret = 1;
-out:
 	free(gf);
 	close(fd);
 	return ret;
