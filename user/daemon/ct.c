@@ -8,17 +8,23 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <libmnl/libmnl.h>
 #include <libnfnetlink/libnfnetlink.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
 #include "lib/log.h"
+#include "lib/rtnl.h"
 #include "daemon/adapters.h"
 
 /* Bursts of thousands of short flows must not overrun the event socket. */
 #define CT_RCVBUF	(32 << 20)
-#define CT_BATCH	64		/* datagrams read per loop pass */
+#define CT_BATCHES	4		/* recvmmsg() calls per loop pass */
 
 
 static int ct_tuple_get(const struct nf_conntrack *ct, int dir,
@@ -132,29 +138,129 @@ int ct_event_fd(const struct daemon *d)
 	return nfct_fd(d->ct.ev);
 }
 
-/* Drains the event socket. ENOBUFS means events were lost: the caller
- * resyncs with a full dump.
- */
+/* An attribute's payload, when it is exactly @len bytes long. */
+static const void *attr_fixed(const struct nlattr *a, size_t len)
+{
+	return a && mnl_attr_get_payload_len(a) == len ? mnl_attr_get_payload(a) : NULL;
+}
+
+/* The nested attribute @type of @nest, or NULL. */
+static const struct nlattr *attr_nested(const struct nlattr *nest, unsigned int type)
+{
+	const struct nlattr *tb[8] = {};
+
+	if (!nest || type >= 8 || nl_parse_nested(nest, tb, type))
+		return NULL;
+	return tb[type];
+}
+
+/* CTA_TUPLE_ORIG or CTA_TUPLE_REPLY; -1 unless TCP or UDP over IP. */
+static int ev_tuple(const struct nlattr *nest, __u8 family, struct ct_tuple *t)
+{
+	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = {}, *ip[CTA_IP_MAX + 1] = {};
+	const struct nlattr *pr[CTA_PROTO_MAX + 1] = {};
+	const void *src, *dst, *num, *sport, *dport;
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	memset(t, 0, sizeof(*t));
+	if ((family != AF_INET && family != AF_INET6) || !nest ||
+	    nl_parse_nested(nest, tb, CTA_TUPLE_MAX) || !tb[CTA_TUPLE_IP] ||
+	    !tb[CTA_TUPLE_PROTO] || nl_parse_nested(tb[CTA_TUPLE_IP], ip, CTA_IP_MAX) ||
+	    nl_parse_nested(tb[CTA_TUPLE_PROTO], pr, CTA_PROTO_MAX))
+		return -1;
+	num = attr_fixed(pr[CTA_PROTO_NUM], 1);
+	sport = attr_fixed(pr[CTA_PROTO_SRC_PORT], 2);
+	dport = attr_fixed(pr[CTA_PROTO_DST_PORT], 2);
+	src = attr_fixed(ip[family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC], alen);
+	dst = attr_fixed(ip[family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST], alen);
+	if (!num || !sport || !dport || !src || !dst)
+		return -1;
+	t->family = family;
+	t->proto = *(const __u8 *)num;
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
+		return -1;
+	memcpy(t->src, src, alen);
+	memcpy(t->dst, dst, alen);
+	memcpy(&t->sport, sport, 2);
+	memcpy(&t->dport, dport, 2);
+	return 0;
+}
+
+static bool attr_u32(const struct nlattr *a, __u32 *v)
+{
+	const void *p = attr_fixed(a, 4);
+
+	if (p) {
+		memcpy(v, p, 4);
+		*v = ntohl(*v);
+	}
+	return p;
+}
+
 /*
- * Reads at most CT_BATCH datagrams of events per loop pass (docs/DESIGN.md,
- * "Safety rules" 10): nfct_catch() would read until the socket is empty,
- * which a flood of new connections never lets happen, and the timer (the
- * lease) would wait behind it. The socket stays readable; the loop comes
- * back after the timer. ENOBUFS means events were lost: the caller
- * resyncs with a full dump.
+ * One ctnetlink event into a struct ct_info, as ct_cb() has it from a dump
+ * line. Parsed here rather than through libnetfilter_conntrack, which
+ * allocates, fills and frees a struct nf_conntrack of every attribute per
+ * event: the event path must keep up with a flood (docs/PERF.md, "Daemon").
+ */
+static void ct_event_msg(struct daemon *d, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[CTA_MAX + 1] = {}, *a;
+	int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	const struct nfgenmsg *nfg;
+	struct ct_info ci = {};
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
+	    (type != IPCTNL_MSG_CT_NEW && type != IPCTNL_MSG_CT_DELETE) ||
+	    nl_parse(nlh, sizeof(*nfg), tb, CTA_MAX))
+		return;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	d->st.ct_events++;
+	if (ev_tuple(tb[CTA_TUPLE_ORIG], nfg->nfgen_family, &ci.orig) ||
+	    ev_tuple(tb[CTA_TUPLE_REPLY], nfg->nfgen_family, &ci.reply))
+		return;
+	ci.destroy = type == IPCTNL_MSG_CT_DELETE;
+	ci.is_new = !ci.destroy && (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL));
+	attr_u32(tb[CTA_ID], &ci.id);
+	ci.has_status = attr_u32(tb[CTA_STATUS], &ci.status);
+	ci.has_mark = attr_u32(tb[CTA_MARK], &ci.mark);
+	a = attr_nested(attr_nested(tb[CTA_PROTOINFO], CTA_PROTOINFO_TCP),
+			CTA_PROTOINFO_TCP_STATE);
+	if (attr_fixed(a, 1)) {
+		ci.has_tcp_state = true;
+		ci.tcp_state = mnl_attr_get_u8(a);
+	}
+	a = attr_nested(tb[CTA_HELP], CTA_HELP_NAME);
+	ci.helper = a && mnl_attr_get_payload_len(a) > 0 &&
+		    *(const char *)mnl_attr_get_payload(a);
+	fsm_ct_event(d, &ci);
+}
+
+/*
+ * Reads at most CT_BATCHES x CT_MSGS datagrams of events per loop pass
+ * (docs/DESIGN.md, "Safety rules" 10): reading until the socket is empty,
+ * as nfct_catch() does, never ends under a flood of new connections, and
+ * the timer (the lease) would wait behind it. The socket stays readable;
+ * the loop comes back after the timer. recvmmsg() takes a batch in one
+ * system call. ENOBUFS, or an event that did not fit its buffer, means
+ * events were lost: the caller resyncs with a full dump.
  */
 int ct_read_events(struct daemon *d)
 {
-	/* nfct_nfnlh() hands out a const handle that nfnl_process() needs
-	 * writable, as nfct_catch() has it.
-	 */
-	struct nfnl_handle *nh = (struct nfnl_handle *)nfct_nfnlh(d->ct.ev);
-	unsigned char *buf = d->ct.buf;
-	ssize_t n;
+	struct sockaddr_nl peer[CT_MSGS];
+	struct mmsghdr mm[CT_MSGS];
+	struct iovec iov[CT_MSGS];
+	int fd = nfct_fd(d->ct.ev), n;
 
-	for (int i = 0; i < CT_BATCH; i++) {
-		/* nfnl_recv() takes only what the kernel sent. */
-		n = nfnl_recv(nh, buf, CT_BUF);
+	for (int b = 0; b < CT_BATCHES; b++) {
+		for (int i = 0; i < CT_MSGS; i++) {
+			iov[i] = (struct iovec){ d->ct.rx[i], CT_MSG_BUF };
+			mm[i].msg_hdr = (struct msghdr){
+				.msg_name = &peer[i], .msg_namelen = sizeof(peer[i]),
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+			};
+		}
+		n = recvmmsg(fd, mm, CT_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return 0;
@@ -166,7 +272,23 @@ int ct_read_events(struct daemon *d)
 			pr_warn("conntrack events: %s", strerror(errno));
 			return -errno;
 		}
-		nfnl_process(nh, buf, n);
+		for (int i = 0; i < n; i++) {
+			const struct nlmsghdr *nlh = (const void *)d->ct.rx[i];
+			int len = mm[i].msg_len;
+
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				d->st.events_lost++;
+				d->resync_needed = true;
+				continue;
+			}
+			/* Only the kernel sends to the conntrack groups. */
+			if (peer[i].nl_pid)
+				continue;
+			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+				ct_event_msg(d, nlh);
+		}
+		if (n < CT_MSGS)
+			return 0;
 	}
 	return 0;
 }
@@ -182,13 +304,21 @@ static void ct_drain(struct daemon *d)
 	 * the loop here.
 	 */
 	long left = 2L * CT_RCVBUF;
-	ssize_t n;
+	struct mmsghdr mm[CT_MSGS];
+	struct iovec iov[CT_MSGS];
+	int n;
 
-	for (int tries = 0; left > 0 && tries < 65536; tries++) {
-		n = recv(nfct_fd(d->ct.ev), d->ct.buf, CT_BUF, MSG_DONTWAIT);
-		if (n > 0)
-			left -= n;
-		else if (n == 0 || (errno != ENOBUFS && errno != EINTR))
+	for (int i = 0; i < CT_MSGS; i++) {
+		iov[i] = (struct iovec){ d->ct.rx[i], CT_MSG_BUF };
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	for (int tries = 0; left > 0 && tries < 4096; tries++) {
+		n = recvmmsg(nfct_fd(d->ct.ev), mm, CT_MSGS, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno != ENOBUFS && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++)
+			left -= mm[i].msg_len;
+		if (n >= 0 && n < CT_MSGS)
 			break;
 	}
 }

@@ -49,7 +49,8 @@ struct options {
 };
 
 /* ct.c: the event subscription and the query handle. */
-#define CT_BUF	65536
+#define CT_MSGS		64		/* event datagrams per recvmmsg() */
+#define CT_MSG_BUF	8192		/* one event: a few hundred bytes */
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
 	struct nfct_handle *q;		/* dumps and rechecks (GET) */
@@ -58,7 +59,7 @@ struct ct_handles {
 					 * nested query on one socket would read
 					 * the outer one's replies */
 	bool dumping;
-	unsigned char buf[CT_BUF];	/* one datagram of events */
+	unsigned char rx[CT_MSGS][CT_MSG_BUF];	/* one batch of events */
 	__u32 tcp_timeout, udp_timeout, udp_stream_timeout;	/* the sysctls, */
 	__u64 timeouts_ns;		/* read then (ct_timeout_for()) */
 };
