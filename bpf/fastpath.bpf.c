@@ -384,6 +384,44 @@ int fastpath_tc(struct __sk_buff *skb)
  * until the daemon takes the candidate out.
  * It never changes or drops the packet.
  */
+/* The same egress tuple: ten words, since the key is only 4-aligned. */
+static __always_inline int learn_key_eq(const struct fp_flow_key *a,
+					const struct fp_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
+/*
+ * The armed slot of @key in its bucket of fp_learn (fastpath.h), or NULL.
+ * The daemon may be rewriting a slot meanwhile: the cookie it then
+ * reports is checked against the connection the packet's tuple belongs to.
+ */
+static __always_inline struct fp_learn *learn_find(const struct fp_flow_key *key)
+{
+	struct fp_config *cfg;
+	__u32 zero = 0, base;
+
+	cfg = bpf_map_lookup_elem(&fp_config, &zero);
+	if (!cfg || !cfg->learn_buckets)
+		return NULL;
+	base = fp_learn_hash(key, cfg->learn_key) % cfg->learn_buckets * FP_LEARN_WAYS;
+#pragma unroll
+	for (int i = 0; i < FP_LEARN_WAYS; i++) {
+		__u32 idx = base + i;
+		struct fp_learn *s = bpf_map_lookup_elem(&fp_learn, &idx);
+
+		if (s && s->cookie && learn_key_eq(&s->key, key))
+			return s;
+	}
+	return NULL;
+}
+
 SEC("tc")
 int fastpath_learn(struct __sk_buff *skb)
 {
@@ -399,7 +437,7 @@ int fastpath_learn(struct __sk_buff *skb)
 	 */
 	if (learn_parse(skb, &key, &l2))
 		return TC_ACT_OK;
-	cand = bpf_map_lookup_elem(&fp_learn, &key);
+	cand = learn_find(&key);
 	if (!cand)
 		return TC_ACT_OK;
 	/* The candidate stays until the daemon takes it out as it offloads:

@@ -67,11 +67,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_clock SEC(".maps");
 
-/* Candidate directions by egress (post-NAT) tuple, written by the daemon. */
+/* Candidate directions by egress (post-NAT) tuple, written by the daemon
+ * in place (fastpath.h, struct fp_learn). Sized by the loader.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FP_DEFAULT_CAPACITY);
-	__type(key, struct fp_flow_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_LEARN_SLOTS(FP_DEFAULT_CAPACITY));
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, struct fp_learn);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_learn SEC(".maps");

@@ -187,6 +187,10 @@ struct fp_counter {
 struct fp_config {
 	__u64 lease_expires;
 	__u64 lease_ns;		/* the daemon's lease length, for status */
+	__u64 learn_key[2];	/* fp_learn_hash()'s key, the daemon's per run */
+	__u32 learn_buckets;	/* buckets of FP_LEARN_WAYS slots in fp_learn;
+				 * 0: nothing is learned */
+	__u32 pad;
 };
 
 /*
@@ -216,7 +220,9 @@ struct fp_clock {
  * it is the inner IP tuple, with ifindex 0, as the daemon wrote it.
  */
 struct fp_learn {
-	__u64 cookie;		/* the daemon's reference to the connection */
+	struct fp_flow_key key;	/* the egress tuple, valid while @cookie is set */
+	__u64 cookie;		/* the daemon's reference to the connection;
+				 * 0: the slot is free */
 	__u64 packets;		/* packets of the direction the learner saw since
 				 * it was armed: the slow path's share of the
 				 * learning window (the daemon reads it as it
@@ -224,6 +230,55 @@ struct fp_learn {
 	__u32 reported;		/* the event went out: count, do not report */
 	__u32 pad;
 };
+
+/*
+ * "fp_learn" is an array the daemon writes in place through mmap()
+ * (BPF_F_MMAPABLE): arming or disarming a candidate costs no system call
+ * (docs/PERF.md, "Daemon"). A tuple lives in one bucket of FP_LEARN_WAYS
+ * consecutive slots, bucket fp_learn_hash(key) % fp_config.learn_buckets;
+ * a full bucket is a full learning map for that tuple (learn_full), and
+ * the candidate is retried later (hold not_learned). The hash is keyed
+ * per daemon run, so nobody can choose tuples that share a bucket.
+ * A reader may see a slot while the daemon rewrites it: the event
+ * carries the packet's own tuple and the slot's cookie, which the daemon
+ * checks, so a torn read costs at most one report.
+ */
+#define FP_LEARN_WAYS		4
+/* Slots for a table of @cap entries: twice as many, whole buckets. */
+#define FP_LEARN_SLOTS(cap)	((((cap) * 2) + FP_LEARN_WAYS - 1) / FP_LEARN_WAYS * FP_LEARN_WAYS)
+
+#define FP_ROTL64(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
+#define FP_SIPROUND(v0, v1, v2, v3) do {				\
+	v0 += v1; v1 = FP_ROTL64(v1, 13); v1 ^= v0; v0 = FP_ROTL64(v0, 32); \
+	v2 += v3; v3 = FP_ROTL64(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = FP_ROTL64(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = FP_ROTL64(v1, 17); v1 ^= v2; v2 = FP_ROTL64(v2, 32); \
+} while (0)
+#define FP_SIPWORD(m) do {						\
+	v3 ^= (m); FP_SIPROUND(v0, v1, v2, v3); v0 ^= (m);		\
+} while (0)
+
+/* SipHash-1-3 of the 48-byte key under @k: the same in BPF and userspace. */
+static inline __u32 fp_learn_hash(const struct fp_flow_key *key, const __u64 k[2])
+{
+	__u64 v0 = k[0] ^ 0x736f6d6570736575ULL, v1 = k[1] ^ 0x646f72616e646f6dULL;
+	__u64 v2 = k[0] ^ 0x6c7967656e657261ULL, v3 = k[1] ^ 0x7465646279746573ULL;
+	__u64 w[6];
+
+	__builtin_memcpy(w, key, sizeof(w));
+	FP_SIPWORD(w[0]);
+	FP_SIPWORD(w[1]);
+	FP_SIPWORD(w[2]);
+	FP_SIPWORD(w[3]);
+	FP_SIPWORD(w[4]);
+	FP_SIPWORD(w[5]);
+	FP_SIPWORD((__u64)48 << 56);
+	v2 ^= 0xff;
+	FP_SIPROUND(v0, v1, v2, v3);
+	FP_SIPROUND(v0, v1, v2, v3);
+	FP_SIPROUND(v0, v1, v2, v3);
+	return (__u32)(v0 ^ v1 ^ v2 ^ v3);
+}
 
 struct fp_learn_event {
 	struct fp_flow_key key;	/* egress tuple, as in fp_learn */
@@ -363,14 +418,15 @@ _Static_assert(FP_OFF(fp_flow, in_dmac) == 64, "fp_flow.in_dmac");
 _Static_assert(FP_OFF(fp_flow, last_pass) == 76, "fp_flow.last_pass");
 _Static_assert(FP_OFF(fp_flow, packets) == 80, "fp_flow.packets");
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter size");
-_Static_assert(sizeof(struct fp_config) == 16, "fp_config size");
+_Static_assert(sizeof(struct fp_config) == 40, "fp_config size");
 _Static_assert(sizeof(struct fp_learn_event) == 96, "fp_learn_event size");
 _Static_assert(FP_OFF(fp_learn_event, out_vlan) == 76, "fp_learn_event.out_vlan");
 _Static_assert(sizeof(struct fp_conn_tuple) == 40, "fp_conn_tuple size");
 _Static_assert(FP_OFF(fp_conn_info, id) == 80, "fp_conn_info.id");
 _Static_assert(FP_OFF(fp_conn_info, latency_ns) == 112, "fp_conn_info.latency_ns");
 _Static_assert(sizeof(struct fp_conn_info) == 144, "fp_conn_info size");
-_Static_assert(sizeof(struct fp_learn) == 24, "fp_learn size");
+_Static_assert(sizeof(struct fp_flow_key) == 48, "fp_flow_key size");
+_Static_assert(sizeof(struct fp_learn) == 72, "fp_learn size");
 #undef FP_OFF
 
 #endif /* FASTPATH_H */

@@ -192,6 +192,59 @@ static int egress_key(const struct pkt_desc *d, struct fp_flow_key *k)
 		}							\
 	} while (0)
 
+/*
+ * fp_learn is an array of buckets (fastpath.h, struct fp_learn): the
+ * candidate goes into the last slot of its bucket under a test key, after
+ * decoys with a neighbouring tuple in the others, so the program must
+ * find it by walking the bucket and comparing the whole key.
+ */
+static const __u64 test_learn_key[2] = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
+
+static int learn_place(struct lenv *le, const struct fp_flow_key *k,
+		       const struct fp_learn *cand, __u32 *slot)
+{
+	int learn_fd = bpf_map__fd(le->skel->maps.fp_learn);
+	int cfg_fd = bpf_map__fd(le->skel->maps.fp_config);
+	struct fp_config cfg = {};
+	__u32 zero = 0, base;
+
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &cfg))
+		return -1;
+	memcpy(cfg.learn_key, test_learn_key, sizeof(cfg.learn_key));
+	cfg.learn_buckets = bpf_map__max_entries(le->skel->maps.fp_learn) / FP_LEARN_WAYS;
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+		return -1;
+	base = fp_learn_hash(k, test_learn_key) % cfg.learn_buckets * FP_LEARN_WAYS;
+	for (__u32 i = 0; i < FP_LEARN_WAYS - 1; i++) {
+		struct fp_learn decoy = { .key = *k, .cookie = COOKIE + 1 + i };
+		__u32 idx = base + i;
+
+		decoy.key.sport ^= htons(1 + i);
+		if (bpf_map_update_elem(learn_fd, &idx, &decoy, BPF_ANY))
+			return -1;
+	}
+	*slot = base + FP_LEARN_WAYS - 1;
+	return bpf_map_update_elem(learn_fd, slot, cand, BPF_ANY);
+}
+
+/* The slot as the daemon would find it: NULL-like (false) once freed. */
+static bool learn_get(struct lenv *le, __u32 slot, struct fp_learn *out)
+{
+	int learn_fd = bpf_map__fd(le->skel->maps.fp_learn);
+
+	return !bpf_map_lookup_elem(learn_fd, &slot, out) && out->cookie;
+}
+
+static void learn_clear(struct lenv *le, __u32 slot)
+{
+	int learn_fd = bpf_map__fd(le->skel->maps.fp_learn);
+	struct fp_learn none = {};
+	__u32 base = slot / FP_LEARN_WAYS * FP_LEARN_WAYS;
+
+	for (__u32 i = base; i < base + FP_LEARN_WAYS; i++)
+		bpf_map_update_elem(learn_fd, &i, &none, BPF_ANY);
+}
+
 static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 		     size_t whylen)
 {
@@ -201,14 +254,15 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 	struct fp_flow_key k;
 	struct pkt_layout lo;
 	int prog = bpf_program__fd(le->skel->progs.fastpath_learn);
-	int learn_fd = bpf_map__fd(le->skel->maps.fp_learn);
 	int prelude = -1, err, ret = -1;
+	__u32 slot = (__u32)-1;
 	bool present;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
 	LCHECK(pkt_build(&lc->frame, frame, &lo), "cannot build the frame");
 	LCHECK(!egress_key(&lc->frame, &k), "bad addresses");
-	LCHECK(!bpf_map_update_elem(learn_fd, &k, &cand, BPF_ANY),
+	cand.key = k;
+	LCHECK(!learn_place(le, &k, &cand, &slot),
 	       "install the candidate: %s", strerror(errno));
 	if (lc->hw_tpid) {
 		prelude = load_prelude(le->prog_array, lc->hw_tpid, lc->hw_tci);
@@ -231,7 +285,7 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 	       opts.retval, opts.retval >= 100 ? " (the prelude failed)" : "");
 	LCHECK(ring_buffer__consume(le->rb) >= 0, "read fp_events: %s",
 	       strerror(errno));
-	present = !bpf_map_lookup_elem(learn_fd, &k, &left);
+	present = learn_get(le, slot, &left);
 
 	if (!lc->learns) {
 		LCHECK(le->nev == 0, "reported a header it must refuse "
@@ -253,7 +307,7 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 	err = bpf_prog_test_run_opts(prog, &opts);
 	LCHECK(!err && ring_buffer__consume(le->rb) >= 0, "second run: %s", strerror(errno));
 	LCHECK(le->nev == 0, "a second packet reported again");
-	LCHECK(!bpf_map_lookup_elem(learn_fd, &k, &left) && left.packets == 2,
+	LCHECK(learn_get(le, slot, &left) && left.packets == 2,
 	       "second packet not counted (%llu)", (unsigned long long)left.packets);
 	LCHECK(!memcmp(&le->ev.key, &k, sizeof(k)), "key is not the egress tuple");
 	LCHECK(le->ev.cookie == COOKIE, "cookie %#llx",
@@ -271,7 +325,8 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 	       lc->vlan[0], lc->vlan[1], lc->pppoe_sid);
 	ret = 0;
 out:
-	bpf_map_delete_elem(learn_fd, &k);
+	if (slot != (__u32)-1)
+		learn_clear(le, slot);
 	if (prelude >= 0)
 		close(prelude);
 	return ret;

@@ -26,7 +26,7 @@ static const char lease_usage[] =
 
 int cmd_lease(int argc, char **argv)
 {
-	struct fp_config cfg = {};
+	struct fp_config cfg = {}, cur = {};
 	struct fp_maps m;
 	__u32 zero = 0, secs;
 	int ret = EXIT_OK;
@@ -49,6 +49,11 @@ int cmd_lease(int argc, char **argv)
 		if (ret == -ENOENT)
 			pr_warn("fastpath is not attached");
 		return EXIT_FAIL;
+	}
+	/* The learner's hash key and size are the daemon's: kept. */
+	if (!bpf_map_lookup_elem(m.config, &zero, &cur)) {
+		memcpy(cfg.learn_key, cur.learn_key, sizeof(cfg.learn_key));
+		cfg.learn_buckets = cur.learn_buckets;
 	}
 	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY)) {
 		pr_warn("cannot write the lease: %s", strerror(errno));

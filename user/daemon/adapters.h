@@ -44,5 +44,7 @@ void hwtier_state(struct daemon *d, const struct fp_flow_key *k,
 /* ops.c: the daemon's fsm_ops. */
 extern const struct fsm_ops daemon_ops;
 void ops_probe_ingress(struct daemon *d);
+int ops_learn_open(struct daemon *d);
+void ops_learn_close(struct daemon *d);
 
 #endif /* FP_DAEMON_ADAPTERS_H */

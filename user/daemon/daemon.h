@@ -87,6 +87,14 @@ struct hwtier {
 	bool polled_ok;
 };
 
+/* ops.c: fp_learn, mapped into the daemon (fastpath.h, struct fp_learn). */
+struct learn_tab {
+	struct fp_learn *slots;		/* NULL: not mapped */
+	size_t len;			/* of the mapping */
+	__u32 buckets;			/* of FP_LEARN_WAYS slots */
+	__u64 key[2];			/* fp_learn_hash()'s, per run */
+};
+
 #define LAT_SAMPLES 4096
 /* Connections torn down by a FIN/RST whose conntrack entry is asked
  * about per tick; more wait for the next one.
@@ -105,6 +113,7 @@ struct daemon {
 	struct hwtier hw;
 	struct addrs addrs;		/* the router's own addresses */
 	struct fp_daemon_stats st;
+	struct learn_tab learn;		/* ops.c */
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
 	__u64 lease_renewed_ns;		/* fsm_tick() or fsm_lease_keep() */

@@ -149,9 +149,6 @@ static void clear_learned(struct daemon *d)
 		}
 	}
 	prev = NULL;
-	while (!bpf_map_get_next_key(d->m.learn, NULL, &next))
-		if (bpf_map_delete_elem(d->m.learn, &next))
-			break;
 	while (!bpf_map_get_next_key(d->m.rates, NULL, &next))
 		if (bpf_map_delete_elem(d->m.rates, &next))
 			break;
@@ -270,6 +267,8 @@ static int daemon_setup(struct daemon *d, bool max_given)
 		links_watch(&d->links, d->ports[i], name, true);
 	}
 	clear_learned(d);
+	if (ops_learn_open(d))
+		return -EIO;
 	d->ops->renew_lease(d, (__u64)d->opt.lease_s * 1000000000ULL,
 			    mono_ns() + (__u64)d->opt.lease_s * 1000000000ULL);
 	/* The connection table's hash is keyed per run (conntab.c). */
@@ -336,6 +335,7 @@ static void daemon_teardown(struct daemon *d, int ret, bool ran)
 	ct_close(d);
 	netmon_close(d);
 	conntab_free(&d->conns);
+	ops_learn_close(d);
 	daemon_detach(d, ret);
 	links_free(&d->links);
 }

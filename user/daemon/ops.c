@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 
 #include "lib/devtier.h"
@@ -48,26 +51,118 @@ static void op_rate_write(struct daemon *d, const struct fp_flow_key *k,
 	bpf_map_update_elem(d->m.rates, k, r, BPF_ANY);
 }
 
+/*
+ * fp_learn is written in place (fastpath.h, struct fp_learn): no system
+ * call per candidate. The slot of @egress in its bucket, or NULL.
+ */
+static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *egress,
+				   bool free_ok)
+{
+	struct learn_tab *t = &d->learn;
+	struct fp_learn *b, *spare = NULL;
+
+	if (!t->slots)
+		return NULL;
+	b = &t->slots[fp_learn_hash(egress, t->key) % t->buckets * FP_LEARN_WAYS];
+	for (int i = 0; i < FP_LEARN_WAYS; i++) {
+		if (!b[i].cookie) {
+			if (!spare)
+				spare = &b[i];
+		} else if (!memcmp(&b[i].key, egress, sizeof(*egress))) {
+			return &b[i];
+		}
+	}
+	return free_ok ? spare : NULL;
+}
+
+/*
+ * The TC learner reads a slot as a whole only once its cookie is set:
+ * the cookie goes last on arming and first on disarming, with release
+ * stores, so it never pairs a new cookie with an older key.
+ */
+static void slot_free(struct fp_learn *s)
+{
+	__atomic_store_n(&s->cookie, 0, __ATOMIC_RELEASE);
+}
+
 static int op_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
 			__u64 cookie)
 {
-	struct fp_learn v = { .cookie = cookie };
+	struct fp_learn *s = learn_slot(d, egress, true);
 
-	return bpf_map_update_elem(d->m.learn, egress, &v, BPF_ANY);
+	if (!s) {
+		errno = d->learn.slots ? E2BIG : ENODEV;
+		return -1;
+	}
+	slot_free(s);
+	s->key = *egress;
+	s->packets = 0;
+	s->reported = 0;
+	__atomic_store_n(&s->cookie, cookie ?: 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static void op_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 {
-	bpf_map_delete_elem(d->m.learn, egress);
+	struct fp_learn *s = learn_slot(d, egress, false);
+
+	if (s)
+		slot_free(s);
 }
 
 static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
 {
-	struct fp_learn v = {};
+	struct fp_learn *s = learn_slot(d, egress, false);
+	__u64 n;
 
-	/* Best effort: a count missed here only shows as 0 in explain. */
-	bpf_map_lookup_and_delete_elem(d->m.learn, egress, &v);
-	return v.packets;
+	if (!s)
+		return 0;
+	n = __atomic_load_n(&s->packets, __ATOMIC_RELAXED);
+	slot_free(s);
+	return n;
+}
+
+/*
+ * Maps fp_learn, empties it (what an earlier run armed is learned again)
+ * and picks this run's hash key; op_renew_lease() tells the datapath.
+ */
+int ops_learn_open(struct daemon *d)
+{
+	struct learn_tab *t = &d->learn;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (bpf_obj_get_info_by_fd(d->m.learn, &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(struct fp_learn) ||
+	    info.max_entries < FP_LEARN_WAYS || !(info.map_flags & BPF_F_MMAPABLE)) {
+		pr_warn("fp_learn has another layout than this build's");
+		return -EPROTO;
+	}
+	t->len = ((size_t)info.max_entries * info.value_size + page - 1) / page * page;
+	p = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_SHARED, d->m.learn, 0);
+	if (p == MAP_FAILED) {
+		pr_warn("cannot map fp_learn: %s", strerror(errno));
+		return -errno;
+	}
+	t->slots = p;
+	t->buckets = info.max_entries / FP_LEARN_WAYS;
+	for (__u32 i = 0; i < info.max_entries; i++)
+		slot_free(&t->slots[i]);
+	if (getrandom(t->key, sizeof(t->key), 0) != sizeof(t->key)) {
+		t->key[0] = mono_ns();
+		t->key[1] = (__u64)getpid() << 32 ^ t->key[0];
+	}
+	return 0;
+}
+
+void ops_learn_close(struct daemon *d)
+{
+	if (d->learn.slots)
+		munmap(d->learn.slots, d->learn.len);
+	d->learn.slots = NULL;
 }
 
 static bool op_attached(struct daemon *d, __u32 ifindex)
@@ -154,7 +249,9 @@ void ops_probe_ingress(struct daemon *d)
 
 static void op_renew_lease(struct daemon *d, __u64 lease_ns, __u64 expires_ns)
 {
-	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns };
+	struct fp_config cfg = { .lease_ns = lease_ns, .lease_expires = expires_ns,
+				 .learn_key = { d->learn.key[0], d->learn.key[1] },
+				 .learn_buckets = d->learn.slots ? d->learn.buckets : 0 };
 	__u32 zero = 0;
 
 	bpf_map_update_elem(d->m.config, &zero, &cfg, BPF_ANY);

@@ -337,7 +337,7 @@ int fp_load_or_adopt(struct fp_maps *m, __u32 capacity)
 		/* The learning and rate maps never hold more than the table. */
 		err = bpf_map__set_max_entries(skel->maps.flows, capacity);
 		if (!err)
-			err = bpf_map__set_max_entries(skel->maps.fp_learn, capacity);
+			err = bpf_map__set_max_entries(skel->maps.fp_learn, FP_LEARN_SLOTS(capacity));
 		if (!err)
 			err = bpf_map__set_max_entries(skel->maps.fp_rates, capacity);
 		if (!err)
