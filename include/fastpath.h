@@ -243,7 +243,7 @@ struct fp_learn {
  * carries the packet's own tuple and the slot's cookie, which the daemon
  * checks, so a torn read costs at most one report.
  */
-#define FP_LEARN_WAYS		4
+#define FP_LEARN_WAYS		8
 /* Slots for a table of @cap entries: twice as many, whole buckets. */
 #define FP_LEARN_SLOTS(cap)	((((cap) * 2) + FP_LEARN_WAYS - 1) / FP_LEARN_WAYS * FP_LEARN_WAYS)
 

@@ -112,6 +112,7 @@ struct conn {
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
 	__u64 active_ns;		/* last fast-path packet, either direction */
 	struct conn_dir dir[2];
+	struct conn *free_next;		/* conntab's free list, once deleted */
 };
 
 /* What conntrack said about one connection (an event or a dump line). */
@@ -136,6 +137,8 @@ struct conntab {
 	__u32 n;
 	__u64 key[2];			/* SipHash key */
 	struct vnode **via;		/* nbuckets too */
+	struct conn_chunk *chunks;	/* where connections are allocated */
+	struct conn *free_list;		/* deleted ones, for the next */
 };
 
 int conntab_init(struct conntab *t, unsigned int buckets, const __u64 key[2]);

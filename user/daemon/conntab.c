@@ -84,10 +84,51 @@ static void tnode_unlink(struct conntab *t, struct tnode *n)
 }
 
 /* A new connection starts on the slow path (DS_SLOW, FP_H_NOT_READY: 0). */
+/*
+ * Connections come from chunks of CONN_CHUNK and go back to a free list:
+ * a burst of short flows reuses the same memory instead of asking malloc
+ * for one 600-byte block each (docs/PERF.md, "Daemon"). The chunks are
+ * freed with the table.
+ */
+#define CONN_CHUNK	512
+
+struct conn_chunk {
+	struct conn_chunk *next;
+	struct conn v[CONN_CHUNK];
+};
+
+static struct conn *conn_alloc(struct conntab *t)
+{
+	struct conn_chunk *ch;
+	struct conn *c = t->free_list;
+
+	if (!c) {
+		ch = malloc(sizeof(*ch));
+		if (!ch)
+			return NULL;
+		ch->next = t->chunks;
+		t->chunks = ch;
+		for (int i = CONN_CHUNK - 1; i >= 0; i--) {
+			ch->v[i].free_next = t->free_list;
+			t->free_list = &ch->v[i];
+		}
+		c = t->free_list;
+	}
+	t->free_list = c->free_next;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+static void conn_release(struct conntab *t, struct conn *c)
+{
+	c->free_next = t->free_list;
+	t->free_list = c;
+}
+
 struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 			 const struct ct_tuple *reply)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = conn_alloc(t);
 
 	if (!c)
 		return NULL;
@@ -109,7 +150,7 @@ void conntab_del(struct conntab *t, struct conn *c)
 	tnode_unlink(t, &c->node[0]);
 	tnode_unlink(t, &c->node[1]);
 	t->n--;
-	free(c);
+	conn_release(t, c);
 }
 
 /* Visits each connection once (through its original-direction node); @fn
@@ -143,6 +184,13 @@ void conntab_free(struct conntab *t)
 	if (!t->buckets)
 		return;
 	conntab_foreach(t, free_one, t);
+	while (t->chunks) {
+		struct conn_chunk *ch = t->chunks;
+
+		t->chunks = ch->next;
+		free(ch);
+	}
+	t->free_list = NULL;
 	free(t->buckets);
 	free(t->via);
 	t->buckets = NULL;
