@@ -234,24 +234,38 @@ static int t_established_learning_offloaded(struct t *t)
 	return 0;
 }
 
-/* The record "fastpath explain" reads follows every state and hold change. */
+/* The record "fastpath explain" reads, as the ticks write it: after the
+ * connection lived through a whole tick period (no time needs to pass).
+ */
+static struct fp_conn_info *exported(struct t *t, const struct conn *c)
+{
+	tick(t, 0);
+	tick(t, 0);
+	return fake_export(&t->fk, c->id);
+}
+
+/* The record follows every state and hold change, at the next tick. */
 static int t_export_follows(struct t *t)
 {
 	struct conn *c = tcp(t, 1, TCP_CONNTRACK_SYN_SENT);
-	struct fp_conn_info *e = fake_export(&t->fk, c->id);
+	struct fp_conn_info *e = exported(t, c);
 	int writes;
 
 	CHECK(e && e->hold == FP_H_NOT_READY && e->state[0] == FP_CS_SLOW);
 	CHECK(e->tuple[0].sport == c->tuple[0].sport && e->tuple[1].saddr[0] == c->tuple[1].src[0]);
 	c = tcp_est(t, 1);
+	CHECK(e->hold == FP_H_NOT_READY);	/* not before the tick */
+	tick(t, 0);
 	CHECK(e->hold == FP_H_LEARNING && e->state[1] == FP_CS_LEARNING);
 	/* the first data packet came 2 ms before the learner's report */
 	t->fk.learn_ts = t->fk.now;
 	t->fk.now += 2000000;
 	learn(t, c, DIR_ORIG);
+	tick(t, 0);
 	CHECK(e->state[0] == FP_CS_XDP && e->iif[0] == LAN && e->oif[0] == WAN);
 	CHECK(e->latency_ns[0] == 2000000 && e->latency_ns[1] == 0);
 	learn(t, c, DIR_REPLY);
+	tick(t, 0);
 	CHECK(e->hold == FP_H_MAX && e->state[1] == FP_CS_XDP);
 	/* a tick that changes nothing writes nothing */
 	writes = t->fk.export_writes;
@@ -259,6 +273,20 @@ static int t_export_follows(struct t *t)
 	CHECK(t->fk.export_writes == writes);
 	ct_destroy(t, 1, IPPROTO_TCP);
 	CHECK(!fake_export(&t->fk, 101) && t->fk.export_deletes == 1);
+	return 0;
+}
+
+/* A connection gone within its first tick period costs fp_conns nothing:
+ * no record written, none deleted (a flood of short flows).
+ */
+static int t_export_lazy(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1);
+
+	tick(t, 0);
+	CHECK(!fake_export(&t->fk, c->id) && t->fk.export_writes == 0);
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->fk.export_writes == 0 && t->fk.export_deletes == 0);
 	return 0;
 }
 
@@ -280,7 +308,7 @@ static int t_latency_from_first_packet(struct t *t)
 	learn(t, c, DIR_REPLY);
 	CHECK(c->dir[1].learn_packets == 7 && c->dir[0].learn_packets == 1);
 	CHECK(t->d.st.learn_packets == 8 && fake_learning(&t->fk) == 0);
-	CHECK(fake_export(&t->fk, c->id)->learn_packets[1] == 7);
+	CHECK(exported(t, c)->learn_packets[1] == 7);
 	return 0;
 }
 
@@ -292,7 +320,7 @@ static int t_export_sqm(struct t *t)
 
 	t->fk.shaped_oif = WAN;
 	learn(t, c, DIR_ORIG);
-	e = fake_export(&t->fk, c->id);
+	e = exported(t, c);
 	CHECK(e && e->state[0] == FP_CS_TC && e->state[1] == FP_CS_LEARNING);
 	return 0;
 }
@@ -306,7 +334,7 @@ static int t_export_sqm_ingress(struct t *t)
 	t->fk.need[WAN] = IN_IFB;
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);		/* in on WAN */
-	e = fake_export(&t->fk, c->id);
+	e = exported(t, c);
 	CHECK(e && e->hold == FP_H_SQM_INGRESS);
 	CHECK(e->state[0] == FP_CS_SLOW && e->state[1] == FP_CS_SLOW);
 	return 0;
@@ -1665,6 +1693,7 @@ static const struct test tests[] = {
 	T(fin_reported_stays_slow),
 	T(ct_destroy),
 	T(export_follows),
+	T(export_lazy),
 	T(latency_from_first_packet),
 	T(export_sqm),
 	T(export_sqm_ingress),

@@ -113,6 +113,9 @@ struct conn {
 	__u64 active_ns;		/* last fast-path packet, either direction */
 	struct conn_dir dir[2];
 	struct conn *free_next;		/* conntab's free list, once deleted */
+	__u32 born_tick;		/* daemon.ticks when it was added */
+	bool exported;			/* its record is in fp_conns */
+	bool export_due;		/* ... and out of date */
 };
 
 /* What conntrack said about one connection (an event or a dump line). */

@@ -927,28 +927,46 @@ static int conn_step(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 }
 
 /*
- * One event for one connection. The export for "fastpath explain" is
- * written here, after the step, and only when the record changed: a tick
- * that changes nothing costs no syscall.
+ * One event for one connection. The record "fastpath explain" reads is
+ * written lazily, from the tick: only for a connection that has lived
+ * through a whole tick period, and then at each tick after which its
+ * record changed. A flood of short connections (DNS, a scan) then never
+ * touches fp_conns, and a busy one costs one write per second at most
+ * instead of one per event (docs/PERF.md, "Daemon"). A record written is
+ * removed with its connection.
  */
+#define EXPORT_AFTER_TICKS	2
+
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 {
 	struct fp_conn_info before, after;
+	bool check;
 	int ret;
 
-	conn_info(c, &before);
-	ret = conn_step(d, c, ev);
-	if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
-		d->ops->conn_export(d, c->id, NULL);
+	if (ev->type != CE_TICK) {
+		ret = conn_step(d, c, ev);
+		if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
+			if (c->exported)
+				d->ops->conn_export(d, c->id, NULL);
+			c->exported = false;
+			return ret;
+		}
+		c->export_due = true;
 		return ret;
 	}
+	/* A tick that changes nothing writes nothing. */
+	check = c->exported && !c->export_due;
+	if (check)
+		conn_info(c, &before);
+	ret = conn_step(d, c, ev);
+	if (d->ticks - c->born_tick < EXPORT_AFTER_TICKS)
+		return ret;
 	conn_info(c, &after);
-	/* A new connection's first record differs from its zeroed one only
-	 * in what conntrack said: export it on its first event too.
-	 */
-	if (ev->type == CE_CT || ev->type == CE_CT_MARK ||
-	    memcmp(&before, &after, sizeof(after)))
+	if (!check || memcmp(&before, &after, sizeof(after))) {
 		d->ops->conn_export(d, c->id, &after);
+		c->exported = true;
+	}
+	c->export_due = false;
 	return ret;
 }
 
@@ -980,6 +998,7 @@ void fsm_ct_event(struct daemon *d, const struct ct_info *ci)
 		c = conntab_add(&d->conns, &ci->orig, &ci->reply);
 		if (!c)
 			return;
+		c->born_tick = d->ticks;
 		c->mark = ci->has_mark ? ci->mark : 0;
 	}
 	c->seen = true;
@@ -1024,9 +1043,24 @@ int fsm_learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	return conn_fsm(d, c, &e);
 }
 
+static void count_one(struct daemon *d, const struct conn *c)
+{
+	if (c->hold < FP_H_MAX)
+		d->st.hold[c->hold]++;
+	for (int dir = 0; dir < 2; dir++)
+		if (c->dir[dir].state == DS_TC)
+			d->st.tc_dirs++;
+}
+
+/* The tick also counts what "fastpath status" shows: one walk a second
+ * over the connections rather than two.
+ */
 static void tick_one(struct conn *c, void *arg)
 {
-	send_one(arg, c, CE_TICK);
+	struct daemon *d = arg;
+
+	send_one(d, c, CE_TICK);
+	count_one(d, c);
 }
 
 static void lease_renew(struct daemon *d, __u64 now)
@@ -1054,9 +1088,13 @@ void fsm_lease_keep(struct daemon *d)
 void fsm_tick(struct daemon *d)
 {
 	lease_renew(d, d->ops->now(d));
+	d->ticks++;
 	d->st.hw_dirs = d->st.hw_pending = 0;
 	d->ops->hw_poll(d);
+	memset(d->st.hold, 0, sizeof(d->st.hold));
+	d->st.tc_dirs = 0;
 	conntab_foreach(&d->conns, tick_one, d);
+	d->counted = true;
 	/* Connections torn down by a FIN/RST this tick: their answers come
 	 * back as conntrack events (evaluate(), candidate()).
 	 */
@@ -1179,21 +1217,19 @@ void fsm_resync_end(struct daemon *d)
 
 static void count_hold(struct conn *c, void *arg)
 {
-	struct daemon *d = arg;
-
-	if (c->hold < FP_H_MAX)
-		d->st.hold[c->hold]++;
-	for (int dir = 0; dir < 2; dir++)
-		if (c->dir[dir].state == DS_TC)
-			d->st.tc_dirs++;
+	count_one(arg, c);
 }
 
 /* The numbers "fastpath status" shows, read from the states. */
 void fsm_count(struct daemon *d)
 {
-	memset(d->st.hold, 0, sizeof(d->st.hold));
-	d->st.tc_dirs = 0;
-	conntab_foreach(&d->conns, count_hold, d);
+	/* Right after a tick, whose walk counted them (tick_one()). */
+	if (!d->counted) {
+		memset(d->st.hold, 0, sizeof(d->st.hold));
+		d->st.tc_dirs = 0;
+		conntab_foreach(&d->conns, count_hold, d);
+	}
+	d->counted = false;
 	d->st.conns = d->conns.n;
 	d->st.offloaded = d->offloaded;
 }

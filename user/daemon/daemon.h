@@ -116,6 +116,8 @@ struct daemon {
 	struct learn_tab learn;		/* ops.c */
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
+	__u32 ticks;			/* fsm_tick() calls, for the explain records */
+	bool counted;			/* fsm_tick() counted the holds just now */
 	__u64 lease_renewed_ns;		/* fsm_tick() or fsm_lease_keep() */
 	bool resync_needed;
 	__u64 resync_again_ns;		/* a second dump once a burst is over */
