@@ -345,6 +345,8 @@ struct fp_daemon_stats {
 	__u64 rechecks;		/* conntrack asked after a FIN/RST teardown, total */
 	__u64 recheck_relearned;	/* ... and found still ESTABLISHED:
 					 * learned again (a forged RST), total */
+	__u64 events_discarded;	/* conntrack events read and dropped before a
+				 * resync dump (older than it), total */
 };
 
 /* The daemon's hardware tier (kmod/fastpath.ko, user/ppe.c). */

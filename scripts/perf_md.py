@@ -84,6 +84,8 @@ def daemon(j):
          j["ct_events_lost"], ""],
         ["`ct_enobufs_episodes` (the daemon's `events_lost`)",
          j.get("ct_enobufs_episodes", "-"), ""],
+        ["`ct_events_discarded` (read and dropped before a resync dump)",
+         j.get("ct_events_discarded", "-"), ""],
         ["`offload_latency_p50_us`", fmt(j["offload_latency_p50_us"]), ""],
         ["`offload_latency_p99_us`", fmt(j["offload_latency_p99_us"]),
          "≤ 2,000"],

@@ -272,6 +272,7 @@ static void json_daemon(struct json *j, const struct fp_daemon_stats *ds)
 	json_u64(j, "torn_down", ds->torn_down);
 	json_u64(j, "ct_events", ds->ct_events);
 	json_u64(j, "events_lost", ds->events_lost);
+	json_u64(j, "events_discarded", ds->events_discarded);
 	json_u64(j, "resyncs", ds->resyncs);
 	json_u64(j, "refreshes", ds->refreshes);
 	json_u64(j, "table_full", ds->table_full);
@@ -362,9 +363,10 @@ static void text_daemon(const struct fp_daemon_stats *ds)
 	printf("daemon:     pid %u, %u connections, %llu candidates, %llu directions offloaded (%llu on TC)\n",
 	       ds->pid, ds->conns, (unsigned long long)ds->hold[FP_H_LEARNING],
 	       (unsigned long long)ds->offloaded, (unsigned long long)ds->tc_dirs);
-	printf("            learned %llu, torn down %llu, conntrack events %llu (lost %llu, resyncs %llu), refreshes %llu\n",
+	printf("            learned %llu, torn down %llu, conntrack events %llu (lost %llu, discarded before a resync %llu, resyncs %llu), refreshes %llu\n",
 	       (unsigned long long)ds->learned, (unsigned long long)ds->torn_down,
 	       (unsigned long long)ds->ct_events, (unsigned long long)ds->events_lost,
+	       (unsigned long long)ds->events_discarded,
 	       (unsigned long long)ds->resyncs, (unsigned long long)ds->refreshes);
 	printf("            candidates refused by a full learning map %llu, not learned within 10 s %llu\n",
 	       (unsigned long long)ds->learn_full, (unsigned long long)ds->not_learned);
@@ -516,6 +518,9 @@ static void render_prometheus(const struct status *st)
 		 ds->ct_events);
 	prom_one("fastpath_daemon_events_lost_total", "counter",
 		 "Conntrack event losses (ENOBUFS).", ds->events_lost);
+	prom_one("fastpath_daemon_events_discarded_total", "counter",
+		 "Conntrack events dropped before a resync dump (older than it).",
+		 ds->events_discarded);
 	prom_one("fastpath_daemon_resyncs_total", "counter",
 		 "Full conntrack dumps after a loss or change.", ds->resyncs);
 	prom_one("fastpath_daemon_learned_total", "counter", "Directions learned and offloaded.",

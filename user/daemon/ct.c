@@ -318,6 +318,8 @@ static void ct_drain(struct daemon *d)
 			break;
 		for (int i = 0; i < n; i++)
 			left -= mm[i].msg_len;
+		if (n > 0)
+			d->st.events_discarded += n;
 		if (n >= 0 && n < CT_MSGS)
 			break;
 	}
