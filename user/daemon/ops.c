@@ -76,9 +76,12 @@ static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *e
 }
 
 /*
- * The TC learner reads a slot as a whole only once its cookie is set:
- * the cookie goes last on arming and first on disarming, with release
- * stores, so it never pairs a new cookie with an older key.
+ * The TC learner matches only a slot whose cookie is set: the cookie goes
+ * last on arming and first on disarming, with release stores. A learner
+ * that reads a slot while it is rewritten may still report the old tuple
+ * with the new cookie, or the reverse; the report carries the packet's
+ * own tuple, so the daemon finds the cookie stale and drops it, and the
+ * candidate waits for its next packet or the not_learned retry.
  */
 static void slot_free(struct fp_learn *s)
 {
