@@ -115,7 +115,6 @@ struct conn {
 	struct conn *free_next;		/* conntab's free list, once deleted */
 	__u32 born_tick;		/* daemon.ticks when it was added */
 	bool exported;			/* its record is in fp_conns */
-	bool export_due;		/* ... and out of date */
 };
 
 /* What conntrack said about one connection (an event or a dump line). */

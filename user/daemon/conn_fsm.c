@@ -928,45 +928,41 @@ static int conn_step(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 
 /*
  * One event for one connection. The record "fastpath explain" reads is
- * written lazily, from the tick: only for a connection that has lived
- * through a whole tick period, and then at each tick after which its
- * record changed. A flood of short connections (DNS, a scan) then never
- * touches fp_conns, and a busy one costs one write per second at most
- * instead of one per event (docs/PERF.md, "Daemon"). A record written is
- * removed with its connection.
+ * first written from the tick, once the connection has lived through a
+ * whole tick period; from then on it follows every change, written after
+ * the step that made it, as it always was. A flood of short connections
+ * (DNS, a scan) then never touches fp_conns (docs/PERF.md, "Daemon"). A
+ * record written is removed with its connection.
  */
 #define EXPORT_AFTER_TICKS	2
 
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev)
 {
 	struct fp_conn_info before, after;
-	bool check;
+	bool due = d->ticks - c->born_tick >= EXPORT_AFTER_TICKS;
+	bool check = c->exported;
 	int ret;
 
-	if (ev->type != CE_TICK) {
-		ret = conn_step(d, c, ev);
-		if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
-			if (c->exported)
-				d->ops->conn_export(d, c->id, NULL);
-			c->exported = false;
-			return ret;
-		}
-		c->export_due = true;
-		return ret;
-	}
-	/* A tick that changes nothing writes nothing. */
-	check = c->exported && !c->export_due;
 	if (check)
 		conn_info(c, &before);
 	ret = conn_step(d, c, ev);
-	if (d->ticks - c->born_tick < EXPORT_AFTER_TICKS)
+	if (ev->type == CE_DESTROY || ev->type == CE_STOP) {
+		if (c->exported)
+			d->ops->conn_export(d, c->id, NULL);
+		c->exported = false;
 		return ret;
+	}
+	if (!due && !c->exported)
+		return ret;	/* too young: the tick writes it, if it lives */
 	conn_info(c, &after);
-	if (!check || memcmp(&before, &after, sizeof(after))) {
+	/* A tick that changes nothing writes nothing; a conntrack event
+	 * may have changed only what conntrack said (status, mark).
+	 */
+	if (!check || ev->type == CE_CT || ev->type == CE_CT_MARK ||
+	    memcmp(&before, &after, sizeof(after))) {
 		d->ops->conn_export(d, c->id, &after);
 		c->exported = true;
 	}
-	c->export_due = false;
 	return ret;
 }
 
