@@ -72,7 +72,7 @@ if wait_for 30 test -e "$TMP/lo.ready" &&
 	# Every conntrack event of those connections has been handled once
 	# status counts them all as local.
 	wait_for 10 eval '[ "$(status_field daemon slow_path local)" -ge 201 ]'
-	# explain's record is written from the daemon's tick, once the
+	# explain's record is first written by the daemon's tick, once the
 	# connection has lived through a whole tick period (up to 2 s).
 	wait_for 5 eval '[ "$(explain_hold 10.0.2.2:8103)" = local ]'
 	cand=$(status_field daemon candidates) loc=$(status_field daemon slow_path local)
