@@ -51,6 +51,8 @@
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
+ *                 (UDP: a packet 2 s or more after the connection was
+ *                 first reported makes it a stream: ASSURED, stream timeout)
  *     TEARDOWN (TCP) --(conntrack still ESTABLISHED 2 s later:
  *                 the FIN/RST was dropped, e.g. forged)-----> both LEARNING
  *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
@@ -760,6 +762,32 @@ static void recheck_queue(struct daemon *d, struct conn *c)
 	d->st.rechecks++;
 }
 
+/*
+ * conntrack makes a UDP connection a stream on a packet that comes 2 s or
+ * more after the connection was created, once a reply was seen: it sets
+ * IPS_ASSURED and from then on gives it nf_conntrack_udp_timeout_stream
+ * (120 s) instead of nf_conntrack_udp_timeout (30 s). The packets the fast
+ * path carries never reach it, so the daemon judges by the same rule for
+ * them (the latest packet either direction carried, against when the
+ * connection was first reported); else an offloaded stream would be kept
+ * alive with the short timeout and lose its NAT mapping in a pause the
+ * slow path would have survived. nf_flowtable gives a replied UDP flow the
+ * stream timeout too (flow_offload_fixup_ct()). NAT_CLASH entries never
+ * become ASSURED (and are not offloaded).
+ */
+#define UDP_STREAM_NS	(2 * NS)
+
+static bool udp_stream_due(const struct conn *c)
+{
+	__u64 last = c->dir[0].last_seen > c->dir[1].last_seen ?
+		     c->dir[0].last_seen : c->dir[1].last_seen;
+
+	return c->tuple[DIR_ORIG].proto == IPPROTO_UDP && !c->udp_stream &&
+	       (c->status & IPS_SEEN_REPLY) &&
+	       !(c->status & (IPS_ASSURED | CT_NAT_CLASH)) &&
+	       last >= c->created_ns + UDP_STREAM_NS;
+}
+
 /* One direction's tick: false when the connection left the table. */
 static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 {
@@ -842,10 +870,29 @@ static void on_tick(struct daemon *d, struct conn *c)
 		return;
 
 	if (active) {
+		bool stream = udp_stream_due(c);
+
 		c->active_ns = now;
-		/* Refresh well before conntrack's own timer could fire. */
+		if (stream)
+			c->udp_stream = true;
 		timeout = d->ops->ct_timeout(d, c);
-		if (now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
+		if (stream) {
+			/* Once, as conntrack would: ASSURED and the stream
+			 * timeout in one update; if conntrack refuses the
+			 * status, the refreshes still give the stream timeout.
+			 */
+			if (!d->ops->assure(d, c, timeout)) {
+				pr_debug("conntrack %u: a UDP stream: assured, timeout %u s",
+					 c->id, timeout);
+				d->st.refreshes++;
+				c->refreshed_ns = now;
+				return;
+			}
+			pr_debug("conntrack %u: a UDP stream, but ASSURED cannot be set",
+				 c->id);
+		}
+		/* Refresh well before conntrack's own timer could fire. */
+		if (stream || now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
 			if (!d->ops->refresh(d, c, timeout))
 				d->st.refreshes++;
 			c->refreshed_ns = now;
@@ -980,6 +1027,7 @@ void fsm_ct_event(struct daemon *d, const struct ct_info *ci)
 		c = conntab_add(&d->conns, &ci->orig, &ci->reply);
 		if (!c)
 			return;
+		c->created_ns = d->ops->now(d);
 		c->mark = ci->has_mark ? ci->mark : 0;
 	}
 	c->seen = true;
