@@ -80,18 +80,6 @@ static const char *ct_acct_state(__u8 hw_mode)
 	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
 }
 
-/* Root qdiscs that shape (as the daemon's netmon.c counts them). */
-static bool shaper_kind(const char *kind)
-{
-	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
-					       "cbq", "netem" };
-
-	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
-		if (!strcmp(kind, shapers[i]))
-			return true;
-	return false;
-}
-
 /*
  * The software tier of a device (docs/DESIGN.md, "Tiers"): "slow" when
  * its input goes to an ifb, "tc" when its input needs the skb or its
@@ -110,7 +98,7 @@ static const char *sw_tier(__u32 ifindex, char *why, size_t len)
 	/* Both reasons when both hold: flows leaving through a shaped egress
 	 * stay on TC whatever the input of their ingress device.
 	 */
-	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && shaper_kind(qdisc)) {
+	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && qdisc_kind_shapes(qdisc)) {
 		if (n != IN_ANY)
 			snprintf(why, len, "input: %s; egress shaped by %s (flows leaving here)",
 				 need_why, qdisc);
