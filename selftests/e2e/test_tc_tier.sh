@@ -164,20 +164,7 @@ pmtu_xfer() {
 pmtu() {
 	fp detach >/dev/null 2>&1
 	in_r nft delete table inet mangle || { fail pmtu-setup "cannot remove the MSS clamp"; return; }
-	in_r nft -f - <<-'NFT' || { fail pmtu-setup "port forward rejected"; return; }
-	table ip nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to 10.0.1.2:443
-		}
-	}
-	table ip6 nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to [fd00:1::2]:443
-		}
-	}
-	NFT
+	add_port_forward || { fail pmtu-setup "port forward rejected"; return; }
 	in_s ip link set s0 mtu 9000 || { fail pmtu-setup "cannot set s0's MTU"; return; }
 	start_daemon --policy all r0 r1 || { fail pmtu-setup "the daemon did not start"; return; }
 	if in_r ip -d link show r0 | grep -q ' xdp '; then
