@@ -1146,6 +1146,46 @@ static int t_stream_not_again(struct t *t)
 	return 0;
 }
 
+/* A quiet stream leaves the table: conntrack's timer is put to run from
+ * its last packet, not from the last refresh up to 40 s before it.
+ */
+static int t_udp_idle_handback(struct t *t)
+{
+	struct conn *c = udp_offloaded(t, 1, 0);
+	int i;
+
+	for (i = 0; i < 10; i++) {	/* packets at 1000 .. 1009 s */
+		traffic(t, c, i & 1);
+		tick(t, 1);
+	}
+	CHECK(c->udp_stream && t->fk.assures == 1 && t->fk.refreshes == 1);
+	for (i = 0; i < 40 && both(c, DS_XDP); i++)
+		tick(t, 1);
+	/* idle from the tick at 1010 s, out 31 s later: 120 - (1041 - 1009) */
+	CHECK(both(c, DS_LEARNING) && t->fk.now == 1041 * NS);
+	CHECK(t->fk.refreshes == 2 && t->fk.refresh_timeout == 88);
+	return 0;
+}
+
+/* Refreshed after its last packet already, or TCP: no handback. */
+static int t_idle_no_handback(struct t *t)
+{
+	struct conn *u = udp_offloaded(t, 1, 0);
+	struct conn *c = offloaded(t, 2);
+
+	t->fk.ct_timeout = 300;
+	traffic(t, u, DIR_ORIG);
+	tick(t, 1);			/* refreshed after the packet */
+	for (int i = 0; i < 5; i++) {
+		traffic(t, c, DIR_ORIG);
+		tick(t, 1);
+	}
+	CHECK(t->fk.refreshes == 2);
+	tick(t, 40);
+	CHECK(both(u, DS_LEARNING) && both(c, DS_LEARNING) && t->fk.refreshes == 2);
+	return 0;
+}
+
 static int t_rates_written(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1770,6 +1810,8 @@ static const struct test tests[] = {
 	T(udp_stream_after_pause),
 	T(udp_stream_assure_refused),
 	T(stream_not_again),
+	T(udp_idle_handback),
+	T(idle_no_handback),
 	T(rates_written),
 	T(ct_acct_tick),
 	T(ct_acct_on_unoffload),

@@ -50,6 +50,7 @@
  *     SLOW, hold not_learned --(retry due: 10, 20 .. 320 s)--> LEARNING
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
+ *                 (UDP: the conntrack timeout put to run from the last packet)
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
  *                 (UDP: a packet 2 s or more after the connection was
  *                 first reported makes it a stream: ASSURED, stream timeout)
@@ -762,6 +763,13 @@ static void recheck_queue(struct daemon *d, struct conn *c)
 	d->st.rechecks++;
 }
 
+/* The latest packet either direction carried (datapath clock), 0 if none. */
+static __u64 last_packet(const struct conn *c)
+{
+	return c->dir[0].last_seen > c->dir[1].last_seen ?
+	       c->dir[0].last_seen : c->dir[1].last_seen;
+}
+
 /*
  * conntrack makes a UDP connection a stream on a packet that comes 2 s or
  * more after the connection was created, once a reply was seen: it sets
@@ -779,13 +787,35 @@ static void recheck_queue(struct daemon *d, struct conn *c)
 
 static bool udp_stream_due(const struct conn *c)
 {
-	__u64 last = c->dir[0].last_seen > c->dir[1].last_seen ?
-		     c->dir[0].last_seen : c->dir[1].last_seen;
-
 	return c->tuple[DIR_ORIG].proto == IPPROTO_UDP && !c->udp_stream &&
 	       (c->status & IPS_SEEN_REPLY) &&
 	       !(c->status & (IPS_ASSURED | CT_NAT_CLASH)) &&
-	       last >= c->created_ns + UDP_STREAM_NS;
+	       last_packet(c) >= c->created_ns + UDP_STREAM_NS;
+}
+
+/*
+ * A UDP connection leaves the table idle: conntrack's timer runs from the
+ * last refresh, which may be up to a third of the timeout older than the
+ * last packet. It is set to run from the last packet instead, as conntrack
+ * would have it had it seen that packet, so a quiet stream keeps its NAT
+ * mapping as long as on the slow path (nf_flowtable likewise takes the
+ * idle time off the timeout when it hands a flow back). For TCP a third of
+ * the established timeout (days) does not matter.
+ */
+static void idle_handback(struct daemon *d, struct conn *c, __u64 now)
+{
+	__u64 last = last_packet(c), end;
+	__u32 timeout;
+
+	if (c->tuple[DIR_ORIG].proto != IPPROTO_UDP || last <= c->refreshed_ns)
+		return;
+	timeout = d->ops->ct_timeout(d, c);
+	end = last + (__u64)timeout * NS;
+	if (end <= now + NS)
+		return;
+	if (!d->ops->refresh(d, c, (__u32)((end - now) / NS)))
+		d->st.refreshes++;
+	c->refreshed_ns = now;
 }
 
 /* One direction's tick: false when the connection left the table. */
@@ -898,9 +928,12 @@ static void on_tick(struct daemon *d, struct conn *c)
 			c->refreshed_ns = now;
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
-		/* Idle: back to learning; conntrack expires it if it stays so. */
+		/* Idle: back to learning; conntrack expires it if it stays
+		 * so, timed from the last packet.
+		 */
 		pr_debug("conntrack %u: idle for %u s: learning again", c->id,
 			 d->opt.idle_timeout_s);
+		idle_handback(d, c, now);
 		unoffload(d, c, true, DS_SLOW);
 	}
 }
