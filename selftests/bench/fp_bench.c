@@ -577,6 +577,30 @@ static void flow_entry(const struct bench *b, int family, __u16 sport,
 	}
 }
 
+/*
+ * The coarse clock, as the daemon's loader starts it (lib/pins.c): without
+ * it every packet would ask bpf_ktime_get_ns(), which the deployed
+ * datapath never does. An object without the program (an older
+ * --variant) keeps the helper it was built with.
+ */
+static int fp_clock_start(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "fastpath_clock");
+	__u8 frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1);
+
+	if (!prog)
+		return 0;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &run))
+		return -1;
+	if (run.retval != XDP_PASS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static int fp_load(const struct bench *b, struct fp_inst *fi, const char *file,
 		   __u32 capacity)
 {
@@ -611,6 +635,8 @@ static int fp_load(const struct bench *b, struct fp_inst *fi, const char *file,
 	}
 	if (bpf_map__set_max_entries(fi->flows, capacity) ||
 	    bpf_object__load(fi->obj))
+		goto fail;
+	if (fp_clock_start(fi->obj))
 		goto fail;
 
 	/* Both router ports, as the daemon would register them. */
