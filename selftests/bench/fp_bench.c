@@ -52,6 +52,7 @@
 #include "fastpath.skel.h"
 #include "bench.skel.h"
 #include "bench.h"
+#include "lib/tc.h"
 
 #define MAX_RUNS	31
 
@@ -97,6 +98,7 @@ struct bench {
 	struct fp_inst fp1m;		/* the large table */
 	struct fp_inst var, var1m;	/* the same two for --variant */
 	struct fp_inst fptc;		/* one IPv4 flow on the TC tier */
+	const char *tc_hook;		/* where it ran: tcx or clsact */
 	int ncpus;
 	int cpu, cpu2;			/* where we inject; the second injector */
 	struct worker *w;		/* the second injector, for *_2cpu */
@@ -174,9 +176,9 @@ static struct path paths[P_MAX] = {
 	[P_FASTPV]   = { "fast_pppoe_vlan",
 			 "fastpath_xdp, IPv4 in PPPoE over VLAN 7 in, untagged out, SNAT",
 			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP, .pppoe_vlan = true },
-	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at clsact ingress: 1 IPv4 flow, SNAT,"
+	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at TC ingress: 1 IPv4 flow, SNAT,"
 			 " bpf_redirect", AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
-	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at clsact"
+	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at TC"
 			 " ingress", AF_INET, 1, CK_SERVER },
 	[P_ZIPF]     = { "fast_1m_zipf",
 			 "fastpath_xdp, large table, Zipf (s=1) popularity over all its entries",
@@ -889,27 +891,23 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* The TC program on the client-facing veth's clsact ingress, or off it. */
-static int tc_ingress(const struct bench *b, int prog_fd, bool on)
+/*
+ * The TC program on the client-facing veth's ingress, or off it, where the
+ * daemon would put it (lib/tc.c): tcx, or clsact before Linux 6.6.
+ */
+static int tc_ingress(struct bench *b, int prog_fd, bool on)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
-	int err;
+	int hook;
 
 	if (!on) {
-		bpf_tc_detach(&hook, &opts);
+		fp_tc_ingress_detach_fd(b->in_ifindex, prog_fd);
 		return 0;
 	}
-	/* setup() made the clsact qdisc. */
-	opts.prog_fd = prog_fd;
-	opts.flags = BPF_TC_F_REPLACE;
-	err = bpf_tc_attach(&hook, &opts);
-	if (!err)
-		return 0;
-	fprintf(stderr, "fp_bench: attaching fastpath_tc to %s: %s\n",
-		b->o.in_dev, strerror(-err));
-	return -1;
+	hook = fp_tc_ingress_attach_fd(b->in_ifindex, b->o.in_dev, prog_fd);
+	if (hook < 0)
+		return -1;
+	b->tc_hook = hook == FP_TC_HOOK_TCX ? "tcx" : "clsact";
+	return 0;
 }
 
 /*
@@ -1309,6 +1307,8 @@ static int write_json(const struct bench *b, int nwarn)
 	fprintf(f, "  \"fast_1m_active_flows\": %u,\n", b->o.flows_1m);
 	fprintf(f, "  \"zipf_samples\": %u,\n", BENCH_ZIPF_SAMPLES);
 	fprintf(f, "  \"cpus\": [%d, %d],\n", b->cpu, b->cpu2);
+	if (b->tc_hook)
+		fprintf(f, "  \"tc_hook\": \"%s\",\n", b->tc_hook);
 	fprintf(f, "  \"loadavg_1m\": %.2f,\n", b->load[0]);
 	fprintf(f, "  \"loadavg_1m_after\": %.2f,\n", b->load[1]);
 	fprintf(f, "  \"warnings\": %d\n", nwarn);
@@ -1348,6 +1348,8 @@ static int report(const struct bench *b)
 		if (!P[i].off)
 			printf("  %-15s %s\n", P[i].name, P[i].what);
 	}
+	if (b->tc_hook)
+		printf("TC ingress programs on %s\n", b->tc_hook);
 	printf("\n%-36s %6s %8s   %s\n", "ratios", "median", "paired", "target");
 	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
 		const struct ratio *q = &ratios[i];
@@ -1497,18 +1499,6 @@ static int setup(struct bench *b)
 		if (flow_add(&b->fptc, &k, &v))
 			return -1;
 	}
-	{
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST) {
-			fprintf(stderr, "fp_bench: clsact on %s: %s\n",
-				b->o.in_dev, strerror(-err));
-			return -1;
-		}
-	}
-
 	paths[P_BARE].prog_fd = bpf_program__fd(b->bb->progs.bench_drop);
 	paths[P_PRELUDE].prog_fd = paths[P_BARE].prog_fd;
 	paths[P_SLOW].prog_fd = bpf_program__fd(b->bb->progs.bench_pass);
