@@ -312,6 +312,7 @@ static void render_json(const struct status *st)
 	json_begin(&j, stdout, '{');
 	json_bool(&j, "attached", true);
 	json_u64(&j, "prog_id", st->prog_id);
+	json_u64(&j, "tc_prog_id", st->tc_prog_id);
 	json_arr_open(&j, "interfaces");
 	for (int i = 0; i < st->nifs; i++) {
 		json_obj_open(&j, NULL);
