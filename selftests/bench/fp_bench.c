@@ -98,6 +98,7 @@ struct bench {
 	struct fp_inst fp1m;		/* the large table */
 	struct fp_inst var, var1m;	/* the same two for --variant */
 	struct fp_inst fptc;		/* one IPv4 flow on the TC tier */
+	struct fp_inst vartc;		/* the same for --variant */
 	const char *tc_hook;		/* where it ran: tcx or clsact */
 	int ncpus;
 	int cpu, cpu2;			/* where we inject; the second injector */
@@ -124,6 +125,7 @@ enum path_id {
 	P_VAR1M,
 	P_VARZIPF,
 	P_VAR2,
+	P_VARTC,
 	P_MAX,
 };
 
@@ -197,6 +199,8 @@ static struct path paths[P_MAX] = {
 			 CK_SERVER | CK_NAT | CK_FP, .zipf = true },
 	[P_VAR2]     = { "var_2cpu", "--variant, both CPUs, one flow each", AF_INET, 1,
 			 CK_SERVER | CK_NAT | CK_FP, .two_cpu = true },
+	[P_VARTC]    = { "var_tc", "--variant: XDP_PASS, then its fastpath_tc at TC ingress",
+			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
 };
 
 /* Libbpf warnings and our own count against the run, like a WARNING. */
@@ -1208,6 +1212,8 @@ static const struct ratio ratios[] = {
 	{ "ratio_var_1m_over_var", P_VAR1M, P_VAR, 1.5, true },
 	{ "ratio_var_1m_zipf_over_var", P_VARZIPF, P_VAR, 1.2, true },
 	{ "ratio_var_2cpu_over_var", P_VAR2, P_VAR, 1.1, true },
+	{ "ratio_var_tc_over_tc", P_VARTC, P_TC, 0, false },
+	{ "ratio_var_tc_over_slow", P_VARTC, P_SLOW, 0.5, true },
 };
 
 static bool ratio_on(const struct ratio *q)
@@ -1498,6 +1504,21 @@ static int setup(struct bench *b)
 		v.state = FP_STATE_TC;
 		if (flow_add(&b->fptc, &k, &v))
 			return -1;
+		if (b->o.variant) {
+			if (fp_load(b, &b->vartc, b->o.variant, FP_DEFAULT_CAPACITY))
+				return -1;
+			b->vartc.stats = bpf_object__find_map_by_name(b->vartc.obj,
+								      "fp_tc_stats");
+			b->vartc.prog = bpf_object__find_program_by_name(b->vartc.obj,
+									 "fastpath_tc");
+			if (!b->vartc.stats || !b->vartc.prog) {
+				fprintf(stderr, "fp_bench: %s has no TC program\n",
+					b->o.variant);
+				return -1;
+			}
+			if (flow_add(&b->vartc, &k, &v))
+				return -1;
+		}
 	}
 	paths[P_BARE].prog_fd = bpf_program__fd(b->bb->progs.bench_drop);
 	paths[P_PRELUDE].prog_fd = paths[P_BARE].prog_fd;
@@ -1519,7 +1540,10 @@ static int setup(struct bench *b)
 	path_fp(&paths[P_VAR1M], &b->var1m, b->o.flows_1m);
 	path_fp(&paths[P_VARZIPF], &b->var1m, 1);
 	path_fp(&paths[P_VAR2], &b->var, 1);
-	paths[P_VAR].off = paths[P_VAR1M].off = !b->o.variant;
+	paths[P_VARTC].prog_fd = paths[P_SLOW].prog_fd;
+	paths[P_VARTC].fp = &b->vartc;
+	paths[P_VARTC].tc_fd = b->o.variant ? bpf_program__fd(b->vartc.prog) : 0;
+	paths[P_VAR].off = paths[P_VAR1M].off = paths[P_VARTC].off = !b->o.variant;
 	paths[P_VARZIPF].off = paths[P_VAR2].off = !b->o.variant;
 	paths[P_FLOWTABLE].prog_fd = paths[P_SLOW].prog_fd;
 	paths[P_FLOWTABLE].off = !b->o.ft_sport;
@@ -1561,6 +1585,7 @@ static void teardown(struct bench *b)
 		bpf_xdp_detach(b->peer_ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		enter_ns(b->self_ns, "router");
 	}
+	fp_unload(&b->vartc);
 	fp_unload(&b->fptc);
 	fp_unload(&b->var1m);
 	fp_unload(&b->var);
