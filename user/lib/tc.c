@@ -12,12 +12,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "lib/log.h"
+#include "lib/rtnl.h"
 #include "lib/tc.h"
 #include "fastpath.skel.h"
 
@@ -164,6 +169,38 @@ static void tcx_detach_ours(__u32 ifindex, __u32 keep_id)
 	}
 }
 
+static int filter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && tcm->tcm_handle == FP_TC_IN_HANDLE &&
+	    TC_H_MAJ(tcm->tcm_info) >> 16 == FP_TC_IN_PRIO)
+		*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+/*
+ * Whether our filter is on @ifindex's clsact ingress, asked with a dump:
+ * libbpf's own query prints the kernel's complaint about a device without
+ * a clsact qdisc, the normal case on tcx, as a warning.
+ */
+static bool clsact_ours(__u32 ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+	bool found = false;
+
+	nlh->nlmsg_type = RTM_GETTFILTER;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	nl_route_query(nlh, filter_cb, &found);
+	return found;
+}
+
 static void clsact_detach(__u32 ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -171,7 +208,8 @@ static void clsact_detach(__u32 ifindex)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FP_TC_IN_HANDLE,
 		    .priority = FP_TC_IN_PRIO);
 
-	bpf_tc_detach(&hook, &opts);
+	if (clsact_ours(ifindex))
+		bpf_tc_detach(&hook, &opts);
 }
 
 static int clsact_attach(__u32 ifindex, const char *ifname, int prog_fd)
@@ -295,7 +333,8 @@ const char *fp_tc_ingress_hook(__u32 ifindex, __u32 prog_id)
 		if (ids[i] == prog_id)
 			return "tcx";
 	}
-	if (!bpf_tc_query(&hook, &opts) && opts.prog_id == prog_id)
+	if (clsact_ours(ifindex) && !bpf_tc_query(&hook, &opts) &&
+	    opts.prog_id == prog_id)
 		return "clsact";
 	return NULL;
 }
