@@ -388,7 +388,9 @@ int fastpath_tc(struct __sk_buff *skb)
  * and routing, NAT and neighbour resolution were done. For a candidate
  * direction it reports what the kernel did once, then counts its packets
  * until the daemon takes the candidate out.
- * It never changes or drops the packet.
+ * It never changes or drops the packet, and passes it with TC_ACT_UNSPEC
+ * so that the filters after it on the same hook still run (TC_ACT_OK would
+ * end the chain: OpenWrt's qosify marks DSCP with a program there).
  */
 /* The same egress tuple: ten words, since the key is only 4-aligned. */
 static __always_inline int learn_key_eq(const struct fp_flow_key *a,
@@ -442,21 +444,21 @@ int fastpath_learn(struct __sk_buff *skb)
 	 * ingress from the other direction, which a local connection lacks).
 	 */
 	if (learn_parse(skb, &key, &l2))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	cand = learn_find(&key);
 	if (!cand)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	/* The candidate stays until the daemon takes it out as it offloads:
 	 * every packet until then went the slow way, which it reports.
 	 */
 	__sync_fetch_and_add(&cand->packets, 1);
 	if (cand->reported)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 
 	/* Ring full: keep the candidate and learn from a later packet. */
 	ev = bpf_ringbuf_reserve(&fp_events, sizeof(*ev), 0);
 	if (!ev)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	/* Before the event can reach the daemon, which may take the entry
 	 * out at once. Another CPU may report the same direction meanwhile:
 	 * the daemon takes the first and finds the second stale.
@@ -474,7 +476,7 @@ int fastpath_learn(struct __sk_buff *skb)
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 	ev->ts = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 #ifndef CLOCK_MONOTONIC

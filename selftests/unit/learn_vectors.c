@@ -281,8 +281,10 @@ static int run_lcase(struct lenv *le, const struct lcase *lc, char *why,
 	memset(&le->ev, 0, sizeof(le->ev));
 	err = bpf_prog_test_run_opts(prog, &opts);
 	LCHECK(!err, "BPF_PROG_TEST_RUN: %s", strerror(errno));
-	LCHECK(opts.retval == TC_ACT_OK, "returned %u, want TC_ACT_OK%s",
-	       opts.retval, opts.retval >= 100 ? " (the prelude failed)" : "");
+	LCHECK(opts.retval == (__u32)TC_ACT_UNSPEC,
+	       "returned %d, want TC_ACT_UNSPEC (-1)%s", (int)opts.retval,
+	       opts.retval == 100 || opts.retval == 101 ?
+	       " (the prelude failed)" : "");
 	LCHECK(ring_buffer__consume(le->rb) >= 0, "read fp_events: %s",
 	       strerror(errno));
 	present = learn_get(le, slot, &left);
