@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
-# NOT IN THE SUITE YET (named sqm_lab.sh, not test_*.sh): its rate and
-# offload checks pass (the slow path reaches 90-103% of the tbf's rate,
-# the TC tier 91-100%, four runs on the loaded 2-core machine), but the
-# median-RTT comparison does not hold: TCP keeps the tbf's FIFO at a
-# depth that differs from run to run (2.7 to 65 ms of queue, with both
-# the slow path and TC), so the 20% bound fails on either side. It needs
-# a queue whose depth TCP does not choose (an AQM leaf, or cake in the
-# VM) or a sender that keeps it full. Run it by hand:
-#   bash selftests/e2e/sqm_lab.sh
 # SQM on the TC tier (issue 12): a shaper at RATE_MBIT on the WAN egress
-# r1, tbf on the host kernel (it has no cake; SQM_QDISC=cake in the VM,
-# selftests/vm/sqm_vm.sh). With the daemon, the upload's direction
-# leaves through the shaper and so goes to the TC tier, whose
-# bpf_redirect() keeps the qdisc in charge:
+# r1, tbf on the host kernel (it has no cake, fq_codel or netem; tbf and
+# htb are its shapers), cake in Debian's kernel (selftests/vm/test_sqm.sh
+# runs this script there with SQM_QDISC=cake). The end hosts keep the
+# veth's default offloads. With the daemon, the upload's direction leaves
+# through the shaper and so goes to the TC tier, whose bpf_redirect()
+# keeps the qdisc in charge:
 # - the rate the shaper sends at in the upload's steady state (its own
 #   byte counter: what it let through, GSO headers counted as on the
 #   wire) is within 10% of its rate: the TC tier keeps it busy, and a
@@ -21,16 +14,36 @@
 #   under 1% of its packets, the TC program's redirect counter carries
 #   them, and status shows r1 on the TC tier;
 # - under that saturating upload the median ping RTT (the pings share the
-#   shaper with it) is within 20% of what the slow path gives with the
-#   same qdisc, measured first in this test.
+#   shaper's queue with it) is within 20% of what the slow path gives
+#   with the same qdisc, measured first in this test.
 # The slow path must reach the rate too, or the comparison means nothing.
+#
+# What a user relies on is that the shaper, not fastpath, decides the
+# latency: offloaded packets wait in the same queue as before. So the
+# queue's depth must be one that neither path chooses. A TCP upload left
+# to its congestion control does choose it: cubic kept the tbf's FIFO
+# anywhere from 2.7 to 65 ms deep from run to run (HyStart's early exit,
+# cubic's slow regrowth, losses), on either path. Here the client's route
+# locks TCP's congestion window at QUEUE_MS of the shaper's rate
+# ("cwnd lock", with "initcwnd" as large): from its first round trip the
+# upload keeps exactly that many segments in flight, nearly all of them in
+# the shaper's queue, and the shaper drains them at its rate. The queue
+# stands at QUEUE_MS, and a ping waits that long behind it, on either
+# path: the RTT is the shaper's (its rate) and the sender's window, and
+# the per-packet cost of the path that brought them (slow path or TC,
+# fractions of a millisecond) only shortens the standing queue as much as
+# it lengthens the base RTT. The shaper never drops (a tbf limit of twice
+# the queue; cake's AQM target above it), so the window never shrinks.
+# A bypassed shaper would leave the pings nothing to wait for.
 #
 # The tbf is sized for its rate: a burst of 12 ms at the rate (over the
 # 4 ms of a 250 Hz timer tick, so the timer's granularity does not hold
 # the slow path under the rate; under 64 KB, so the tbf cuts the slow
-# path's GRO packets into segments, as it would a NIC's) and a 30 ms
-# queue, which the upload keeps full, so the ping RTT is the queue's
-# (20 to 30 ms), in both runs.
+# path's GRO packets into segments, as it would a NIC's). cake is one
+# queue (flowblind: its flow isolation would give the pings their own
+# queue, whose few milliseconds of latency are the machine's scheduling
+# noise more than cake's) with "rtt 1s", so that its AQM target (50 ms)
+# leaves the QUEUE_MS standing queue alone.
 #
 # With SQM_IFB=1 (the VM), ifb ingress shaping as sqm-scripts sets it up
 # too: r1's ingress redirected (matchall, mirred) to an ifb that shapes at
@@ -41,16 +54,21 @@ source "$(dirname "$0")/../lib.sh"
 
 SQM_QDISC=${SQM_QDISC:-tbf}
 RATE_MBIT=${RATE_MBIT:-20}
+QUEUE_MS=${QUEUE_MS:-40}
 SECS=${SECS:-10}
 MB=$((RATE_MBIT * SECS / 8))
-BURST=$((RATE_MBIT * 1000000 / 8 * 12 / 1000))
-LIMIT=$((RATE_MBIT * 1000000 / 8 * 30 / 1000))
+BPS=$((RATE_MBIT * 1000000 / 8))
+BURST=$((BPS * 12 / 1000))
+# The upload's window, in full-sized frames (1514 bytes on the wire).
+SEGS=$(((BPS * QUEUE_MS / 1000 + 757) / 1514))
+LIMIT=$((BPS * QUEUE_MS / 1000 * 2))
 IFB=ifb-$LAB_ID
 
 # shaper DEV: the shaping root qdisc on DEV.
 shaper() {
 	if [ "$SQM_QDISC" = cake ]; then
-		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit"
+		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit" \
+			besteffort flowblind rtt 1s
 	else
 		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" limit "$LIMIT"
 	fi
@@ -69,9 +87,9 @@ qdisc_bytes() {
 }
 
 # shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
-# as for tcp_xfer); 2 s in (slow start done, the queue full) the rate the
-# shaper on DEV sends at over the next 4 s, with 30 pings meanwhile.
-# Sets KBIT, RTT.
+# as for tcp_xfer); 2 s in (the queue standing) the rate the shaper on
+# DEV sends at over the next 4 s, with 30 pings meanwhile. Sets KBIT (0
+# when its counter could not be read) and RTT.
 shaped_xfer() {
 	local b0 b1 t0 t1
 	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
@@ -80,7 +98,8 @@ shaped_xfer() {
 	RTT=$(median_rtt)
 	sleep 1
 	b1=$(qdisc_bytes "$3") t1=$(usecs)
-	KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+	KBIT=0
+	[[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ ]] && KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
 	tcp_xfer_wait "$1"
 }
 
@@ -121,13 +140,29 @@ ifb_ingress() {
 }
 
 lab_up || { fail sqm-setup "lab setup failed"; exit 1; }
-# Windows that never hold the upload back: the receiver's starts at 4 MB
-# (autotuning grows it by RTTs the shaper's queue itself stretches), so
-# the sender fills the queue until it drops and the RTT is the queue's.
+# Socket buffers that never hold the upload back: its congestion window
+# alone decides what is in flight (the receiver's window starts at 4 MB,
+# not grown by autotuning over round trips the queue itself stretches).
 in_s sysctl -qw net.ipv4.tcp_rmem="4096 4194304 8388608"
 in_c sysctl -qw net.ipv4.tcp_wmem="4096 4194304 8388608"
+# The upload's congestion window, locked (see above). Reno, built into
+# every kernel and allowed in any namespace, instead of the machine's
+# default: with the window locked and nothing dropped a loss-based
+# algorithm never changes it, but BBR (this host's default) sizes it from
+# its own estimate of the path, which keeps the queue short. The kernel
+# applies a route's locked cwnd through its TCP metrics cache, whose entry
+# for the server a first connection creates: a short transfer before the
+# shaper, and the entry must then show the locked window.
+in_c sysctl -qw net.ipv4.tcp_congestion_control=reno &&
+	in_c ip route replace default via 10.0.1.1 cwnd lock "$SEGS" initcwnd "$SEGS" ||
+	{ fail sqm-setup "the client rejected reno or a cwnd lock of $SEGS"; exit 1; }
+tcp_xfer sqm-warm ipv4 10.0.2.2 9199 1 || exit 1
+if ! in_c ip tcp_metrics show 10.0.2.2 | grep -q " cwnd $SEGS "; then
+	fail sqm-setup "no locked window in the client's TCP metrics: $(in_c ip tcp_metrics show 10.0.2.2)"
+	exit 1
+fi
 shaper r1 || { fail sqm-setup "$SQM_QDISC rejected"; exit 1; }
-echo "  $SQM_QDISC at ${RATE_MBIT} Mbit/s on r1 (tbf: burst $BURST, limit $LIMIT), $MB MB uploads"
+echo "  $SQM_QDISC at ${RATE_MBIT} Mbit/s on r1 (tbf: burst $BURST, limit $LIMIT), $MB MB uploads, a window of $SEGS segments (${QUEUE_MS} ms)"
 
 # The reference: the slow path through the same qdisc.
 if shaped_xfer sqm-slow 9200 r1; then
@@ -137,6 +172,13 @@ if shaped_xfer sqm-slow 9200 r1; then
 		pass sqm-slow-rate
 	else
 		fail sqm-slow-rate "the slow path reached $KBIT kbit/s of ${RATE_MBIT} Mbit/s: the lab cannot judge"
+	fi
+	# The pings waited behind the standing queue, or the comparison
+	# below would judge noise.
+	if [ "$SLOW_RTT" -ge $((QUEUE_MS * 1000 / 2)) ]; then
+		pass sqm-slow-queue
+	else
+		fail sqm-slow-queue "median RTT $SLOW_RTT us behind a ${QUEUE_MS} ms queue: the lab cannot judge"
 	fi
 else
 	exit 1
