@@ -42,8 +42,9 @@
 # path's GRO packets into segments, as it would a NIC's). cake is one
 # queue (flowblind: its flow isolation would give the pings their own
 # queue, whose few milliseconds of latency are the machine's scheduling
-# noise more than cake's) with "rtt 1s", so that its AQM target (50 ms)
-# leaves the QUEUE_MS standing queue alone.
+# noise more than cake's) with an "rtt" of 40 times QUEUE_MS, so that its
+# AQM target (a twentieth of it: twice QUEUE_MS) leaves the standing queue
+# alone.
 #
 # With SQM_IFB=1 (the VM), ifb ingress shaping as sqm-scripts sets it up
 # too: r1's ingress redirected (matchall, mirred) to an ifb that shapes at
@@ -68,7 +69,7 @@ IFB=ifb-$LAB_ID
 shaper() {
 	if [ "$SQM_QDISC" = cake ]; then
 		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit" \
-			besteffort flowblind rtt 1s
+			besteffort flowblind rtt "$((QUEUE_MS * 40))ms"
 	else
 		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" limit "$LIMIT"
 	fi
@@ -89,18 +90,28 @@ qdisc_bytes() {
 # shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
 # as for tcp_xfer); 2 s in (the queue standing) the rate the shaper on
 # DEV sends at over the next 4 s, with 30 pings meanwhile. Sets KBIT (0
-# when its counter could not be read) and RTT.
+# when its counter could not be read) and RTT. The pings cross the
+# server's link and the forward chain (fastpath leaves ICMP to the slow
+# path): they are taken out of XFER_PKTS and XFER_FWD, which judge the
+# transfer alone.
 shaped_xfer() {
-	local b0 b1 t0 t1
+	local b0 b1 t0 t1 p0 p1
 	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
 	sleep 2
-	b0=$(qdisc_bytes "$3") t0=$(usecs)
+	b0=$(qdisc_bytes "$3") t0=$(usecs) p0=$(lab_counter ping_pkts)
 	RTT=$(median_rtt)
+	p1=$(lab_counter ping_pkts)
 	sleep 1
 	b1=$(qdisc_bytes "$3") t1=$(usecs)
 	KBIT=0
 	[[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ ]] && KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
-	tcp_xfer_wait "$1"
+	tcp_xfer_wait "$1" || return 1
+	if ! [[ $p0 =~ ^[0-9]+$ && $p1 =~ ^[0-9]+$ ]]; then
+		fail "$1" "cannot read the ping counter"
+		return 1
+	fi
+	XFER_FWD=$((XFER_FWD - (p1 - p0))) XFER_PKTS=$((XFER_PKTS - (p1 - p0)))
+	echo "  $1: less $((p1 - p0)) ping packets: $XFER_PKTS packets, forward chain $XFER_FWD"
 }
 
 # within PCT A B: A is within PCT% of B.
@@ -140,6 +151,10 @@ ifb_ingress() {
 }
 
 lab_up || { fail sqm-setup "lab setup failed"; exit 1; }
+# The pings' packets in the forward chain (shaped_xfer).
+in_r nft add counter inet filter ping_pkts &&
+	in_r nft insert rule inet filter forward meta l4proto icmp counter name ping_pkts ||
+	{ fail sqm-setup "cannot add the ping counter"; exit 1; }
 # Socket buffers that never hold the upload back: its congestion window
 # alone decides what is in flight (the receiver's window starts at 4 MB,
 # not grown by autotuning over round trips the queue itself stretches).
@@ -162,6 +177,7 @@ if ! in_c ip tcp_metrics show 10.0.2.2 | grep -q " cwnd $SEGS "; then
 	exit 1
 fi
 shaper r1 || { fail sqm-setup "$SQM_QDISC rejected"; exit 1; }
+[ "$SQM_QDISC" = cake ] && in_r tc -s qdisc show dev r1 | grep -E "^ +(target|interval) " | sed 's/^/  cake /'
 echo "  $SQM_QDISC at ${RATE_MBIT} Mbit/s on r1 (tbf: burst $BURST, limit $LIMIT), $MB MB uploads, a window of $SEGS segments (${QUEUE_MS} ms)"
 
 # The reference: the slow path through the same qdisc.
