@@ -82,29 +82,44 @@ median_rtt() {
 		awk '{ v[NR] = $1 } END { if (NR < 20) print 0; else printf "%d\n", v[int((NR + 1) / 2)] * 1000 }'
 }
 
-# The bytes the router's root qdisc on DEV sent.
+# qdisc_bytes DEV: the bytes the router's root qdisc on DEV sent, and the
+# time it was read in µs: the middle of the read (under the VM's emulation
+# starting tc takes a good part of a second).
 qdisc_bytes() {
-	in_r tc -s -j qdisc show dev "$1" root | jq '.[0].bytes'
+	local t0 out
+	t0=$(usecs)
+	out=$(in_r tc -s -j qdisc show dev "$1" root)
+	echo "$(jq '.[0].bytes' <<<"$out") $(((t0 + $(usecs)) / 2))"
 }
 
 # shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
 # as for tcp_xfer); 2 s in (the queue standing) the rate the shaper on
-# DEV sends at over the next 4 s, with 30 pings meanwhile. Sets KBIT (0
-# when its counter could not be read) and RTT. The pings cross the
-# server's link and the forward chain (fastpath leaves ICMP to the slow
-# path): they are taken out of XFER_PKTS and XFER_FWD, which judge the
-# transfer alone.
+# DEV sends at over the next 4 s or so, with 30 pings meanwhile. Sets KBIT
+# (0 when its counter could not be read, or the transfer ended before
+# the second reading, when the rate would count idle time) and RTT. The
+# pings cross the server's link and the forward chain (fastpath leaves
+# ICMP to the slow path): they are taken out of XFER_PKTS and XFER_FWD,
+# which judge the transfer alone.
 shaped_xfer() {
-	local b0 b1 t0 t1 p0 p1
+	local b0 b1 t0 t1 p0 p1 pid
 	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
+	# The receiver: it exits on the last byte (the sender once that byte
+	# is in its socket buffer).
+	pid=$XFER_SRV_PID
+	[ "${XFER_DIR:-up}" = down ] && pid=$XFER_CLI_PID
+	p0=$(lab_counter ping_pkts)
 	sleep 2
-	b0=$(qdisc_bytes "$3") t0=$(usecs) p0=$(lab_counter ping_pkts)
+	read -r b0 t0 < <(qdisc_bytes "$3")
 	RTT=$(median_rtt)
-	p1=$(lab_counter ping_pkts)
 	sleep 1
-	b1=$(qdisc_bytes "$3") t1=$(usecs)
+	read -r b1 t1 < <(qdisc_bytes "$3")
 	KBIT=0
-	[[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ ]] && KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "  $1: the transfer ended before the rate was read: make it longer (SECS)"
+	elif [[ $b0 =~ ^[0-9]+$ && $b1 =~ ^[0-9]+$ ]]; then
+		KBIT=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+	fi
+	p1=$(lab_counter ping_pkts)
 	tcp_xfer_wait "$1" || return 1
 	if ! [[ $p0 =~ ^[0-9]+$ && $p1 =~ ^[0-9]+$ ]]; then
 		fail "$1" "cannot read the ping counter"
