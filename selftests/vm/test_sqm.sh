@@ -24,7 +24,7 @@ if [ "${1:-}" = inner ]; then
 	for m in sch_cake ifb act_mirred cls_matchall; do
 		modprobe -q "$m" || { echo "SKIP sqm: no $m module in $(uname -r)"; exit 0; }
 	done
-	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=${RATE_MBIT:-5} \
-		QUEUE_MS=${QUEUE_MS:-80} exec bash "$TOP/selftests/e2e/test_sqm.sh"
+	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=2 QUEUE_MS=100 SECS=16 \
+		exec bash "$TOP/selftests/e2e/test_sqm.sh"
 fi
 vm_run "${FP_VM_TAG:-vm61}" "$0" inner
