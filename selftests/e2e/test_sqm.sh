@@ -57,6 +57,9 @@ SQM_QDISC=${SQM_QDISC:-tbf}
 RATE_MBIT=${RATE_MBIT:-20}
 QUEUE_MS=${QUEUE_MS:-40}
 SECS=${SECS:-10}
+# The rate is read over WINDOW seconds, from 2 s into the transfer; the
+# transfer's SECS must outlast that.
+WINDOW=${WINDOW:-4}
 MB=$((RATE_MBIT * SECS / 8))
 BPS=$((RATE_MBIT * 1000000 / 8))
 BURST=$((BPS * 12 / 1000))
@@ -94,12 +97,12 @@ qdisc_bytes() {
 
 # shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
 # as for tcp_xfer); 2 s in (the queue standing) the rate the shaper on
-# DEV sends at over the next 4 s or so, with 30 pings meanwhile. Sets KBIT
-# (0 when its counter could not be read, or the transfer ended before
-# the second reading, when the rate would count idle time) and RTT. The
-# pings cross the server's link and the forward chain (fastpath leaves
-# ICMP to the slow path): they are taken out of XFER_PKTS and XFER_FWD,
-# which judge the transfer alone.
+# DEV sends at over the next WINDOW seconds, with 30 pings meanwhile.
+# Sets KBIT (0 when its counter could not be read, or the transfer ended
+# before the second reading, when the rate would count idle time) and
+# RTT. The pings cross the server's link and the forward chain (fastpath
+# leaves ICMP to the slow path): they are taken out of XFER_PKTS and
+# XFER_FWD, which judge the transfer alone.
 shaped_xfer() {
 	local b0 b1 t0 t1 p0 p1 pid
 	tcp_xfer_start "$1" ipv4 10.0.2.2 "$2" "$MB" || return 1
@@ -111,7 +114,8 @@ shaped_xfer() {
 	sleep 2
 	read -r b0 t0 < <(qdisc_bytes "$3")
 	RTT=$(median_rtt)
-	sleep 1
+	sleep "$(awk -v w="$WINDOW" -v e="$t0" -v n="$(usecs)" \
+		'BEGIN { s = w - (n - e) / 1e6; printf "%.2f", s > 0 ? s : 0 }')"
 	read -r b1 t1 < <(qdisc_bytes "$3")
 	KBIT=0
 	if ! kill -0 "$pid" 2>/dev/null; then
