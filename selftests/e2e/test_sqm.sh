@@ -6,10 +6,11 @@
 # veth's default offloads. With the daemon, the upload's direction leaves
 # through the shaper and so goes to the TC tier, whose bpf_redirect()
 # keeps the qdisc in charge:
-# - the rate the shaper sends at in the upload's steady state (its own
-#   byte counter: what it let through, GSO headers counted as on the
-#   wire) is within 10% of its rate: the TC tier keeps it busy, and a
-#   tier that bypassed it would leave it idle;
+# - the rate the shaper sends at in the upload's steady state (r1's
+#   transmit byte counter: what the shaper let onto the wire, in frames
+#   as it counts them) is within 10% of its rate: the TC tier keeps the
+#   shaper busy and the shaper alone sets the pace (a tier that starved
+#   it would fall short, one that bypassed it would run at veth speed);
 # - once the daemon has offloaded the upload, the forward chain sees
 #   under 1% of its packets, the TC program's redirect counter carries
 #   them, and status shows r1 on the TC tier;
@@ -38,8 +39,11 @@
 #
 # The tbf is sized for its rate: a burst of 12 ms at the rate (over the
 # 4 ms of a 250 Hz timer tick, so the timer's granularity does not hold
-# the slow path under the rate; under 64 KB, so the tbf cuts the slow
-# path's GRO packets into segments, as it would a NIC's). cake is one
+# the slow path under the rate), and a peak bucket of one frame (mtu 1600
+# at twice the rate), so that it cuts every GSO packet of the slow path
+# into segments as it queues them, as cake's split-gso does and as a NIC
+# would: r1's byte counter then counts frames as they are on the wire,
+# on both paths. cake is one
 # queue (flowblind: its flow isolation would give the pings their own
 # queue, whose few milliseconds of latency are the machine's scheduling
 # noise more than cake's) with an "rtt" of 40 times QUEUE_MS, so that its
@@ -74,7 +78,8 @@ shaper() {
 		in_r tc qdisc replace dev "$1" root cake bandwidth "${RATE_MBIT}mbit" \
 			besteffort flowblind rtt "$((QUEUE_MS * 40))ms"
 	else
-		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" limit "$LIMIT"
+		in_r tc qdisc replace dev "$1" root tbf rate "${RATE_MBIT}mbit" burst "$BURST" \
+			limit "$LIMIT" peakrate "$((RATE_MBIT * 2))mbit" mtu 1600
 	fi
 }
 
@@ -85,14 +90,22 @@ median_rtt() {
 		awk '{ v[NR] = $1 } END { if (NR < 20) print 0; else printf "%d\n", v[int((NR + 1) / 2)] * 1000 }'
 }
 
-# qdisc_bytes DEV: the bytes the router's root qdisc on DEV sent, and the
-# time it was read in µs: the middle of the read (under the VM's emulation
-# starting tc takes a good part of a second).
-qdisc_bytes() {
-	local t0 out
-	t0=$(usecs)
-	out=$(in_r tc -s -j qdisc show dev "$1" root)
-	echo "$(jq '.[0].bytes' <<<"$out") $(((t0 + $(usecs)) / 2))"
+# tx_bytes DEV: sets TXB to the bytes DEV in the router has transmitted,
+# what its root qdisc let onto the wire (frames with their Ethernet header,
+# as the shaper counts them), and TXT to the time it was read, in µs. Read
+# by the shell itself from /proc/PID/net/dev of a process in the router's
+# namespace (ROUTER_PID), so the time is that of the read: starting tc to
+# read the qdisc's counter takes a good part of a second under the VM's
+# emulation, and varies with the load.
+tx_bytes() {
+	local t0=${EPOCHREALTIME/./} line f
+	TXB=
+	while read -r line; do
+		[ "${line%%:*}" = "$1" ] || continue
+		read -ra f <<<"${line#*:}"
+		TXB=${f[8]}
+	done <"/proc/$ROUTER_PID/net/dev"
+	TXT=$(((t0 + ${EPOCHREALTIME/./}) / 2))
 }
 
 # shaped_xfer NAME PORT DEV: a saturating transfer (XFER_DIR, XFER_HOLD
@@ -112,11 +125,13 @@ shaped_xfer() {
 	[ "${XFER_DIR:-up}" = down ] && pid=$XFER_CLI_PID
 	p0=$(lab_counter ping_pkts)
 	sleep 2
-	read -r b0 t0 < <(qdisc_bytes "$3")
+	tx_bytes "$3"
+	b0=$TXB t0=$TXT
 	RTT=$(median_rtt)
 	sleep "$(awk -v w="$WINDOW" -v e="$t0" -v n="$(usecs)" \
 		'BEGIN { s = w - (n - e) / 1e6; printf "%.2f", s > 0 ? s : 0 }')"
-	read -r b1 t1 < <(qdisc_bytes "$3")
+	tx_bytes "$3"
+	b1=$TXB t1=$TXT
 	KBIT=0
 	if ! kill -0 "$pid" 2>/dev/null; then
 		echo "  $1: the transfer ended before the rate was read: make it longer (SECS)"
@@ -170,6 +185,9 @@ ifb_ingress() {
 }
 
 lab_up || { fail sqm-setup "lab setup failed"; exit 1; }
+# A process in the router's namespace, for its /proc/PID/net/dev (tx_bytes).
+spawn in_r sleep 3600
+ROUTER_PID=$!
 # The pings' packets in the forward chain (shaped_xfer).
 in_r nft add counter inet filter ping_pkts &&
 	in_r nft insert rule inet filter forward meta l4proto icmp counter name ping_pkts ||
