@@ -43,12 +43,14 @@
 # at twice the rate), so that it cuts every GSO packet of the slow path
 # into segments as it queues them, as cake's split-gso does and as a NIC
 # would: r1's byte counter then counts frames as they are on the wire,
-# on both paths. cake is one
-# queue (flowblind: its flow isolation would give the pings their own
-# queue, whose few milliseconds of latency are the machine's scheduling
-# noise more than cake's) with an "rtt" of 40 times QUEUE_MS, so that its
-# AQM target (a twentieth of it: twice QUEUE_MS) leaves the standing queue
-# alone.
+# on both paths.
+#
+# cake is one queue (flowblind: its flow isolation would give the pings
+# their own queue, whose few milliseconds of latency are the machine's
+# scheduling noise more than cake's) with an "rtt" of 40 times QUEUE_MS,
+# so that its AQM target (a twentieth of it: twice QUEUE_MS) leaves the
+# standing queue alone. It splits GSO packets itself (split-gso, its
+# default).
 #
 # With SQM_IFB=1 (the VM), ifb ingress shaping as sqm-scripts sets it up
 # too: r1's ingress redirected (matchall, mirred) to an ifb that shapes at
