@@ -205,9 +205,10 @@ in_c sysctl -qw net.ipv4.tcp_wmem="4096 4194304 8388608"
 # algorithm never changes it, but BBR (this host's default) sizes it from
 # its own estimate of the path, which keeps the queue short. The kernel
 # applies a route's locked cwnd through its TCP metrics cache, whose entry
-# for the server a first connection creates: a short transfer before the
-# shaper, and the entry must then show the locked window.
-in_c sysctl -qw net.ipv4.tcp_congestion_control=reno &&
+# for the server a first connection creates (unless metrics saving is
+# off): a short transfer before the shaper, and the entry must then show
+# the locked window.
+in_c sysctl -qw net.ipv4.tcp_congestion_control=reno net.ipv4.tcp_no_metrics_save=0 &&
 	in_c ip route replace default via 10.0.1.1 cwnd lock "$SEGS" initcwnd "$SEGS" ||
 	{ fail sqm-setup "the client rejected reno or a cwnd lock of $SEGS"; exit 1; }
 tcp_xfer sqm-warm ipv4 10.0.2.2 9199 1 || exit 1
