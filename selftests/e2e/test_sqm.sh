@@ -131,7 +131,7 @@ shaped_xfer() {
 	b0=$TXB t0=$TXT
 	RTT=$(median_rtt)
 	sleep "$(awk -v w="$WINDOW" -v e="$t0" -v n="$(usecs)" \
-		'BEGIN { s = w - (n - e) / 1e6; printf "%.2f", s > 0 ? s : 0 }')"
+		'BEGIN { s = w - (n - e) / 1e6; printf "%.2f", (s > 0 ? s : 0) }')"
 	tx_bytes "$3"
 	b1=$TXB t1=$TXT
 	KBIT=0

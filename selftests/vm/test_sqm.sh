@@ -16,7 +16,7 @@
 # The queue stands at 100 ms (QUEUE_MS): under TCG a packet's way through
 # the guest's stacks takes milliseconds, so a longer standing queue keeps
 # the pings' noisier base RTT a small part of what they measure. The rate
-# is read over 5 s (WINDOW) of 14 s transfers (SECS).
+# is read over 5 s (WINDOW) of 16 s transfers (SECS).
 source "$(dirname "$0")/lib.sh"
 vm_skip_unless_bootable sqm
 
@@ -25,7 +25,7 @@ if [ "${1:-}" = inner ]; then
 	for m in sch_cake ifb act_mirred cls_matchall; do
 		modprobe -q "$m" || { echo "SKIP sqm: no $m module in $(uname -r)"; exit 0; }
 	done
-	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=2 QUEUE_MS=100 SECS=14 WINDOW=5 \
+	LAB_TX_OFFLOAD=on SQM_QDISC=cake SQM_IFB=1 RATE_MBIT=2 QUEUE_MS=100 SECS=16 WINDOW=5 \
 		exec bash "$TOP/selftests/e2e/test_sqm.sh"
 fi
 vm_run "${FP_VM_TAG:-vm61}" "$0" inner
