@@ -106,10 +106,11 @@ $(BUILD)/fastpath: $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-# recycle.c runs the flow-table writers of user/lib/flowtab.c (and its log).
-TV_LIBS := user/lib/names.c user/lib/flowtab.c user/lib/log.c
+# recycle.c runs the flow-table writers of user/lib/flowtab.c (and its log),
+# tc_partial.c attaches the TC program as the daemon does (user/lib/tc.c).
+TV_LIBS := user/lib/names.c user/lib/flowtab.c user/lib/log.c user/lib/tc.c user/lib/rtnl.c
 $(BUILD)/test_vectors: $(UNIT_SRCS) $(TV_LIBS) $(wildcard selftests/unit/*.h) include/fastpath.h \
-		       user/lib/flowtab.h $(BUILD)/fastpath.skel.h $(BUILD)/recycle.skel.h \
+		       user/lib/flowtab.h user/lib/tc.h $(BUILD)/fastpath.skel.h $(BUILD)/recycle.skel.h \
 		       $(BUILD)/headroom.skel.h Makefile
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) $(TV_LIBS) -o $@ $(LDLIBS)
@@ -123,10 +124,12 @@ $(BUILD)/test_conn_fsm: $(UNIT_USER_SRCS) $(FSM_SRCS) $(USER_HDRS) $(wildcard se
 unit-user: $(BUILD)/test_conn_fsm $(BUILD)/fastpath
 	$(Q)scripts/check_layers.sh && $(BUILD)/test_conn_fsm
 
-$(BUILD)/fp_bench: selftests/bench/fp_bench.c selftests/bench/bench.h include/fastpath.h \
-		   $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile
+# The TC program goes where the daemon puts it (user/lib/tc.c).
+BENCH_LIBS := user/lib/tc.c user/lib/rtnl.c user/lib/log.c
+$(BUILD)/fp_bench: selftests/bench/fp_bench.c $(BENCH_LIBS) user/lib/tc.h selftests/bench/bench.h \
+		   include/fastpath.h $(BUILD)/fastpath.skel.h $(BUILD)/bench.skel.h Makefile
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $< $(BENCH_LIBS) -o $@ $(LDLIBS)
 
 $(BUILD)/ct_gen $(BUILD)/udp_flood: $(BUILD)/%: selftests/bench/%.c Makefile | $(BUILD)
 	$(call msg,CC,$@)

@@ -4,12 +4,12 @@
  *
  * A packet is forwarded only on an exact match of ingress ifindex, tuple
  * and encapsulation in the flow table, and only when no pass rule applies.
- * Everything doubtful goes to the slow path (XDP_PASS, TC_ACT_OK); nothing
- * is ever dropped here. All pass checks run before the first write to the
+ * Everything doubtful goes to the slow path (XDP_PASS, TC_ACT_UNSPEC);
+ * nothing is ever dropped here. All pass checks run before the first write to the
  * packet, so a passed packet is always the packet that arrived.
  *
  * The XDP program forwards entries in FP_STATE_XDP, the TC ingress program
- * (clsact, the skb level) those in FP_STATE_TC: the same parse, key, checks
+ * (tcx or clsact, the skb level) those in FP_STATE_TC: the same parse, key, checks
  * and rewrite, with a constant @tc choosing the few steps that differ (the
  * L2 push, the checksum updates, the redirect). The compiler folds the
  * constant, so each program carries only its own steps.
@@ -49,10 +49,16 @@ static __always_inline void count(__u32 reason, __u64 bytes, const int tc)
 	}
 }
 
+/*
+ * TC passes with TC_ACT_UNSPEC, not TC_ACT_OK: on tcx, TC_ACT_OK would
+ * skip the clsact filters after it (sqm-scripts' mirred redirect to an
+ * ifb), and as a clsact filter UNSPEC goes on to the next filter too.
+ * Either way the packet then goes up the stack as it came.
+ */
 static __always_inline int pass(__u32 reason, __u64 bytes, const int tc)
 {
 	count(reason, bytes, tc);
-	return tc ? TC_ACT_OK : XDP_PASS;
+	return tc ? TC_ACT_UNSPEC : XDP_PASS;
 }
 
 /*
@@ -334,10 +340,10 @@ int fastpath_xdp(struct xdp_md *ctx)
 }
 
 /*
- * TC ingress (clsact), on every attached device: forwards the entries of
- * the TC tier at the skb level. bpf_redirect() to the egress device goes
- * through its qdisc (SQM), and the skb keeps its checksum state, which
- * XDP cannot see. The key is the same as XDP's: the ingress device
+ * TC ingress (tcx, or clsact before Linux 6.6), on every attached device:
+ * forwards the entries of the TC tier at the skb level. bpf_redirect() to
+ * the egress device goes through its qdisc (SQM), and the skb keeps its
+ * checksum state, which XDP cannot see. The key is the same as XDP's: the ingress device
  * (skb->ingress_ifindex), the tuple and the encapsulation, the outer tag
  * read from the skb's metadata.
  */

@@ -7,6 +7,7 @@
 #   wait_for SECONDS CMD...   poll a condition, by the clock
 #   start_daemon, stop_daemon "fastpath run" in the router, its log checked
 #   tcp_xfer, udp_xfer        one transfer each, bytes compared
+#   add_port_forward          DNAT from the WAN side to the client
 #   check_offloaded, check_slow   what the last transfer took
 #
 # It removes the lab and every process it started on exit.
@@ -119,6 +120,30 @@ ct_reply() {
 			if ($i ~ /^dst=/ && ++d == 2) a = substr($i, 5)
 			if ($i ~ /^dport=/ && ++p == 2) b = substr($i, 7) }
 		       if (a != "") { print a, b; exit } }'
+}
+
+# add_port_forward [FAMILIES [PROTO:PORT:TO...]]: DNAT port forwards on
+# the router for what comes in from the WAN (r1): its PORT reaches the
+# client (10.0.1.2, fd00:1::2) on port TO. FAMILIES is "ip ip6" (the
+# default), "ip" or "ip6"; the default forward is tcp:8443:443, the WAN's
+# 8443 to the client's 443, a port the reference ruleset marks for offload.
+add_port_forward() {
+	local fams=${1:-ip ip6} fam to rule proto port lport
+	[ $# -gt 0 ] && shift
+	local rules=("${@:-tcp:8443:443}")
+	for fam in $fams; do
+		to=10.0.1.2
+		[ "$fam" = ip6 ] && to="[fd00:1::2]"
+		echo "table $fam nat {"
+		echo "	chain prerouting {"
+		echo "		type nat hook prerouting priority dstnat;"
+		for rule in "${rules[@]}"; do
+			IFS=: read -r proto port lport <<<"$rule"
+			echo "		iifname \"r1\" $proto dport $port dnat to $to:$lport"
+		done
+		echo "	}"
+		echo "}"
+	done | in_r nft -f -
 }
 
 # ct_established PROTO FAMILY ORIG_SPORT: the entry exists and, for TCP,

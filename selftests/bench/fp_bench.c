@@ -52,6 +52,7 @@
 #include "fastpath.skel.h"
 #include "bench.skel.h"
 #include "bench.h"
+#include "lib/tc.h"
 
 #define MAX_RUNS	31
 
@@ -97,6 +98,8 @@ struct bench {
 	struct fp_inst fp1m;		/* the large table */
 	struct fp_inst var, var1m;	/* the same two for --variant */
 	struct fp_inst fptc;		/* one IPv4 flow on the TC tier */
+	struct fp_inst vartc;		/* the same for --variant */
+	const char *tc_hook;		/* where it ran: tcx or clsact */
 	int ncpus;
 	int cpu, cpu2;			/* where we inject; the second injector */
 	struct worker *w;		/* the second injector, for *_2cpu */
@@ -122,6 +125,7 @@ enum path_id {
 	P_VAR1M,
 	P_VARZIPF,
 	P_VAR2,
+	P_VARTC,
 	P_MAX,
 };
 
@@ -174,9 +178,9 @@ static struct path paths[P_MAX] = {
 	[P_FASTPV]   = { "fast_pppoe_vlan",
 			 "fastpath_xdp, IPv4 in PPPoE over VLAN 7 in, untagged out, SNAT",
 			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP, .pppoe_vlan = true },
-	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at clsact ingress: 1 IPv4 flow, SNAT,"
+	[P_TC]       = { "tc",       "XDP_PASS, then fastpath_tc at TC ingress: 1 IPv4 flow, SNAT,"
 			 " bpf_redirect", AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
-	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at clsact"
+	[P_TC_REDIRECT] = { "tc_redirect", "XDP_PASS, then MAC rewrite + bpf_redirect at TC"
 			 " ingress", AF_INET, 1, CK_SERVER },
 	[P_ZIPF]     = { "fast_1m_zipf",
 			 "fastpath_xdp, large table, Zipf (s=1) popularity over all its entries",
@@ -195,6 +199,8 @@ static struct path paths[P_MAX] = {
 			 CK_SERVER | CK_NAT | CK_FP, .zipf = true },
 	[P_VAR2]     = { "var_2cpu", "--variant, both CPUs, one flow each", AF_INET, 1,
 			 CK_SERVER | CK_NAT | CK_FP, .two_cpu = true },
+	[P_VARTC]    = { "var_tc", "--variant: XDP_PASS, then its fastpath_tc at TC ingress",
+			 AF_INET, 1, CK_SERVER | CK_NAT | CK_FP },
 };
 
 /* Libbpf warnings and our own count against the run, like a WARNING. */
@@ -577,6 +583,30 @@ static void flow_entry(const struct bench *b, int family, __u16 sport,
 	}
 }
 
+/*
+ * The coarse clock, as the daemon's loader starts it (lib/pins.c): without
+ * it every packet would ask bpf_ktime_get_ns(), which the deployed
+ * datapath never does. An object without the program (an older
+ * --variant) keeps the helper it was built with.
+ */
+static int fp_clock_start(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "fastpath_clock");
+	__u8 frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1);
+
+	if (!prog)
+		return 0;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &run))
+		return -1;
+	if (run.retval != XDP_PASS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static int fp_load(const struct bench *b, struct fp_inst *fi, const char *file,
 		   __u32 capacity)
 {
@@ -611,6 +641,8 @@ static int fp_load(const struct bench *b, struct fp_inst *fi, const char *file,
 	}
 	if (bpf_map__set_max_entries(fi->flows, capacity) ||
 	    bpf_object__load(fi->obj))
+		goto fail;
+	if (fp_clock_start(fi->obj))
 		goto fail;
 
 	/* Both router ports, as the daemon would register them. */
@@ -863,27 +895,23 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* The TC program on the client-facing veth's clsact ingress, or off it. */
-static int tc_ingress(const struct bench *b, int prog_fd, bool on)
+/*
+ * The TC program on the client-facing veth's ingress, or off it, where the
+ * daemon would put it (lib/tc.c): tcx, or clsact before Linux 6.6.
+ */
+static int tc_ingress(struct bench *b, int prog_fd, bool on)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
-	int err;
+	int hook;
 
 	if (!on) {
-		bpf_tc_detach(&hook, &opts);
+		fp_tc_ingress_detach_fd(b->in_ifindex, prog_fd);
 		return 0;
 	}
-	/* setup() made the clsact qdisc. */
-	opts.prog_fd = prog_fd;
-	opts.flags = BPF_TC_F_REPLACE;
-	err = bpf_tc_attach(&hook, &opts);
-	if (!err)
-		return 0;
-	fprintf(stderr, "fp_bench: attaching fastpath_tc to %s: %s\n",
-		b->o.in_dev, strerror(-err));
-	return -1;
+	hook = fp_tc_ingress_attach_fd(b->in_ifindex, b->o.in_dev, prog_fd);
+	if (hook < 0)
+		return -1;
+	b->tc_hook = hook == FP_TC_HOOK_TCX ? "tcx" : "clsact";
+	return 0;
 }
 
 /*
@@ -1184,6 +1212,8 @@ static const struct ratio ratios[] = {
 	{ "ratio_var_1m_over_var", P_VAR1M, P_VAR, 1.5, true },
 	{ "ratio_var_1m_zipf_over_var", P_VARZIPF, P_VAR, 1.2, true },
 	{ "ratio_var_2cpu_over_var", P_VAR2, P_VAR, 1.1, true },
+	{ "ratio_var_tc_over_tc", P_VARTC, P_TC, 0, false },
+	{ "ratio_var_tc_over_slow", P_VARTC, P_SLOW, 0.5, true },
 };
 
 static bool ratio_on(const struct ratio *q)
@@ -1283,6 +1313,8 @@ static int write_json(const struct bench *b, int nwarn)
 	fprintf(f, "  \"fast_1m_active_flows\": %u,\n", b->o.flows_1m);
 	fprintf(f, "  \"zipf_samples\": %u,\n", BENCH_ZIPF_SAMPLES);
 	fprintf(f, "  \"cpus\": [%d, %d],\n", b->cpu, b->cpu2);
+	if (b->tc_hook)
+		fprintf(f, "  \"tc_hook\": \"%s\",\n", b->tc_hook);
 	fprintf(f, "  \"loadavg_1m\": %.2f,\n", b->load[0]);
 	fprintf(f, "  \"loadavg_1m_after\": %.2f,\n", b->load[1]);
 	fprintf(f, "  \"warnings\": %d\n", nwarn);
@@ -1322,6 +1354,8 @@ static int report(const struct bench *b)
 		if (!P[i].off)
 			printf("  %-15s %s\n", P[i].name, P[i].what);
 	}
+	if (b->tc_hook)
+		printf("TC ingress programs on %s\n", b->tc_hook);
 	printf("\n%-36s %6s %8s   %s\n", "ratios", "median", "paired", "target");
 	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
 		const struct ratio *q = &ratios[i];
@@ -1470,19 +1504,22 @@ static int setup(struct bench *b)
 		v.state = FP_STATE_TC;
 		if (flow_add(&b->fptc, &k, &v))
 			return -1;
-	}
-	{
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->in_ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST) {
-			fprintf(stderr, "fp_bench: clsact on %s: %s\n",
-				b->o.in_dev, strerror(-err));
-			return -1;
+		if (b->o.variant) {
+			if (fp_load(b, &b->vartc, b->o.variant, FP_DEFAULT_CAPACITY))
+				return -1;
+			b->vartc.stats = bpf_object__find_map_by_name(b->vartc.obj,
+								      "fp_tc_stats");
+			b->vartc.prog = bpf_object__find_program_by_name(b->vartc.obj,
+									 "fastpath_tc");
+			if (!b->vartc.stats || !b->vartc.prog) {
+				fprintf(stderr, "fp_bench: %s has no TC program\n",
+					b->o.variant);
+				return -1;
+			}
+			if (flow_add(&b->vartc, &k, &v))
+				return -1;
 		}
 	}
-
 	paths[P_BARE].prog_fd = bpf_program__fd(b->bb->progs.bench_drop);
 	paths[P_PRELUDE].prog_fd = paths[P_BARE].prog_fd;
 	paths[P_SLOW].prog_fd = bpf_program__fd(b->bb->progs.bench_pass);
@@ -1503,7 +1540,10 @@ static int setup(struct bench *b)
 	path_fp(&paths[P_VAR1M], &b->var1m, b->o.flows_1m);
 	path_fp(&paths[P_VARZIPF], &b->var1m, 1);
 	path_fp(&paths[P_VAR2], &b->var, 1);
-	paths[P_VAR].off = paths[P_VAR1M].off = !b->o.variant;
+	paths[P_VARTC].prog_fd = paths[P_SLOW].prog_fd;
+	paths[P_VARTC].fp = &b->vartc;
+	paths[P_VARTC].tc_fd = b->o.variant ? bpf_program__fd(b->vartc.prog) : 0;
+	paths[P_VAR].off = paths[P_VAR1M].off = paths[P_VARTC].off = !b->o.variant;
 	paths[P_VARZIPF].off = paths[P_VAR2].off = !b->o.variant;
 	paths[P_FLOWTABLE].prog_fd = paths[P_SLOW].prog_fd;
 	paths[P_FLOWTABLE].off = !b->o.ft_sport;
@@ -1545,6 +1585,7 @@ static void teardown(struct bench *b)
 		bpf_xdp_detach(b->peer_ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		enter_ns(b->self_ns, "router");
 	}
+	fp_unload(&b->vartc);
 	fp_unload(&b->fptc);
 	fp_unload(&b->var1m);
 	fp_unload(&b->var);

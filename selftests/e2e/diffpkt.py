@@ -16,8 +16,8 @@ SPEC: {"cmac", "rmac", "flows": [{"family": 4|6, "proto": "tcp"|"udp",
 sequence number (2 bytes), then the marker "FPDIFF" and its case name, so
 the capture can tell which case a frame belongs to, whatever order it
 arrives in, and even when the case cut the payload short. A frame cut
-shorter than that is named "?", and still compared byte for byte. Written with the standard library only: every header field is set
-byte by byte, and every checksum is a full RFC 1071 sum.
+shorter than that is named "?", and still compared byte for byte. Written with the standard library only (and rawpkt.py beside it): every header
+field is set byte by byte, and every checksum is a full RFC 1071 sum.
 """
 import json
 import os
@@ -26,24 +26,13 @@ import struct
 import sys
 import time
 
+from rawpkt import csum, mac, sender
+
 MARK = b"FPDIFF"
 END = b"FPDIFF-END"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 OTHER_MAC = "02:00:00:00:77:77"
-
-
-def mac(s):
-    return bytes(int(x, 16) for x in s.split(":"))
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 class Pkt:
@@ -223,8 +212,7 @@ def cmd_frames(spec_file, out):
 
 
 def cmd_inject(dev, frames):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((dev, 0))
+    s = sender(dev)
     for line in open(frames):
         s.send(bytes.fromhex(line.split()[1]))
         # One frame per NAPI poll at the router, so that no batch mixes

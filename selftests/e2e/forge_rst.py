@@ -8,21 +8,14 @@ the WAN link sends them: the right tuple, random sequence numbers.
 Sends COUNT IPv4 frames out of DEV with AF_PACKET, from DEV's own MAC to
 DMAC, SRC:SPORT -> DST:DPORT, flags RST only, each with a sequence number
 from os.urandom, and prints them ("seq N" per line). Standard library
-only; both checksums are full RFC 1071 sums.
+only (and rawpkt.py beside it); both checksums are full RFC 1071 sums.
 """
 import os
 import socket
 import struct
 import sys
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from rawpkt import csum, mac, sender
 
 
 def frame(smac, dmac, src, sport, dst, dport, seq, ident):
@@ -39,9 +32,8 @@ def main():
     if len(sys.argv) != 8:
         sys.exit(__doc__)
     dev, dmac, src, sport, dst, dport, count = sys.argv[1:]
-    dmac = bytes(int(x, 16) for x in dmac.split(":"))
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((dev, 0))
+    dmac = mac(dmac)
+    s = sender(dev)
     smac = s.getsockname()[4]
     for i in range(int(count)):
         seq = struct.unpack("!I", os.urandom(4))[0]

@@ -97,6 +97,7 @@ expect flow-del-missing 1 fp flow del -i r0 -p tcp -s 10.0.1.2:1 -d 10.0.2.2:2
 expect detach-one 0 fp detach r1
 fp status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [i["name"] for i in d["interfaces"]]==["r0"]' &&
 	pass detach-one-left-r0 || fail detach-one-left-r0 "$(fp status)"
+tc_id=$(fp status --json | jq -r .tc_prog_id)
 expect detach-all 0 fp detach
 [ ! -e "$FASTPATH_PIN_DIR" ] && pass detach-removes-pins || fail detach-removes-pins "pins remain"
 if ! link=$(in_r ip link show r0); then
@@ -105,6 +106,15 @@ elif grep -q xdp <<<"$link"; then
 	fail detach-removes-xdp "r0 still has an XDP program"
 else
 	pass detach-removes-xdp
+fi
+# The TC program (tcx or a clsact filter, as attached) is gone from r0:
+# with no pin and no attachment left, the kernel frees it.
+if [ -z "$tc_id" ] || [ "$tc_id" = 0 ]; then
+	fail detach-removes-tc "status showed no TC program id"
+elif ! wait_for 5 eval '! bpftool prog show id "$tc_id" >/dev/null 2>&1'; then
+	fail detach-removes-tc "TC program $tc_id still loaded: $(in_r tc filter show dev r0 ingress)"
+else
+	pass detach-removes-tc
 fi
 
 # --- pins left by another build of fastpath ---

@@ -21,25 +21,6 @@ MB=${MB:-100}
 UDP_MB=${UDP_MB:-24}
 PORTS=${PORTS:-80 443 8080}
 
-# A port forward on the WAN side: 10.0.2.1 and fd00:2::1 port 8443 reach
-# the client's port 443, which the reference ruleset marks for offload.
-add_port_forward() {
-	in_r nft -f - <<-'NFT'
-	table ip nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to 10.0.1.2:443
-		}
-	}
-	table ip6 nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to [fd00:1::2]:443
-		}
-	}
-	NFT
-}
-
 # no_csum_errors NAME ERRS0: the end hosts counted no checksum error since
 # csum_errors said ERRS0.
 no_csum_errors() {
@@ -61,6 +42,7 @@ offloaded() {
 	fi
 }
 
+# add_port_forward: 10.0.2.1 and fd00:2::1 port 8443 reach the client's 443.
 if ! lab_up || ! add_port_forward || ! start_daemon --policy mark:1/1 r0 r1; then
 	fail daemon-offload-setup "lab or daemon failed to start"
 	exit 1

@@ -13,7 +13,9 @@
 #   - with a tbf on the egress and the SQM guard on, the shaped direction
 #     is explained as offloaded on the TC tier, the other on XDP;
 #   - an offloaded UDP flow whose datagrams arrive with TTL 1 is explained
-#     with that reason (per flow: the entry keeps its last pass reason).
+#     with that reason (per flow: the entry keeps its last pass reason);
+#     before those, its conntrack entry became a stream (ASSURED, the
+#     stream timeout) from the packets the fast path carried alone.
 #
 # This is the one host lab whose end hosts send complete checksums
 # (transmit checksum offload off, as hosts on a wire; every other lab
@@ -238,11 +240,31 @@ udp_server 5360 || fail explain-ttl "the UDP server did not bind"
 ttl_flow() { in_c python3 "$E2E_DIR/udp_ttl.py" 10.0.2.2 5360 40600 "$@"; }
 # Both directions in the table, on whichever tier.
 ttl_offloaded() { explain_all 10.0.2.2:5360 '.offloaded'; }
+warms=0
 for _ in 1 2 3 4; do
 	echoed=$(ttl_flow warm 3)
+	warms=$((warms + 1))
 	ttl_offloaded && break
 done
+# The warm-up's packets after its first 2 s took the fast path only:
+# conntrack saw none of them, yet the entry must be a stream as conntrack
+# would have made it (ASSURED, nf_conntrack_udp_timeout_stream, not the
+# 30 s of nf_conntrack_udp_timeout), before any TTL-1 datagram goes up.
+# (Offloaded only by a later warm-up, conntrack saw late packets itself.)
+udp_stream() {
+	in_r conntrack -L -p udp --orig-port-src 40600 --orig-port-dst 5360 2>/dev/null |
+		awk '/ASSURED/ && $3 > 60 { ok = 1 } END { exit !ok }'
+}
 if ttl_offloaded; then
+	# One more second of exchanges, all on the fast path: the margin for
+	# a daemon that took the new connection's event late.
+	ttl_flow warm 1 >/dev/null
+	[ "$warms" -eq 1 ] || echo "  explain-udp-stream: offloaded in warm-up $warms: conntrack saw packets 2 s in itself"
+	if wait_for 3 udp_stream; then
+		pass explain-udp-stream
+	else
+		fail explain-udp-stream "not ASSURED with the stream timeout: $(in_r conntrack -L -p udp --orig-port-src 40600 2>&1 | grep src=)"
+	fi
 	# 100 datagrams over 5 s; the 1 s sample starts once the first went up.
 	ttl_flow ttl1 100 &
 	ttl_pid=$!

@@ -3,8 +3,8 @@
 # the end hosts keep transmit checksum offload on, so the router receives
 # CHECKSUM_PARTIAL skbs, which XDP cannot forward correctly (issue 12).
 # Both directions of each connection are added with "fastpath flow add
-# --tc": XDP passes them ("tier_tc") and the clsact ingress program
-# forwards them with bpf_redirect(). Each transfer must arrive intact,
+# --tc": XDP passes them ("tier_tc") and the TC ingress program (tcx, or
+# clsact before Linux 6.6) forwards them with bpf_redirect(). Each transfer must arrive intact,
 # the receivers must count no checksum errors (nstat), the forward chain
 # must see under 1% of the packets, and the TC program's redirect counter
 # (fp_tc_stats) must account for the rest while XDP redirects none.
@@ -36,6 +36,44 @@ setup() {
 	fp attach r0 r1 || return 1
 	# Static flows have no daemon to set BE_LIBERAL (test_static_flows.sh).
 	in_r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
+}
+
+# tc_hook: the TC program sits on tcx where the kernel has it (6.6), else
+# on clsact (status says which), and what it passes goes on to the filters
+# after it: sqm-scripts' ingress redirect to an ifb (u32 match-all,
+# mirred), behind ours (prio 65000, after our clsact filter's 0xfa58
+# too), must carry the pings, which the TC program passes (no entry).
+# Returning TC_ACT_OK from tcx would skip that filter, and with it the
+# ingress shaping.
+tc_hook() {
+	local want=clsact kver hooks n
+	kver=$(uname -r)
+	if [ "${kver%%.*}" -gt 6 ] || { [ "${kver%%.*}" -eq 6 ] && [ "$(cut -d. -f2 <<<"$kver")" -ge 6 ]; }; then
+		want=tcx
+	fi
+	hooks=$(fp status --json | jq -r '[.interfaces[].tc_hook] | join(" ")')
+	if [ "$hooks" = "$want $want" ]; then
+		pass "tc-hook-$want"
+	else
+		fail "tc-hook-$want" "status shows the TC program on '$hooks' for r0 r1"
+	fi
+	in_r tc qdisc add dev r0 clsact 2>/dev/null
+	if ! in_r ip link add fpifb0 type ifb || ! in_r ip link set fpifb0 up ||
+		! in_r tc filter add dev r0 ingress prio 65000 u32 match u32 0 0 \
+			action mirred egress redirect dev fpifb0; then
+		fail tc-pass-goes-on "cannot add the ifb redirect"
+		in_r ip link del fpifb0 2>/dev/null
+		return
+	fi
+	in_c ping -c 5 -i 0.2 -W 2 10.0.2.2 >/dev/null
+	n=$(in_r ip -s -j link show fpifb0 | jq '.[0].stats64.tx.packets')
+	in_r tc filter del dev r0 ingress prio 65000
+	in_r ip link del fpifb0
+	if [ "$n" -ge 5 ]; then
+		pass tc-pass-goes-on
+	else
+		fail tc-pass-goes-on "the ifb behind the TC program carried $n of 5 pings"
+	fi
 }
 
 # tc_offload_both PROTO FAMILY CLIENT SERVER SPORT DPORT: once conntrack
@@ -164,20 +202,7 @@ pmtu_xfer() {
 pmtu() {
 	fp detach >/dev/null 2>&1
 	in_r nft delete table inet mangle || { fail pmtu-setup "cannot remove the MSS clamp"; return; }
-	in_r nft -f - <<-'NFT' || { fail pmtu-setup "port forward rejected"; return; }
-	table ip nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to 10.0.1.2:443
-		}
-	}
-	table ip6 nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 8443 dnat to [fd00:1::2]:443
-		}
-	}
-	NFT
+	add_port_forward || { fail pmtu-setup "port forward rejected"; return; }
 	in_s ip link set s0 mtu 9000 || { fail pmtu-setup "cannot set s0's MTU"; return; }
 	start_daemon --policy all r0 r1 || { fail pmtu-setup "the daemon did not start"; return; }
 	if in_r ip -d link show r0 | grep -q ' xdp '; then
@@ -197,6 +222,7 @@ if ! setup; then
 	exit 1
 fi
 
+tc_hook
 tc_xfer tc-tcp4 tcp ipv4 10.0.1.2 10.0.2.2 5001 40001
 tc_xfer tc-tcp6 tcp ipv6 fd00:1::2 fd00:2::2 5002 40002
 tc_xfer tc-udp4 udp ipv4 10.0.1.2 10.0.2.2 5003 40003

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 
 #include "fake_ops.h"
 
@@ -159,9 +160,20 @@ static int f_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
 	return 0;
 }
 
-static __u32 f_ct_timeout(struct daemon *d, const struct conn *c)
+static int f_assure(struct daemon *d, const struct conn *c, __u32 timeout_s)
 {
 	(void)c;
+	F(d)->assures++;
+	F(d)->refresh_timeout = timeout_s;
+	return F(d)->assure_err;
+}
+
+/* As ct_timeout_for(): a UDP stream gets its own timeout, when set. */
+static __u32 f_ct_timeout(struct daemon *d, const struct conn *c)
+{
+	if (F(d)->stream_timeout && c->tuple[DIR_ORIG].proto == IPPROTO_UDP &&
+	    ((c->status & IPS_ASSURED) || c->udp_stream))
+		return F(d)->stream_timeout;
 	return F(d)->ct_timeout;
 }
 
@@ -366,6 +378,7 @@ const struct fsm_ops fake_ops = {
 	.learn_take = f_learn_take,
 	.set_liberal = f_set_liberal,
 	.refresh = f_refresh,
+	.assure = f_assure,
 	.ct_timeout = f_ct_timeout,
 	.ct_recheck = f_ct_recheck,
 	.is_local = f_is_local,

@@ -43,6 +43,8 @@ struct fake {
 	/* conntrack */
 	int liberal, refreshes;
 	__u32 refresh_timeout, ct_timeout;
+	__u32 stream_timeout;		/* a UDP stream's, when nonzero */
+	int assures, assure_err;	/* ASSURED set; what setting it returns */
 	/* devices */
 	__u32 attached[8], stacked[8];
 	int nattached, nstacked;

@@ -1052,6 +1052,140 @@ static int t_active_refresh(struct t *t)
 	return 0;
 }
 
+/* A UDP flow offloaded at once: reported new at 1000 s, replied, learned. */
+static struct conn *udp_offloaded(struct t *t, int n, __u32 status)
+{
+	struct conn *c;
+
+	t->fk.ct_timeout = 30;
+	t->fk.stream_timeout = 120;
+	ct_full(t, n, IPPROTO_UDP, 0, 0, 0, false);
+	c = ct_full(t, n, IPPROTO_UDP, 0, IPS_SEEN_REPLY | status, 0, false);
+	learn(t, c, DIR_ORIG);
+	learn(t, c, DIR_REPLY);
+	return c;
+}
+
+/* conntrack would make it a stream on a packet 2 s after it began: the
+ * daemon does, for the packets the fast path carried (once), and the
+ * refreshes give the stream timeout from then on.
+ */
+static int t_udp_stream_assured(struct t *t)
+{
+	struct conn *c = udp_offloaded(t, 1, 0);
+
+	CHECK(both(c, DS_XDP));
+	traffic(t, c, DIR_ORIG);	/* at 0 s and 1 s: not yet */
+	tick(t, 1);
+	traffic(t, c, DIR_REPLY);
+	tick(t, 1);
+	CHECK(t->fk.assures == 0 && !c->udp_stream);
+	CHECK(t->fk.refreshes == 1 && t->fk.refresh_timeout == 30);
+	traffic(t, c, DIR_REPLY);	/* at 2 s */
+	tick(t, 1);
+	CHECK(t->fk.assures == 1 && c->udp_stream && t->fk.refresh_timeout == 120);
+	CHECK(t->fk.refreshes == 1 && t->d.st.refreshes == 2);
+	for (int i = 0; i < 50; i++) {
+		traffic(t, c, i & 1);
+		tick(t, 1);
+	}
+	/* once; the next refresh a third of the stream timeout later */
+	CHECK(t->fk.assures == 1 && t->fk.refreshes == 2 && t->fk.refresh_timeout == 120);
+	CHECK(both(c, DS_XDP));
+	return 0;
+}
+
+/* Packets only in the first 2 s, then a pause: no stream until the next. */
+static int t_udp_stream_after_pause(struct t *t)
+{
+	struct conn *c = udp_offloaded(t, 1, 0);
+
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	tick(t, 5);
+	CHECK(t->fk.assures == 0 && both(c, DS_XDP));
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.assures == 1 && t->fk.refresh_timeout == 120);
+	return 0;
+}
+
+/* conntrack refuses the status: the stream timeout all the same, tried once. */
+static int t_udp_stream_assure_refused(struct t *t)
+{
+	struct conn *c = udp_offloaded(t, 1, 0);
+
+	t->fk.assure_err = -EBUSY;
+	tick(t, 2);
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.assures == 1 && t->fk.refreshes == 1 && t->fk.refresh_timeout == 120);
+	for (int i = 0; i < 5; i++) {
+		traffic(t, c, DIR_REPLY);
+		tick(t, 1);
+	}
+	CHECK(t->fk.assures == 1 && t->fk.refreshes == 1);
+	return 0;
+}
+
+/* Already ASSURED (conntrack saw a late packet, or a restart), and TCP:
+ * nothing to set.
+ */
+static int t_stream_not_again(struct t *t)
+{
+	struct conn *u = udp_offloaded(t, 1, IPS_ASSURED);
+	struct conn *c = offloaded(t, 2);
+
+	for (int i = 0; i < 5; i++) {
+		traffic(t, u, DIR_ORIG);
+		traffic(t, c, DIR_ORIG);
+		tick(t, 1);
+	}
+	CHECK(t->fk.assures == 0 && !u->udp_stream && !c->udp_stream);
+	CHECK(t->fk.refreshes == 2 && t->d.st.refreshes == 2);
+	return 0;
+}
+
+/* A quiet stream leaves the table: conntrack's timer is put to run from
+ * its last packet, not from the last refresh up to 40 s before it.
+ */
+static int t_udp_idle_handback(struct t *t)
+{
+	struct conn *c = udp_offloaded(t, 1, 0);
+	int i;
+
+	for (i = 0; i < 10; i++) {	/* packets at 1000 .. 1009 s */
+		traffic(t, c, i & 1);
+		tick(t, 1);
+	}
+	CHECK(c->udp_stream && t->fk.assures == 1 && t->fk.refreshes == 1);
+	for (i = 0; i < 40 && both(c, DS_XDP); i++)
+		tick(t, 1);
+	/* idle from the tick at 1010 s, out 31 s later: 120 - (1041 - 1009) */
+	CHECK(both(c, DS_LEARNING) && t->fk.now == 1041 * NS);
+	CHECK(t->fk.refreshes == 2 && t->fk.refresh_timeout == 88);
+	return 0;
+}
+
+/* Refreshed after its last packet already, or TCP: no handback. */
+static int t_idle_no_handback(struct t *t)
+{
+	struct conn *u = udp_offloaded(t, 1, 0);
+	struct conn *c = offloaded(t, 2);
+
+	t->fk.ct_timeout = 300;
+	traffic(t, u, DIR_ORIG);
+	tick(t, 1);			/* refreshed after the packet */
+	for (int i = 0; i < 5; i++) {
+		traffic(t, c, DIR_ORIG);
+		tick(t, 1);
+	}
+	CHECK(t->fk.refreshes == 2);
+	tick(t, 40);
+	CHECK(both(u, DS_LEARNING) && both(c, DS_LEARNING) && t->fk.refreshes == 2);
+	return 0;
+}
+
 static int t_rates_written(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1672,6 +1806,12 @@ static const struct test tests[] = {
 	T(nat_replaced),
 	T(idle_timeout),
 	T(active_refresh),
+	T(udp_stream_assured),
+	T(udp_stream_after_pause),
+	T(udp_stream_assure_refused),
+	T(stream_not_again),
+	T(udp_idle_handback),
+	T(idle_no_handback),
 	T(rates_written),
 	T(ct_acct_tick),
 	T(ct_acct_on_unoffload),

@@ -8,7 +8,8 @@
  * real path: a packet socket with PACKET_VNET_HDR sends a frame whose
  * virtio header asks for a partial checksum (and GSO), exactly what a
  * veth, tap or virtio device hands the stack; the frame crosses the veth
- * pair fpp0 -> fpp1, where fastpath_tc sits on clsact ingress, and must
+ * pair fpp0 -> fpp1, where fastpath_tc sits on TC ingress as the daemon
+ * attaches it (tcx, or clsact before Linux 6.6), and must
  * leave on fpq1, the entry's egress, to be read on its peer fpq0 with
  * its virtio header. That header must still say "needs checksum" at the
  * L4 header; the test completes the checksum as the kernel would
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -37,6 +39,7 @@
 #include "fastpath.skel.h"
 #include "pkt.h"
 #include "tc_partial.h"
+#include "lib/tc.h"
 
 /* Cases override the defaults of PP() and PO(), as in test_vectors.c. */
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -117,6 +120,7 @@ struct penv {
 	struct fastpath_bpf *skel;
 	int in_if, tc_if, out_if, cap_if;	/* fpp0, fpp1, fpq1, fpq0 */
 	int tx, rx;				/* packet sockets */
+	int hook;				/* FP_TC_HOOK_* */
 };
 
 #define FAIL_IF(cond, ...)						\
@@ -312,11 +316,20 @@ static int run_pcase(struct penv *pe, const struct pcase *c, char *why,
 	return 0;
 }
 
+/* tcx came in Linux 6.6; the release alone tells, independently of lib/tc.c. */
+static bool kernel_has_tcx(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
 static int setup(struct penv *pe, char *why, size_t wlen)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
-	int err;
+	int hook;
 
 	pe->in_if = if_nametoindex("fpp0");
 	pe->tc_if = if_nametoindex("fpp1");
@@ -327,12 +340,10 @@ static int setup(struct penv *pe, char *why, size_t wlen)
 	FAIL_IF(bpf_map_update_elem(bpf_map__fd(pe->skel->maps.tx_ports),
 				    &pe->out_if, &pe->out_if, BPF_ANY),
 		"tx_ports: %s", strerror(errno));
-	hook.ifindex = pe->tc_if;
-	err = bpf_tc_hook_create(&hook);
-	FAIL_IF(err && err != -EEXIST, "clsact on fpp1: %s", strerror(-err));
-	opts.prog_fd = bpf_program__fd(pe->skel->progs.fastpath_tc);
-	err = bpf_tc_attach(&hook, &opts);
-	FAIL_IF(err, "attach fastpath_tc to fpp1: %s", strerror(-err));
+	hook = fp_tc_ingress_attach_fd(pe->tc_if, "fpp1",
+				       bpf_program__fd(pe->skel->progs.fastpath_tc));
+	FAIL_IF(hook < 0, "attach fastpath_tc to fpp1: %s", strerror(-hook));
+	pe->hook = hook;
 	pe->tx = packet_socket(pe->in_if);
 	pe->rx = packet_socket(pe->cap_if);
 	FAIL_IF(pe->tx < 0 || pe->rx < 0, "packet sockets: %s", strerror(errno));
@@ -350,6 +361,19 @@ int tc_partial_run(struct fastpath_bpf *skel)
 		printf("FAIL tc-partial-setup: %s\n", why);
 		failed++;
 		goto out;
+	}
+	/* The hook the kernel offers: tcx from 6.6, clsact before. */
+	{
+		const char *want = kernel_has_tcx() ? "tcx" : "clsact";
+		const char *got = pe.hook == FP_TC_HOOK_TCX ? "tcx" : "clsact";
+
+		if (strcmp(want, got)) {
+			printf("FAIL tc-partial-hook: attached on %s, want %s on this kernel\n",
+			       got, want);
+			failed++;
+		} else {
+			printf("PASS tc-partial-hook (%s)\n", got);
+		}
 	}
 	for (i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
 		if (run_pcase(&pe, &pcases[i], why, sizeof(why))) {

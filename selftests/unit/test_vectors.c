@@ -19,7 +19,7 @@
  *
  * Every case then runs again through the TC ingress program (fastpath_tc,
  * names ending in "-tc"): entries in FP_STATE_TC instead of FP_STATE_XDP,
- * verdicts TC_ACT_REDIRECT / TC_ACT_OK, the fp_tc_stats counters, and the
+ * verdicts TC_ACT_REDIRECT / TC_ACT_UNSPEC, the fp_tc_stats counters, and the
  * redirect target, which the program leaves in cb[0]. Where the kernel has
  * BPF_F_TEST_SKB_CHECKSUM_COMPLETE (6.11+), those runs are CHECKSUM_COMPLETE
  * skbs and the kernel fails the run when skb->csum no longer matches the
@@ -1135,7 +1135,7 @@ static int run_step(struct env *e, const struct tcase *tc,
 		 */
 		if (!in_d->tag[0].tpid)
 			opts.flags = e->tc_flags;
-		want_ret = verdict == XDP_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_OK;
+		want_ret = verdict == XDP_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_UNSPEC;
 	} else {
 		ctx.data_end = lo.len;
 		ctx.ingress_ifindex = e->ifindex[tc->iif ? tc->iif : IF_IN];
@@ -1174,7 +1174,7 @@ static int run_step(struct env *e, const struct tcase *tc,
 	r->want_len = want_len;
 	if (e->tc)
 		CHECK((int)opts.retval == want_ret, r, "verdict %d, want %s",
-		      opts.retval, want_ret == TC_ACT_OK ? "TC_ACT_OK" :
+		      opts.retval, want_ret == TC_ACT_UNSPEC ? "TC_ACT_UNSPEC" :
 		      "TC_ACT_REDIRECT");
 	else
 		CHECK((int)opts.retval == verdict, r, "verdict %s, want %s",

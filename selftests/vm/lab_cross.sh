@@ -7,23 +7,15 @@
 # through masquerade, offloaded, bytes intact, "fastpath flows" right.
 # Not a test_*.sh: too slow under TCG for "make check"; "make
 # vm-check-all" runs it (selftests/run.sh lab-cross).
+#
+#   lab_cross.sh [-h|--help] [ARCH...]
 source "$(dirname "$0")/lib.sh"
-arches=("$@")
-[ ${#arches[@]} -gt 0 ] || arches=(arm64 mipsel)
+cross_arches "arm64 mipsel" "$@"
 
 rc=0
-for a in "${arches[@]}"; do
+for a in "${CROSS_ARCHES[@]}"; do
 	t0=$(date +%s)
-	if ! "$TOP/scripts/vm.sh" --arch "$a" --lab --probe; then
-		echo "SKIP lab-$a: no $a lab VM here (scripts/deps.sh cross)"
-		continue
-	fi
-	if ! out=$(make -C "$TOP" --no-print-directory cross ARCH="$a" 2>&1); then
-		echo "$out" | tail -20
-		echo "FAIL lab-$a: make cross ARCH=$a failed"
-		rc=1
-		continue
-	fi
+	cross_build lab "$a" --lab || { [ $? -eq 2 ] || rc=1; continue; }
 	"$TOP/scripts/vm.sh" --arch "$a" --lab --timeout 2400 -- bash selftests/vm/daemon_cross_inner.sh "$a" 2>&1 |
 		grep --line-buffered -v '^\[ *[0-9.]*\] ' | sed -u "s/^\(PASS\|FAIL\|SKIP\) /\1 lab-$a-/"
 	r=${PIPESTATUS[0]}

@@ -22,6 +22,40 @@ vm_skip_unless_bootable() {
 	fi
 }
 
+# cross_arches DEFAULT [ARG...]: the architectures a cross script
+# (lab_cross.sh, test_vectors_cross.sh) runs on, into the array
+# CROSS_ARCHES: its arguments, else DEFAULT (a space-separated list).
+# -h or --help prints the script's header comment and exits.
+cross_arches() {
+	local dflt=$1
+	shift
+	case ${1:-} in
+	-h | --help)
+		sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	esac
+	CROSS_ARCHES=("$@")
+	[ ${#CROSS_ARCHES[@]} -gt 0 ] || read -ra CROSS_ARCHES <<<"$dflt"
+}
+
+# cross_build NAME ARCH [--lab]: ARCH's VM (with --lab, its lab VM) can
+# boot here (scripts/vm.sh --probe) and "make cross ARCH=ARCH" built
+# fastpath for it. Otherwise prints "SKIP NAME-ARCH" and returns 2, or
+# the build's last lines and "FAIL NAME-ARCH" and returns 1.
+cross_build() {
+	local name=$1 a=$2 lab=${3:-} out
+	if ! "$TOP/scripts/vm.sh" --arch "$a" ${lab:+"$lab"} --probe; then
+		echo "SKIP $name-$a: no $a ${lab:+lab }VM here (scripts/deps.sh cross)"
+		return 2
+	fi
+	if ! out=$(make -C "$TOP" --no-print-directory cross ARCH="$a" 2>&1); then
+		echo "$out" | tail -20
+		echo "FAIL $name-$a: make cross ARCH=$a failed"
+		return 1
+	fi
+}
+
 # vm_run PREFIX COMMAND...: run in the VM; result lines get PREFIX so they
 # do not read as the host's own.
 vm_run() {

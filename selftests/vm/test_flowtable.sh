@@ -26,20 +26,6 @@ vm_modules
 source "$TOP/selftests/lib.sh"
 MB=${MB:-8}
 
-# A port forward on the WAN side: 10.0.2.1:2222/tcp and :2223/udp reach
-# the client's ports 22 and 23.
-add_port_forward() {
-	in_r nft -f - <<-'NFT'
-	table ip nat {
-		chain prerouting {
-			type nat hook prerouting priority dstnat;
-			iifname "r1" tcp dport 2222 dnat to 10.0.1.2:22
-			iifname "r1" udp dport 2223 dnat to 10.0.1.2:23
-		}
-	}
-	NFT
-}
-
 # The kernel flowtable, selecting established TCP and UDP as the reference
 # ruleset's "flow add @f" variant does.
 add_flowtable() {
@@ -95,7 +81,8 @@ run_side() {
 		fail "$side-setup" "lab setup failed"
 		return
 	fi
-	add_port_forward
+	# The WAN's 10.0.2.1:2222/tcp and :2223/udp reach the client's 22 and 23.
+	add_port_forward ip tcp:2222:22 udp:2223:23
 	if [ "$side" = flowtable ]; then
 		add_flowtable || { fail "$side-setup" "flowtable rejected"; lab_down; return; }
 	else

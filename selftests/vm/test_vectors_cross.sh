@@ -7,23 +7,15 @@
 # "fastpath attach" and "fastpath flows" on that CPU, and the modules
 # cross-built against its linux-headers (kmod_cross_inner.sh). Each prints "ARCH: N passed,
 # N failed" and its wall time.
+#
+#   test_vectors_cross.sh [-h|--help] [ARCH...]
 source "$(dirname "$0")/lib.sh"
-arches=("$@")
-[ ${#arches[@]} -gt 0 ] || read -ra arches <<<"${FP_CROSS_ARCHES:-arm64 armhf mipsel s390x}"
+cross_arches "${FP_CROSS_ARCHES:-arm64 armhf mipsel s390x}" "$@"
 
 rc=0
-for a in "${arches[@]}"; do
+for a in "${CROSS_ARCHES[@]}"; do
 	t0=$(date +%s)
-	if ! "$TOP/scripts/vm.sh" --arch "$a" --probe; then
-		echo "SKIP vectors-$a: no $a VM here (scripts/deps.sh cross)"
-		continue
-	fi
-	if ! out=$(make -C "$TOP" --no-print-directory cross ARCH="$a" 2>&1); then
-		echo "$out" | tail -20
-		echo "FAIL vectors-$a: make cross ARCH=$a failed"
-		rc=1
-		continue
-	fi
+	cross_build vectors "$a" || { [ $? -eq 2 ] || rc=1; continue; }
 	# The modules, against that kernel's linux-headers, load in the same
 	# boot (kbuild names the architecture its own way).
 	case $a in

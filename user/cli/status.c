@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/pins.h"
+#include "lib/tc.h"
 #include "cli/cli.h"
 
 static const char status_usage[] =
@@ -80,18 +81,6 @@ static const char *ct_acct_state(__u8 hw_mode)
 	return hw_mode == FP_HWM_OFF ? "off (--no-hw)" : "off (module not loaded)";
 }
 
-/* Root qdiscs that shape (as the daemon's netmon.c counts them). */
-static bool shaper_kind(const char *kind)
-{
-	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
-					       "cbq", "netem" };
-
-	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
-		if (!strcmp(kind, shapers[i]))
-			return true;
-	return false;
-}
-
 /*
  * The software tier of a device (docs/DESIGN.md, "Tiers"): "slow" when
  * its input goes to an ifb, "tc" when its input needs the skb or its
@@ -110,7 +99,7 @@ static const char *sw_tier(__u32 ifindex, char *why, size_t len)
 	/* Both reasons when both hold: flows leaving through a shaped egress
 	 * stay on TC whatever the input of their ingress device.
 	 */
-	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && shaper_kind(qdisc)) {
+	if (!dev_root_qdisc(ifindex, qdisc, sizeof(qdisc)) && qdisc_kind_shapes(qdisc)) {
 		if (n != IN_ANY)
 			snprintf(why, len, "input: %s; egress shaped by %s (flows leaving here)",
 				 need_why, qdisc);
@@ -166,12 +155,14 @@ struct status_iface {
 	char name[IF_NAMESIZE + 8];
 	__u32 ifindex;
 	const char *mode;	/* the XDP attachment */
+	const char *tc_hook;	/* the TC program's: tcx, clsact or none */
 	const char *tier;
 	char why[160];
 };
 
 struct status {
 	__u32 prog_id;
+	__u32 tc_prog_id;
 	struct status_iface ifs[FP_MAX_PORTS];
 	int nifs;
 	int entries;
@@ -205,6 +196,7 @@ static void gather_ifaces(struct status *st, const struct fp_maps *m, int ppe_er
 		else if (!strcmp(mode, "other"))
 			mode = "replaced";
 		si->mode = mode;
+		si->tc_hook = fp_tc_ingress_hook(key, st->tc_prog_id) ?: "none";
 		si->tier = device_tier(key, ppe_err, &st->ds, si->why, sizeof(si->why));
 	}
 }
@@ -230,6 +222,7 @@ static void gather(struct status *st, const struct fp_maps *m)
 
 	memset(st, 0, sizeof(*st));
 	st->prog_id = fp_prog_id(m->prog);
+	st->tc_prog_id = fp_tc_pinned_id(fp_pin_dir());
 	st->entries = fp_flow_count(m->flows);
 	st->capacity = fp_map_capacity(m->flows);
 	read_counters(m->stats, st->cnt);
@@ -307,12 +300,14 @@ static void render_json(const struct status *st)
 	json_begin(&j, stdout, '{');
 	json_bool(&j, "attached", true);
 	json_u64(&j, "prog_id", st->prog_id);
+	json_u64(&j, "tc_prog_id", st->tc_prog_id);
 	json_arr_open(&j, "interfaces");
 	for (int i = 0; i < st->nifs; i++) {
 		json_obj_open(&j, NULL);
 		json_str(&j, "name", st->ifs[i].name);
 		json_u64(&j, "ifindex", st->ifs[i].ifindex);
 		json_str(&j, "mode", st->ifs[i].mode);
+		json_str(&j, "tc_hook", st->ifs[i].tc_hook);
 		json_str(&j, "tier", st->ifs[i].tier);
 		json_str(&j, "tier_reason", st->ifs[i].why);
 		json_end(&j, '}');
@@ -395,8 +390,9 @@ static void render_text(const struct status *st)
 	printf("program:    id %u, pinned in %s\n", st->prog_id, fp_pin_dir());
 	printf("interfaces:");
 	for (int i = 0; i < st->nifs; i++)
-		printf("\n  %-10s tier %s: %s; xdp %s", st->ifs[i].name, st->ifs[i].tier,
-		       st->ifs[i].why, st->ifs[i].mode);
+		printf("\n  %-10s tier %s: %s; xdp %s, tc %s", st->ifs[i].name,
+		       st->ifs[i].tier, st->ifs[i].why, st->ifs[i].mode,
+		       st->ifs[i].tc_hook);
 	printf("\nflows:      %d of %u:", st->entries, st->capacity);
 	for (int s = 0; s < FP_STATE_MAX; s++)
 		printf(" %s %llu", fp_state_names[s], (unsigned long long)st->tier[s]);

@@ -17,6 +17,7 @@ int ct_read_events(struct daemon *d);
 int ct_dump(struct daemon *d);
 int ct_set_liberal(struct daemon *d, const struct conn *c);
 int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s);
+int ct_assure(struct daemon *d, const struct conn *c, __u32 timeout_s);
 int ct_recheck(struct daemon *d, const struct ct_tuple *orig);
 __u32 ct_timeout_for(struct daemon *d, const struct conn *c);
 

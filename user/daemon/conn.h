@@ -110,6 +110,10 @@ struct conn {
 					 * be asked whether it still is ESTABLISHED */
 	bool recheck_asked;		/* ... and was asked; its answer pending */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
+	__u64 created_ns;		/* first reported: conntrack made it then
+					 * or before */
+	bool udp_stream;		/* UDP judged a stream on the fast path's
+					 * behalf: the stream timeout (ASSURED) */
 	__u64 active_ns;		/* last fast-path packet, either direction */
 	struct conn_dir dir[2];
 };

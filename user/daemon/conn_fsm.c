@@ -50,7 +50,10 @@
  *     SLOW, hold not_learned --(retry due: 10, 20 .. 320 s)--> LEARNING
  *     XDP/.. --(entry removed behind our back)-----------> both LEARNING
  *     XDP/.. --(idle longer than --idle-timeout)---------> both LEARNING
+ *                 (UDP: the conntrack timeout put to run from the last packet)
  *     XDP/.. --(active)-------> same state; conntrack timeout refreshed
+ *                 (UDP: a packet 2 s or more after the connection was
+ *                 first reported makes it a stream: ASSURED, stream timeout)
  *     TEARDOWN (TCP) --(conntrack still ESTABLISHED 2 s later:
  *                 the FIN/RST was dropped, e.g. forged)-----> both LEARNING
  *     SLOW with hold table_full --(a connection freed a slot)--> both LEARNING
@@ -760,6 +763,61 @@ static void recheck_queue(struct daemon *d, struct conn *c)
 	d->st.rechecks++;
 }
 
+/* The latest packet either direction carried (datapath clock), 0 if none. */
+static __u64 last_packet(const struct conn *c)
+{
+	return c->dir[0].last_seen > c->dir[1].last_seen ?
+	       c->dir[0].last_seen : c->dir[1].last_seen;
+}
+
+/*
+ * conntrack makes a UDP connection a stream on a packet that comes 2 s or
+ * more after the connection was created, once a reply was seen: it sets
+ * IPS_ASSURED and from then on gives it nf_conntrack_udp_timeout_stream
+ * (120 s) instead of nf_conntrack_udp_timeout (30 s). The packets the fast
+ * path carries never reach it, so the daemon judges by the same rule for
+ * them (the latest packet either direction carried, against when the
+ * connection was first reported); else an offloaded stream would be kept
+ * alive with the short timeout and lose its NAT mapping in a pause the
+ * slow path would have survived. nf_flowtable gives a replied UDP flow the
+ * stream timeout too (flow_offload_fixup_ct()). NAT_CLASH entries never
+ * become ASSURED (and are not offloaded).
+ */
+#define UDP_STREAM_NS	(2 * NS)
+
+static bool udp_stream_due(const struct conn *c)
+{
+	return c->tuple[DIR_ORIG].proto == IPPROTO_UDP && !c->udp_stream &&
+	       (c->status & IPS_SEEN_REPLY) &&
+	       !(c->status & (IPS_ASSURED | CT_NAT_CLASH)) &&
+	       last_packet(c) >= c->created_ns + UDP_STREAM_NS;
+}
+
+/*
+ * A UDP connection leaves the table idle: conntrack's timer runs from the
+ * last refresh, which may be up to a third of the timeout older than the
+ * last packet. It is set to run from the last packet instead, as conntrack
+ * would have it had it seen that packet, so a quiet stream keeps its NAT
+ * mapping as long as on the slow path (nf_flowtable likewise takes the
+ * idle time off the timeout when it hands a flow back). For TCP a third of
+ * the established timeout (days) does not matter.
+ */
+static void idle_handback(struct daemon *d, struct conn *c, __u64 now)
+{
+	__u64 last = last_packet(c), end;
+	__u32 timeout;
+
+	if (c->tuple[DIR_ORIG].proto != IPPROTO_UDP || last <= c->refreshed_ns)
+		return;
+	timeout = d->ops->ct_timeout(d, c);
+	end = last + (__u64)timeout * NS;
+	if (end <= now + NS)
+		return;
+	if (!d->ops->refresh(d, c, (__u32)((end - now) / NS)))
+		d->st.refreshes++;
+	c->refreshed_ns = now;
+}
+
 /* One direction's tick: false when the connection left the table. */
 static bool dir_tick(struct daemon *d, struct conn *c, int dir, bool *active)
 {
@@ -842,18 +900,40 @@ static void on_tick(struct daemon *d, struct conn *c)
 		return;
 
 	if (active) {
+		bool stream = udp_stream_due(c);
+
 		c->active_ns = now;
-		/* Refresh well before conntrack's own timer could fire. */
+		if (stream)
+			c->udp_stream = true;
 		timeout = d->ops->ct_timeout(d, c);
-		if (now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
+		if (stream) {
+			/* Once, as conntrack would: ASSURED and the stream
+			 * timeout in one update; if conntrack refuses the
+			 * status, the refreshes still give the stream timeout.
+			 */
+			if (!d->ops->assure(d, c, timeout)) {
+				pr_debug("conntrack %u: a UDP stream: assured, timeout %u s",
+					 c->id, timeout);
+				d->st.refreshes++;
+				c->refreshed_ns = now;
+				return;
+			}
+			pr_debug("conntrack %u: a UDP stream, but ASSURED cannot be set",
+				 c->id);
+		}
+		/* Refresh well before conntrack's own timer could fire. */
+		if (stream || now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
 			if (!d->ops->refresh(d, c, timeout))
 				d->st.refreshes++;
 			c->refreshed_ns = now;
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
-		/* Idle: back to learning; conntrack expires it if it stays so. */
+		/* Idle: back to learning; conntrack expires it if it stays
+		 * so, timed from the last packet.
+		 */
 		pr_debug("conntrack %u: idle for %u s: learning again", c->id,
 			 d->opt.idle_timeout_s);
+		idle_handback(d, c, now);
 		unoffload(d, c, true, DS_SLOW);
 	}
 }
@@ -980,6 +1060,7 @@ void fsm_ct_event(struct daemon *d, const struct ct_info *ci)
 		c = conntab_add(&d->conns, &ci->orig, &ci->reply);
 		if (!c)
 			return;
+		c->created_ns = d->ops->now(d);
 		c->mark = ci->has_mark ? ci->mark : 0;
 	}
 	c->seen = true;

@@ -82,6 +82,10 @@ struct fsm_ops {
 	/* conntrack */
 	int (*set_liberal)(struct daemon *d, const struct conn *c);
 	int (*refresh)(struct daemon *d, const struct conn *c, __u32 timeout_s);
+	/* Refreshes the timeout and sets IPS_ASSURED, as conntrack does
+	 * for a UDP stream (conn.udp_stream).
+	 */
+	int (*assure)(struct daemon *d, const struct conn *c, __u32 timeout_s);
 	__u32 (*ct_timeout)(struct daemon *d, const struct conn *c);
 	/* Asks conntrack for the entry with original tuple @orig; the answer
 	 * comes back as an event (fsm_ct_event()), before it returns or later.

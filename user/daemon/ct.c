@@ -272,6 +272,26 @@ int ct_refresh(struct daemon *d, const struct conn *c, __u32 timeout_s)
 	return ct_update(d, ct);
 }
 
+/*
+ * ctnetlink lets userspace set IPS_ASSURED (and SEEN_REPLY), never clear
+ * them (nf_ct_change_status_common()); it only sets the bits it is sent,
+ * but refuses a status whose EXPECTED, CONFIRMED or DYING bits differ
+ * from the entry's. So: the entry's EXPECTED as reported, CONFIRMED (it
+ * is in the table), and ASSURED. The timeout goes in the same update.
+ */
+int ct_assure(struct daemon *d, const struct conn *c, __u32 timeout_s)
+{
+	struct nf_conntrack *ct = nfct_new();
+
+	if (!ct)
+		return -ENOMEM;
+	ct_tuple_set(ct, &c->tuple[DIR_ORIG]);
+	nfct_set_attr_u32(ct, ATTR_TIMEOUT, timeout_s);
+	nfct_set_attr_u32(ct, ATTR_STATUS, (c->status & IPS_EXPECTED) |
+			  IPS_CONFIRMED | IPS_SEEN_REPLY | IPS_ASSURED);
+	return ct_update(d, ct);
+}
+
 static __u32 sysctl_u32(const char *name, __u32 dflt)
 {
 	char path[128];
@@ -308,7 +328,10 @@ __u32 ct_timeout_for(struct daemon *d, const struct conn *c)
 	}
 	if (c->tuple[DIR_ORIG].proto == IPPROTO_TCP)
 		return h->tcp_timeout;
-	if (c->status & IPS_ASSURED)
+	/* ASSURED is what conntrack judged; udp_stream what the daemon
+	 * judged for the packets the fast path carried (conn_fsm.c).
+	 */
+	if ((c->status & IPS_ASSURED) || c->udp_stream)
 		return h->udp_stream_timeout;
 	return h->udp_timeout;
 }

@@ -29,6 +29,7 @@
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 
+#include "lib/devtier.h"
 #include "lib/ethtool.h"
 #include "lib/log.h"
 #include "lib/rtnl.h"
@@ -244,20 +245,6 @@ static void on_route(struct daemon *d, const struct nlmsghdr *nlh)
 	d->flush_needed = true;
 }
 
-/* Shaping root qdiscs; a plain fq_codel or pfifo does not delay anything
- * the fast path would skip.
- */
-static bool kind_shapes(const char *kind)
-{
-	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
-					       "cbq", "netem" };
-
-	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
-		if (!strcmp(kind, shapers[i]))
-			return true;
-	return false;
-}
-
 static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 {
 	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
@@ -268,7 +255,7 @@ static void on_qdisc(struct daemon *d, const struct nlmsghdr *nlh)
 	if (tcm->tcm_parent != TC_H_ROOT || nl_parse(nlh, sizeof(*tcm), tb, TCA_MAX))
 		return;
 	shaped = nlh->nlmsg_type == RTM_NEWQDISC && tb[TCA_KIND] &&
-		 kind_shapes(mnl_attr_get_str(tb[TCA_KIND]));
+		 qdisc_kind_shapes(mnl_attr_get_str(tb[TCA_KIND]));
 	l = links_add(&d->links, tcm->tcm_ifindex);
 	if (!l)
 		return;

@@ -200,6 +200,7 @@ const struct fsm_ops daemon_ops = {
 	.learn_take = op_learn_take,
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
+	.assure = ct_assure,
 	.ct_timeout = ct_timeout_for,
 	.ct_recheck = ct_recheck,
 	.is_local = op_is_local,

@@ -354,6 +354,17 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+bool qdisc_kind_shapes(const char *kind)
+{
+	static const char *const shapers[] = { "cake", "htb", "tbf", "hfsc",
+					       "cbq", "netem" };
+
+	for (size_t i = 0; i < sizeof(shapers) / sizeof(shapers[0]); i++)
+		if (!strcmp(kind, shapers[i]))
+			return true;
+	return false;
+}
+
 int dev_root_qdisc(__u32 ifindex, char *kind, size_t len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -7,6 +7,7 @@
 #ifndef FP_LIB_DEVTIER_H
 #define FP_LIB_DEVTIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -36,5 +37,10 @@ enum ingress_need dev_ingress_need(__u32 ifindex, char *why, size_t len);
 
 /* The kind of @ifindex's root qdisc ("" when none is listed). */
 int dev_root_qdisc(__u32 ifindex, char *kind, size_t len);
+
+/* A root qdisc of this kind shapes (the SQM guard's test); a plain
+ * fq_codel or pfifo delays nothing the fast path would skip.
+ */
+bool qdisc_kind_shapes(const char *kind);
 
 #endif /* FP_LIB_DEVTIER_H */

@@ -13,7 +13,15 @@ struct fastpath_bpf;
 int fp_tier_prepare(struct fastpath_bpf *skel);
 int fp_tier_pin(struct fastpath_bpf *skel, const char *pin_dir);
 void fp_tier_unpin(const char *pin_dir);
+
+/* Where the TC program sits on an ingress (fp_tc_ingress_attach_fd()). */
+enum { FP_TC_HOOK_TCX = 1, FP_TC_HOOK_CLSACT = 2 };
+
+int fp_tc_ingress_attach_fd(__u32 ifindex, const char *ifname, int prog_fd);
 int fp_tc_ingress_attach(__u32 ifindex, const char *ifname, const char *pin_dir);
 void fp_tc_ingress_detach(__u32 ifindex);
+void fp_tc_ingress_detach_fd(__u32 ifindex, int prog_fd);
+const char *fp_tc_ingress_hook(__u32 ifindex, __u32 prog_id);
+__u32 fp_tc_pinned_id(const char *pin_dir);
 
 #endif /* FP_LIB_TC_H */
