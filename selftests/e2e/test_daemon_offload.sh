@@ -50,26 +50,6 @@ fi
 echo "  tier of the lab's ingress devices: $(lab_tier)"
 lan_ns=$NS_C wan_ns=$NS_S
 
-# The learner on clsact egress (pref 64087) passes with TC_ACT_UNSPEC:
-# a filter after it (OpenWrt's qosify marks DSCP there) must still see
-# the packets leaving r1 (the mirror hands them to the ifb, which counts
-# them received). TC_ACT_OK from the learner would end the chain.
-if in_r ip link add fpifb1 type ifb && in_r ip link set fpifb1 up &&
-	in_r tc filter add dev r1 egress prio 65000 u32 match u32 0 0 \
-		action mirred egress mirror dev fpifb1; then
-	in_c ping -c 5 -i 0.2 -W 2 10.0.2.2 >/dev/null
-	n=$(in_r ip -s -j link show fpifb1 | jq '.[0].stats64.rx.packets')
-	if [ "${n:-0}" -ge 5 ]; then
-		pass learn-pass-goes-on
-	else
-		fail learn-pass-goes-on "the egress filter behind the learner saw ${n:-none} of 5 pings"
-	fi
-else
-	fail learn-pass-goes-on "cannot add the egress mirror behind the learner"
-fi
-in_r tc filter del dev r1 egress prio 65000 2>/dev/null
-in_r ip link del fpifb1 2>/dev/null
-
 for fam in ipv4 ipv6; do
 	srv=10.0.2.2 wan=10.0.2.1
 	[ $fam = ipv6 ] && srv=fd00:2::2 wan=fd00:2::1
@@ -96,6 +76,28 @@ done
 # The closed connections leave the table once conntrack reports them.
 wait_for 5 status_is 0 entries &&
 	pass auto-table-empty-after-close || fail auto-table-empty-after-close "$(fp flows)"
+
+# The learner on clsact egress (pref 64087) passes with TC_ACT_UNSPEC:
+# a filter after it (OpenWrt's qosify marks DSCP there) must still see
+# the packets leaving r1 (the mirror hands them to the ifb, which counts
+# them received). TC_ACT_OK from the learner would end the chain. After
+# the transfers: the ifb's coming and going are link changes the daemon
+# re-probes its devices on, which the first transfer's learning would pay.
+if in_r ip link add fpifb1 type ifb && in_r ip link set fpifb1 up &&
+	in_r tc filter add dev r1 egress prio 65000 u32 match u32 0 0 \
+		action mirred egress mirror dev fpifb1; then
+	in_c ping -c 5 -i 0.2 -W 2 10.0.2.2 >/dev/null
+	n=$(in_r ip -s -j link show fpifb1 | jq '.[0].stats64.rx.packets')
+	if [ "${n:-0}" -ge 5 ]; then
+		pass learn-pass-goes-on
+	else
+		fail learn-pass-goes-on "the egress filter behind the learner saw ${n:-none} of 5 pings"
+	fi
+else
+	fail learn-pass-goes-on "cannot add the egress mirror behind the learner"
+fi
+in_r tc filter del dev r1 egress prio 65000 2>/dev/null
+in_r ip link del fpifb1 2>/dev/null
 
 stop_daemon
 start_daemon --policy all r0 r1 || { fail daemon-restart "policy all"; exit 1; }
