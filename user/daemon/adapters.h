@@ -47,5 +47,6 @@ extern const struct fsm_ops daemon_ops;
 void ops_probe_ingress(struct daemon *d);
 int ops_learn_open(struct daemon *d);
 void ops_learn_close(struct daemon *d);
+void ops_export_flush(struct daemon *d);
 
 #endif /* FP_DAEMON_ADAPTERS_H */

@@ -95,6 +95,19 @@ struct learn_tab {
 	__u64 key[2];			/* fp_learn_hash()'s, per run */
 };
 
+/* ops.c: fp_conns writes and deletes queued for one batch system call
+ * each (a run of one kind, in order), flushed at the end of every loop
+ * pass: a system call is the costly part of a write in a PVM guest.
+ */
+#define EXPORT_BATCH 512
+struct export_q {
+	bool del;			/* the queued run: deletes, or writes */
+	bool nobatch;			/* the kernel has no batch calls */
+	__u32 n;
+	__u32 ids[EXPORT_BATCH];
+	struct fp_conn_info info[EXPORT_BATCH];
+};
+
 #define LAT_SAMPLES 4096
 /* Connections torn down by a FIN/RST whose conntrack entry is asked
  * about per tick; more wait for the next one.
@@ -114,6 +127,7 @@ struct daemon {
 	struct addrs addrs;		/* the router's own addresses */
 	struct fp_daemon_stats st;
 	struct learn_tab learn;		/* ops.c */
+	struct export_q exq;		/* ops.c */
 	__u32 offloaded;		/* directions in the table */
 	__u32 conns_offloaded;		/* connections with a direction in it */
 	__u32 ticks;			/* fsm_tick() calls, for the explain records */

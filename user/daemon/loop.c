@@ -307,6 +307,8 @@ int run_loop(struct daemon *d)
 			if (evs[i].data.u32 != T_TIMER)
 				dispatch(d, &l, evs[i].data.u32);
 		after_events(d);
+		/* explain sees what this pass changed before the next wait */
+		ops_export_flush(d);
 	}
 	loop_close(&l);
 	return ret;

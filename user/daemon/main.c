@@ -328,6 +328,7 @@ static void daemon_teardown(struct daemon *d, int ret, bool ran)
 {
 	if (ran) {
 		fsm_stop(d);
+		ops_export_flush(d);
 		hwtier_stop(d);
 		publish(d, false);
 	}

@@ -276,17 +276,73 @@ static bool op_is_local(struct daemon *d, __u8 family, const __be32 *addr)
 	return addrs_is_local(&d->addrs, family, addr);
 }
 
-/* Best effort: a full map or an older pinned datapath leaves explain
- * without this connection, never the daemon without its work.
+/* One fp_conns element the batch stopped at, done alone: the batch
+ * calls stop at the first element that fails (a delete of a record
+ * already gone, a full map), and the rest of the run goes on after it.
  */
+static void export_one(struct daemon *d, __u32 i)
+{
+	struct export_q *q = &d->exq;
+
+	if (q->del)
+		bpf_map_delete_elem(d->m.conns, &q->ids[i]);
+	else if (bpf_map_update_elem(d->m.conns, &q->ids[i], &q->info[i], BPF_ANY) &&
+		 errno != E2BIG)
+		pr_debug("conntrack %u: cannot export: %s", q->ids[i], strerror(errno));
+}
+
+/* Best effort: a full map or an older pinned datapath leaves explain
+ * without this connection, never the daemon without its work. The
+ * queued run goes out in one system call, in the order it was queued.
+ */
+void ops_export_flush(struct daemon *d)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+	struct export_q *q = &d->exq;
+	__u32 done = 0;
+
+	while (done < q->n) {
+		__u32 cnt = q->n - done;
+		int err;
+
+		if (q->nobatch) {
+			export_one(d, done++);
+			continue;
+		}
+		if (q->del)
+			err = bpf_map_delete_batch(d->m.conns, &q->ids[done], &cnt, &bo);
+		else
+			err = bpf_map_update_batch(d->m.conns, &q->ids[done],
+						   &q->info[done], &cnt, &bo);
+		if (!err)
+			break;
+		if (err == -EINVAL || err == -EOPNOTSUPP || err == -524) {
+			/* A kernel without the batch calls: the count is
+			 * not an answer. Redoing an element is harmless.
+			 */
+			q->nobatch = true;
+			continue;
+		}
+		done += cnt;
+		if (done < q->n)
+			export_one(d, done++);
+	}
+	q->n = 0;
+}
+
 static void op_conn_export(struct daemon *d, __u32 id, const struct fp_conn_info *ci)
 {
+	struct export_q *q = &d->exq;
+
 	if (d->m.conns < 0)
 		return;
-	if (!ci)
-		bpf_map_delete_elem(d->m.conns, &id);
-	else if (bpf_map_update_elem(d->m.conns, &id, ci, BPF_ANY) && errno != E2BIG)
-		pr_debug("conntrack %u: cannot export: %s", id, strerror(errno));
+	if (q->n && (q->del != !ci || q->n == EXPORT_BATCH))
+		ops_export_flush(d);
+	q->del = !ci;
+	q->ids[q->n] = id;
+	if (ci)
+		q->info[q->n] = *ci;
+	q->n++;
 }
 
 const struct fsm_ops daemon_ops = {
