@@ -83,9 +83,42 @@ static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *e
  * own tuple, so the daemon finds the cookie stale and drops it, and the
  * candidate waits for its next packet or the not_learned retry.
  */
+/*
+ * A 32-bit router CPU (MIPS32) has no 64-bit atomic store: the compiler
+ * would call libatomic, whose lock the datapath never takes. There the
+ * release fence orders the slot's other fields before the cookie, and the
+ * cookie goes as two 32-bit stores: a reader that sees half of it reports
+ * a cookie the daemon finds stale, the same cost as any torn read above.
+ */
+static void cookie_store(__u64 *p, __u64 v)
+{
+#if __GCC_ATOMIC_LLONG_LOCK_FREE == 2
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+#else
+	__u32 *w = (__u32 *)(void *)p, half[2];
+
+	memcpy(half, &v, sizeof(half));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&w[0], half[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&w[1], half[1], __ATOMIC_RELAXED);
+#endif
+}
+
+/* The learning window's packet count: a statistic, so a torn read on a
+ * 32-bit CPU costs only a wrong count.
+ */
+static __u64 packets_load(const __u64 *p)
+{
+#if __GCC_ATOMIC_LLONG_LOCK_FREE == 2
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+#else
+	return *(const volatile __u64 *)p;
+#endif
+}
+
 static void slot_free(struct fp_learn *s)
 {
-	__atomic_store_n(&s->cookie, 0, __ATOMIC_RELEASE);
+	cookie_store(&s->cookie, 0);
 }
 
 static int op_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
@@ -101,7 +134,7 @@ static int op_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
 	s->key = *egress;
 	s->packets = 0;
 	s->reported = 0;
-	__atomic_store_n(&s->cookie, cookie ?: 1, __ATOMIC_RELEASE);
+	cookie_store(&s->cookie, cookie ?: 1);
 	return 0;
 }
 
@@ -120,7 +153,7 @@ static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
 
 	if (!s)
 		return 0;
-	n = __atomic_load_n(&s->packets, __ATOMIC_RELAXED);
+	n = packets_load(&s->packets);
 	slot_free(s);
 	return n;
 }
