@@ -541,23 +541,8 @@ int fp_detach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 /* The learning program goes on clsact egress, next to anybody else's. */
 int fp_tc_attach(struct fp_maps *m, __u32 ifindex, const char *ifname)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FP_TC_HANDLE,
-		    .priority = FP_TC_PRIO, .prog_fd = m->learn_prog,
-		    .flags = BPF_TC_F_REPLACE);
-	int err;
-
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		pr_warn("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
-		return err;
-	}
-	err = bpf_tc_attach(&hook, &opts);
-	if (err)
-		pr_warn("%s: cannot attach the TC egress learner: %s", ifname,
-			strerror(-err));
-	return err;
+	return fp_clsact_attach(ifindex, ifname, BPF_TC_EGRESS, FP_TC_HANDLE,
+				FP_TC_PRIO, m->learn_prog, "TC egress learner");
 }
 
 /* Removes only our filter; the clsact qdisc may serve others. */

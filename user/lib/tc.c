@@ -212,13 +212,17 @@ static void clsact_detach(__u32 ifindex)
 		bpf_tc_detach(&hook, &opts);
 }
 
-static int clsact_attach(__u32 ifindex, const char *ifname, int prog_fd)
+/*
+ * @prog_fd as our filter (@handle, @prio) on clsact @where of @ifindex,
+ * the qdisc created if need be; @what names the program in a warning.
+ * The forward program's fallback from tcx and the egress learner.
+ */
+int fp_clsact_attach(__u32 ifindex, const char *ifname, enum bpf_tc_attach_point where,
+		     __u32 handle, __u32 prio, int prog_fd, const char *what)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FP_TC_IN_HANDLE,
-		    .priority = FP_TC_IN_PRIO, .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = prog_fd);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio,
+		    .flags = BPF_TC_F_REPLACE, .prog_fd = prog_fd);
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
@@ -228,8 +232,7 @@ static int clsact_attach(__u32 ifindex, const char *ifname, int prog_fd)
 	}
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
-		pr_warn("%s: cannot attach the TC ingress program: %s", ifname,
-			strerror(-err));
+		pr_warn("%s: cannot attach the %s: %s", ifname, what, strerror(-err));
 	return err;
 }
 
@@ -256,7 +259,8 @@ int fp_tc_ingress_attach_fd(__u32 ifindex, const char *ifname, int prog_fd)
 	if (n == -EINVAL) {
 		pr_debug("%s: no tcx in this kernel, the TC program goes on clsact",
 			 ifname);
-		err = clsact_attach(ifindex, ifname, prog_fd);
+		err = fp_clsact_attach(ifindex, ifname, BPF_TC_INGRESS, FP_TC_IN_HANDLE,
+				       FP_TC_IN_PRIO, prog_fd, "TC ingress program");
 		return err ?: FP_TC_HOOK_CLSACT;
 	}
 	/* An older version's filter would run the program a second time

@@ -7,6 +7,7 @@
 #define FP_LIB_TC_H
 
 #include <linux/types.h>
+#include <bpf/libbpf.h>
 
 struct fastpath_bpf;
 
@@ -17,6 +18,8 @@ void fp_tier_unpin(const char *pin_dir);
 /* Where the TC program sits on an ingress (fp_tc_ingress_attach_fd()). */
 enum { FP_TC_HOOK_TCX = 1, FP_TC_HOOK_CLSACT = 2 };
 
+int fp_clsact_attach(__u32 ifindex, const char *ifname, enum bpf_tc_attach_point where,
+		     __u32 handle, __u32 prio, int prog_fd, const char *what);
 int fp_tc_ingress_attach_fd(__u32 ifindex, const char *ifname, int prog_fd);
 int fp_tc_ingress_attach(__u32 ifindex, const char *ifname, const char *pin_dir);
 void fp_tc_ingress_detach(__u32 ifindex);
