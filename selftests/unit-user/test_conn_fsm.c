@@ -194,7 +194,7 @@ static void traffic(struct t *t, struct conn *c, int dir)
 
 static bool both(const struct conn *c, enum dir_state s)
 {
-	return c->dir[0].state == s && c->dir[1].state == s;
+	return c->state[0] == s && c->state[1] == s;
 }
 
 /* --- conntrack decides: slow, or a candidate --- */
@@ -224,7 +224,7 @@ static int t_established_learning_offloaded(struct t *t)
 	struct conn *c = tcp_est(t, 1);
 
 	CHECK(learn(t, c, DIR_ORIG) == 0);
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_LEARNING);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_LEARNING);
 	CHECK(c->hold == FP_H_LEARNING);
 	CHECK(learn(t, c, DIR_REPLY) == 0);
 	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
@@ -467,11 +467,11 @@ static int t_learn_egress_not_attached(struct t *t)
 	struct conn *c = tcp_est(t, 1);
 
 	learn_full(t, c, DIR_ORIG, LAN, 9, 0x20, 0, 0, cookie(c, DIR_ORIG));
-	CHECK(c->dir[0].state == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
-	CHECK(c->dir[1].state == DS_LEARNING);
+	CHECK(c->state[0] == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
+	CHECK(c->state[1] == DS_LEARNING);
 	/* it stays held: conntrack updates do not re-arm it */
 	c = tcp_est(t, 1);
-	CHECK(c->dir[0].state == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
+	CHECK(c->state[0] == DS_SLOW && c->hold == FP_H_NOT_ATTACHED);
 	return 0;
 }
 
@@ -560,7 +560,7 @@ static int t_not_learned_keeps_offloaded(struct t *t)
 		traffic(t, c, DIR_ORIG);
 		tick(t, 1);
 	}
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_SLOW);
 	CHECK(c->hold == FP_H_NOT_LEARNED && fake_entries(&t->fk) == 1);
 	CHECK(fake_learning(&t->fk) == 0);
 	/* its retry arms only the missing direction */
@@ -568,7 +568,7 @@ static int t_not_learned_keeps_offloaded(struct t *t)
 		traffic(t, c, DIR_ORIG);
 		tick(t, 1);
 	}
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_LEARNING);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_LEARNING);
 	CHECK(fake_learning(&t->fk) == 1 && c->hold == FP_H_LEARNING);
 	learn(t, c, DIR_REPLY);
 	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
@@ -627,7 +627,7 @@ static int t_local_conn_never_offloaded(struct t *t)
 	 * direction is delivered locally, so it is never learned.
 	 */
 	learn_full(t, c, DIR_ORIG, 0, WAN, 0x20, 0, 0, cookie(c, DIR_ORIG));
-	CHECK(c->dir[0].state == DS_WAITING && c->dir[1].state == DS_LEARNING);
+	CHECK(c->state[0] == DS_WAITING && c->state[1] == DS_LEARNING);
 	CHECK(fake_entries(&t->fk) == 0 && t->d.offloaded == 0);
 	return 0;
 }
@@ -641,7 +641,7 @@ static int t_stacked_waits_for_other(struct t *t)
 	t->fk.stacked[t->fk.nstacked++] = 7;	/* eth0.7 over WAN */
 	/* the reply arrives on the VLAN device, learned first */
 	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
-	CHECK(c->dir[1].state == DS_WAITING && fake_entries(&t->fk) == 0);
+	CHECK(c->state[1] == DS_WAITING && fake_entries(&t->fk) == 0);
 	/* the original leaves through WAN tagged 7: the reply is keyed on it */
 	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 7, 0, cookie(c, DIR_ORIG));
 	CHECK(both(c, DS_XDP) && c->hold == FP_H_MAX);
@@ -658,7 +658,7 @@ static int t_stacked_not_carried(struct t *t)
 	t->fk.carries = false;		/* asymmetric: 7 does not get WAN's frames */
 	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 0, 0, cookie(c, DIR_ORIG));
 	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_SLOW);
 	CHECK(c->hold == FP_H_NOT_ATTACHED);
 	return 0;
 }
@@ -680,7 +680,7 @@ static int t_waiting_relearns_on_change(struct t *t)
 
 	t->fk.stacked[t->fk.nstacked++] = 7;
 	learn_full(t, c, DIR_REPLY, 7, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
-	CHECK(c->dir[1].state == DS_WAITING);
+	CHECK(c->state[1] == DS_WAITING);
 	fsm_relearn_all(&t->d);
 	CHECK(both(c, DS_LEARNING) && !c->dir[1].have_out);
 	return 0;
@@ -699,7 +699,7 @@ static int t_sqm_shaped_tc(struct t *t)
 	t->fk.hw_capable = true;
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);
-	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_HW_PENDING);
+	CHECK(c->state[0] == DS_TC && c->state[1] == DS_HW_PENDING);
 	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
 	CHECK(c->hold == FP_H_MAX && t->fk.hw_offers == 1);
 	fsm_count(&t->d);
@@ -717,7 +717,7 @@ static int t_sqm_appears_relearns_tc(struct t *t)
 	CHECK(both(c, DS_LEARNING) && fake_entries(&t->fk) == 0);
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);
-	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	CHECK(c->state[0] == DS_TC && c->state[1] == DS_XDP);
 	return 0;
 }
 
@@ -728,7 +728,7 @@ static int t_sqm_gone_back_to_xdp(struct t *t)
 	t->fk.shaped_oif = WAN;
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);
-	CHECK(c->dir[0].state == DS_TC);
+	CHECK(c->state[0] == DS_TC);
 	t->fk.shaped_oif = 0;		/* netmon: the shaper went */
 	fsm_relearn_via(&t->d, WAN, NULL);
 	fsm_sqm_gone(&t->d);
@@ -773,12 +773,12 @@ static int t_partial_csum_ingress_tc(struct t *t)
 	t->fk.hw_capable = true;
 	learn(t, c, DIR_ORIG);		/* in on LAN */
 	learn(t, c, DIR_REPLY);		/* in on WAN */
-	CHECK(c->dir[0].state == DS_HW_PENDING && c->dir[0].tier == DS_TC);
-	CHECK(c->dir[1].state == DS_HW_PENDING && c->dir[1].tier == DS_XDP);
+	CHECK(c->state[0] == DS_HW_PENDING && c->dir[0].tier == DS_TC);
+	CHECK(c->state[1] == DS_HW_PENDING && c->dir[1].tier == DS_XDP);
 	/* the PPE refuses: back to the tier each was chosen for */
 	t->fk.hw_gone = true;
 	fsm_tick(&t->d);
-	CHECK(c->dir[0].state == DS_TC && c->dir[1].state == DS_XDP);
+	CHECK(c->state[0] == DS_TC && c->state[1] == DS_XDP);
 	CHECK(entry(t, c, DIR_ORIG)->state == FP_STATE_TC);
 	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_XDP);
 	return 0;
@@ -791,7 +791,7 @@ static int t_generic_xdp_ingress_tc(struct t *t)
 	t->fk.need[WAN] = IN_TC_GENERIC;
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_TC);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_TC);
 	CHECK(entry(t, c, DIR_REPLY)->state == FP_STATE_TC);
 	return 0;
 }
@@ -803,7 +803,7 @@ static int t_ifb_ingress_slow(struct t *t)
 
 	t->fk.need[WAN] = IN_IFB;
 	learn(t, c, DIR_ORIG);
-	CHECK(c->dir[0].state == DS_XDP);
+	CHECK(c->state[0] == DS_XDP);
 	learn(t, c, DIR_REPLY);		/* in on WAN */
 	CHECK(both(c, DS_SLOW) && c->hold == FP_H_SQM_INGRESS);
 	CHECK(fake_entries(&t->fk) == 0 && fake_learning(&t->fk) == 0);
@@ -874,7 +874,7 @@ static int t_max_flows_reached(struct t *t)
 	a = offloaded(t, 1);
 	b = tcp_est(t, 2);
 	learn(t, b, DIR_ORIG);
-	CHECK(both(a, DS_XDP) && b->dir[0].state == DS_SLOW);
+	CHECK(both(a, DS_XDP) && b->state[0] == DS_SLOW);
 	CHECK(b->hold == FP_H_TABLE_FULL && t->d.st.table_full == 1);
 	CHECK(fake_entries(&t->fk) == 2);
 	return 0;
@@ -921,7 +921,7 @@ static int t_table_full_map(struct t *t)
 	c = tcp_est(t, 1);
 	learn(t, c, DIR_ORIG);
 	learn(t, c, DIR_REPLY);
-	CHECK(c->dir[0].state == DS_XDP && c->dir[1].state == DS_SLOW);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_SLOW);
 	CHECK(c->hold == FP_H_TABLE_FULL && t->d.st.table_full == 1);
 	return 0;
 }
@@ -1355,7 +1355,7 @@ static int t_device_removed(struct t *t)
 	fsm_relearn_via(&t->d, WAN, NULL);
 	CHECK(both(a, DS_LEARNING));
 	learn(t, a, DIR_ORIG);
-	CHECK(a->dir[0].state == DS_SLOW && a->hold == FP_H_NOT_ATTACHED);
+	CHECK(a->state[0] == DS_SLOW && a->hold == FP_H_NOT_ATTACHED);
 	return 0;
 }
 
@@ -1516,7 +1516,7 @@ static int t_hw_bound(struct t *t)
 
 	fake_hw(&t->fk, &c->dir[0].key)->kind = HWA_BOUND;
 	tick(t, 1);
-	CHECK(c->dir[0].state == DS_HW && c->dir[1].state == DS_HW_PENDING);
+	CHECK(c->state[0] == DS_HW && c->state[1] == DS_HW_PENDING);
 	CHECK(entry(t, c, 0)->state == FP_STATE_HW);
 	CHECK(t->d.st.hw_dirs == 1 && t->d.st.hw_pending == 1);
 	return 0;
@@ -1570,7 +1570,7 @@ static int t_hw_withdrawn(struct t *t)
 
 	fake_hw(&t->fk, &c->dir[1].key)->used = false;	/* device went down */
 	tick(t, 1);
-	CHECK(c->dir[0].state == DS_HW_PENDING && c->dir[1].state == DS_XDP);
+	CHECK(c->state[0] == DS_HW_PENDING && c->state[1] == DS_XDP);
 	return 0;
 }
 
@@ -1582,7 +1582,7 @@ static int t_hw_failed(struct t *t)
 	h->kind = HWA_FAILED;
 	h->err = -ENOSPC;
 	tick(t, 1);
-	CHECK(c->dir[0].state == DS_XDP && c->dir[0].hw_refused);
+	CHECK(c->state[0] == DS_XDP && c->dir[0].hw_refused);
 	return 0;
 }
 
@@ -1625,8 +1625,8 @@ static int t_hw_no_pppoe(struct t *t)
 	learn_full(t, c, DIR_REPLY, 8, LAN, 0x10, 0, 0, cookie(c, DIR_REPLY));
 	learn_full(t, c, DIR_ORIG, LAN, WAN, 0x20, 0, 0x1234, cookie(c, DIR_ORIG));
 	/* the key carries a PPPoE session: never to the PPE */
-	CHECK(c->dir[1].state == DS_XDP && c->dir[1].key.pppoe_sid == 0x1234);
-	CHECK(c->dir[0].state == DS_HW_PENDING);
+	CHECK(c->state[1] == DS_XDP && c->dir[1].key.pppoe_sid == 0x1234);
+	CHECK(c->state[0] == DS_HW_PENDING);
 	return 0;
 }
 

@@ -63,8 +63,16 @@ struct vnode {
 	bool linked;
 };
 
+/*
+ * A direction's offload state. Both directions' come in one block
+ * (conn.dir), allocated the first time the learner reports one of them:
+ * most connections never get that far (DNS, scans, a flood of short
+ * flows), and for them the connection stays a third of its size, so a
+ * burst of new connections touches a third of the fresh pages
+ * (docs/PERF.md, "Daemon"). Zeroed when allocated: until then each
+ * field reads as zero (conn_dir_of()).
+ */
 struct conn_dir {
-	enum dir_state state;		/* written by conn_fsm.c only */
 	bool have_out;			/* @iif and @out hold what was learned */
 	bool hw_refused;		/* stays off the PPE until learned again */
 	enum dir_state tier;		/* DS_XDP or DS_TC: the software tier chosen
@@ -84,42 +92,57 @@ struct conn_dir {
 	struct vnode via;		/* in conntab's (oif, dmac) index while have_out */
 };
 
-/* A conn is hashed twice, by its original and by its reply tuple. */
+/*
+ * A conn is hashed twice, by its original and by its reply tuple. @pprev
+ * unlinks a node without hashing its tuple again or walking its chain
+ * (each step of which is another connection's cache line).
+ */
 struct tnode {
-	struct tnode *next;
+	struct tnode *next, **pprev;
 	struct conn *conn;
-	int dir;
 };
 
+/*
+ * Small on purpose: every field of a candidate that was never learned.
+ * What a learned direction needs is in @dir, allocated then.
+ */
 struct conn {
-	struct tnode node[2];
+	struct tnode node[2];		/* by tuple[0], tuple[1] */
 	struct ct_tuple tuple[2];	/* original, reply */
 	__u32 id;			/* conntrack id */
 	__u32 mark;
 	__u32 status;
-	__u8 tcp_state;
+	enum dir_state state[2];	/* of each direction; written by
+					 * conn_fsm.c only */
 	enum fp_hold hold;		/* why it is slow; FP_H_MAX when offloaded;
 					 * written by conn_fsm.c only */
-	bool seen;			/* mark for a resync */
-	__u64 candidate_ns;		/* became a candidate: the latency, and
-					 * not_learned 10 s later */
-	__u64 retry_ns;			/* hold not_learned: armed again then */
+	__u8 tcp_state;
 	__u8 learn_tries;		/* candidacies in a row that were not
 					 * learned: the retry delay doubles */
+	bool seen;			/* mark for a resync */
 	bool recheck_due;		/* torn down by a FIN/RST: conntrack is to
 					 * be asked whether it still is ESTABLISHED */
 	bool recheck_asked;		/* ... and was asked; its answer pending */
+	bool udp_stream;		/* UDP judged a stream on the fast path's
+					 * behalf: the stream timeout (ASSURED) */
+	bool exported;			/* its record is in fp_conns */
+	__u32 born_tick;		/* daemon.ticks when it was added */
+	__u64 candidate_ns;		/* became a candidate: the latency, and
+					 * not_learned 10 s later */
+	__u64 retry_ns;			/* hold not_learned: armed again then */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
 	__u64 created_ns;		/* first reported: conntrack made it then
 					 * or before */
-	bool udp_stream;		/* UDP judged a stream on the fast path's
-					 * behalf: the stream timeout (ASSURED) */
 	__u64 active_ns;		/* last fast-path packet, either direction */
-	struct conn_dir dir[2];
-	struct conn *free_next;		/* conntab's free list, once deleted */
-	__u32 born_tick;		/* daemon.ticks when it was added */
-	bool exported;			/* its record is in fp_conns */
+	struct conn_dir *dir;		/* [2]; NULL until a direction is learned
+					 * (conntab_dir()), freed with the conn */
 };
+
+/* Direction @dir's offload state, or NULL: never learned, all zero. */
+static inline struct conn_dir *conn_dir_of(const struct conn *c, int dir)
+{
+	return c->dir ? &c->dir[dir] : NULL;
+}
 
 /* What conntrack said about one connection (an event or a dump line). */
 struct ct_info {
@@ -134,6 +157,16 @@ struct ct_info {
 	bool helper;			/* a conntrack helper is attached */
 };
 
+/* conntab.c: fixed-size objects out of mmap()ed chunks, with a free list. */
+struct pool {
+	size_t size;			/* of one object */
+	unsigned int per_chunk;
+	unsigned int used;		/* of the newest chunk, handed out once */
+	struct pool_chunk *chunks;
+	void *free_list;		/* freed ones, linked through their
+					 * first bytes */
+};
+
 /* conntab.c: the table, hashed with a per-run secret key, and the index
  * of learned directions by (egress port, next-hop MAC).
  */
@@ -143,8 +176,8 @@ struct conntab {
 	__u32 n;
 	__u64 key[2];			/* SipHash key */
 	struct vnode **via;		/* nbuckets too */
-	struct conn_chunk *chunks;	/* where connections are allocated */
-	struct conn *free_list;		/* deleted ones, for the next */
+	struct pool conn_pool;		/* struct conn */
+	struct pool dir_pool;		/* struct conn_dir[2] */
 };
 
 int conntab_init(struct conntab *t, unsigned int buckets, const __u64 key[2]);
@@ -154,6 +187,7 @@ struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
 struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 			 const struct ct_tuple *reply);
 void conntab_del(struct conntab *t, struct conn *c);
+int conntab_dir(struct conntab *t, struct conn *c);
 void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
 		     void *arg);
 void tuple_invert(struct ct_tuple *out, const struct ct_tuple *in);

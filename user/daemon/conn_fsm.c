@@ -118,13 +118,13 @@ bool dir_in_table(enum dir_state s)
 
 static bool conn_in_table(const struct conn *c)
 {
-	return dir_in_table(c->dir[0].state) || dir_in_table(c->dir[1].state);
+	return dir_in_table(c->state[0]) || dir_in_table(c->state[1]);
 }
 
 static bool is_candidate(const struct conn *c)
 {
 	for (int dir = 0; dir < 2; dir++) {
-		enum dir_state s = c->dir[dir].state;
+		enum dir_state s = c->state[dir];
 
 		if (s == DS_LEARNING || s == DS_WAITING || dir_in_table(s))
 			return true;
@@ -135,10 +135,10 @@ static bool is_candidate(const struct conn *c)
 /* The only writer of a direction's state; the table counts follow it. */
 static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
 {
-	bool conn_was = conn_in_table(c), was = dir_in_table(c->dir[dir].state);
+	bool conn_was = conn_in_table(c), was = dir_in_table(c->state[dir]);
 	bool now = dir_in_table(s);
 
-	c->dir[dir].state = s;
+	c->state[dir] = s;
 	if (was != now)
 		d->offloaded += now ? 1 : -1;
 	if (conn_was != conn_in_table(c))
@@ -148,6 +148,8 @@ static void dir_set(struct daemon *d, struct conn *c, int dir, enum dir_state s)
 /* @out is valid (learned), and indexed by its (oif, dmac) while it is. */
 static void set_have_out(struct daemon *d, struct conn *c, int dir, bool on)
 {
+	if (!c->dir)
+		return;		/* never learned: nothing to clear */
 	c->dir[dir].have_out = on;
 	if (on)
 		conntab_via_link(&d->conns, c, dir);
@@ -258,11 +260,11 @@ static void not_learned(struct daemon *d, struct conn *c)
 	struct fp_flow_key k;
 
 	for (int dir = 0; dir < 2; dir++) {
-		struct conn_dir *cd = &c->dir[dir];
+		enum dir_state s = c->state[dir];
 
-		if (cd->state != DS_LEARNING && cd->state != DS_WAITING)
+		if (s != DS_LEARNING && s != DS_WAITING)
 			continue;
-		if (cd->state == DS_LEARNING) {
+		if (s == DS_LEARNING) {
 			egress_key(&k, c, dir);
 			d->ops->learn_disarm(d, &k);
 		}
@@ -281,7 +283,7 @@ static bool arm_slow(struct daemon *d, struct conn *c)
 	c->hold = FP_H_LEARNING;
 	c->candidate_ns = d->ops->now(d);
 	for (int dir = 0; dir < 2; dir++) {
-		if (c->dir[dir].state == DS_SLOW && learn_arm(d, c, dir)) {
+		if (c->state[dir] == DS_SLOW && learn_arm(d, c, dir)) {
 			not_learned(d, c);
 			return false;
 		}
@@ -309,19 +311,20 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
 	struct fp_flow_key k;
 
 	for (int dir = 0; dir < 2; dir++) {
-		struct conn_dir *cd = &c->dir[dir];
+		enum dir_state s = c->state[dir];
 
-		if (dir_in_table(cd->state)) {
+		if (dir_in_table(s)) {
+			struct conn_dir *cd = &c->dir[dir];	/* learned */
 			struct fp_flow f;
 
 			/* what it carried since the last tick, before it goes */
 			if (!d->ops->entry_read(d, &cd->key, &f))
 				acct(d, cd, &f);
-			if (cd->state == DS_HW_PENDING || cd->state == DS_HW)
+			if (s == DS_HW_PENDING || s == DS_HW)
 				d->ops->hw_withdraw(d, &cd->key);
 			cd->hw_refused = false;
 			d->ops->entry_delete(d, &cd->key);
-		} else if (cd->state == DS_LEARNING) {
+		} else if (s == DS_LEARNING) {
 			egress_key(&k, c, dir);
 			d->ops->learn_disarm(d, &k);
 		}
@@ -345,7 +348,7 @@ static void unoffload(struct daemon *d, struct conn *c, bool relearn,
  */
 static void candidate(struct daemon *d, struct conn *c, bool rechecked)
 {
-	bool torn = c->dir[DIR_ORIG].state == DS_TEARDOWN;
+	bool torn = c->state[DIR_ORIG] == DS_TEARDOWN;
 	__u32 timeout;
 
 	set_have_out(d, c, DIR_ORIG, false);
@@ -570,7 +573,7 @@ static enum fp_hold choose_tier(struct daemon *d, struct conn *c, int dir)
 /* Writes direction @dir of a learned connection into the table. */
 static int dir_offload(struct daemon *d, struct conn *c, int dir)
 {
-	struct conn_dir *cd = &c->dir[dir], *other = &c->dir[!dir];
+	struct conn_dir *cd = &c->dir[dir];
 	enum fp_hold hold;
 	struct fp_flow f;
 
@@ -587,7 +590,7 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		return 0;
 	}
 	/* --max-flows counts connections; a second direction always fits. */
-	if (!dir_in_table(other->state) && d->conns_offloaded >= d->opt.max_flows)
+	if (!dir_in_table(c->state[!dir]) && d->conns_offloaded >= d->opt.max_flows)
 		goto full;
 	entry_of(d, c, dir, &f);
 	if (ingress_macs(d, c, dir, &f)) {
@@ -623,7 +626,7 @@ static int dir_offload(struct daemon *d, struct conn *c, int dir)
 		cd->latency_ns = c->active_ns - c->candidate_ns;
 	latency(d, cd->latency_ns);
 	d->st.learn_packets += cd->learn_packets;
-	if (dir_in_table(other->state))
+	if (dir_in_table(c->state[!dir]))
 		c->hold = FP_H_MAX;
 	hw_start(d, c, dir, &f);
 	return 0;
@@ -644,14 +647,25 @@ full:
 static int on_learned(struct daemon *d, struct conn *c, int dir,
 		      const struct fp_learn_event *ev)
 {
-	struct conn_dir *cd = &c->dir[dir];
+	struct conn_dir *cd;
 	struct fp_flow_key k;
+	__u64 packets;
 	int err;
 
 	/* The learner keeps counting until the candidate is taken out. */
 	egress_key(&k, c, dir);
-	cd->learn_packets = d->ops->learn_take(d, &k);
+	packets = d->ops->learn_take(d, &k);
 	dir_set(d, c, dir, DS_SLOW);
+	/* No memory for what a learned direction needs: as a full table,
+	 * tried again by the tick when there may be room.
+	 */
+	if (conntab_dir(&d->conns, c)) {
+		c->hold = FP_H_TABLE_FULL;
+		d->st.table_full++;
+		return 0;
+	}
+	cd = &c->dir[dir];
+	cd->learn_packets = packets;
 	set_have_out(d, c, dir, false);		/* before @out changes */
 	if (!d->ops->attached(d, ev->oif) ||
 	    (ev->iif && !d->ops->attached(d, ev->iif) && !d->ops->stacked(d, ev->iif))) {
@@ -668,7 +682,7 @@ static int on_learned(struct daemon *d, struct conn *c, int dir,
 	set_have_out(d, c, dir, true);
 	err = dir_offload(d, c, dir);
 	/* The other direction may have waited for this one's egress. */
-	if (!err && c->dir[!dir].state == DS_WAITING)
+	if (!err && c->state[!dir] == DS_WAITING)
 		err = dir_offload(d, c, !dir);
 	return err;
 }
@@ -703,7 +717,7 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 	char why[160];
 	__u64 now;
 
-	if (cd->state != DS_HW_PENDING && cd->state != DS_HW)
+	if (c->state[dir] != DS_HW_PENDING && c->state[dir] != DS_HW)
 		return;
 	d->ops->hw_state(d, &cd->key, &a);
 	now = d->ops->now(d);
@@ -722,11 +736,11 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 		hw_fallback(d, c, dir, f, why);
 		return;
 	case HWA_BOUND:
-		if (cd->state == DS_HW_PENDING)
+		if (c->state[dir] == DS_HW_PENDING)
 			dir_set(d, c, dir, DS_HW);
 		break;
 	case HWA_PENDING:
-		if (cd->state == DS_HW_PENDING &&
+		if (c->state[dir] == DS_HW_PENDING &&
 		    now - cd->hw_since > (__u64)d->opt.hw_deadline_s * NS) {
 			snprintf(why, sizeof(why), "not bound within %us",
 				 d->opt.hw_deadline_s);
@@ -735,7 +749,7 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 		}
 		break;
 	}
-	if (cd->state == DS_HW && (a.kind == HWA_BOUND || a.kind == HWA_PENDING)) {
+	if (c->state[dir] == DS_HW && (a.kind == HWA_BOUND || a.kind == HWA_PENDING)) {
 		f->packets = cd->hw_base_packets + a.packets;
 		f->bytes = cd->hw_base_bytes + a.bytes;
 		if (a.has_idle && now > a.idle_ms * 1000000ULL &&
@@ -744,7 +758,7 @@ static void hw_tick(struct daemon *d, struct conn *c, int dir, struct fp_flow *f
 		f->state = FP_STATE_HW;
 		d->ops->entry_write(d, &cd->key, f, true);
 	}
-	if (cd->state == DS_HW)
+	if (c->state[dir] == DS_HW)
 		d->st.hw_dirs++;
 	else
 		d->st.hw_pending++;
@@ -766,6 +780,8 @@ static void recheck_queue(struct daemon *d, struct conn *c)
 /* The latest packet either direction carried (datapath clock), 0 if none. */
 static __u64 last_packet(const struct conn *c)
 {
+	if (!c->dir)
+		return 0;
 	return c->dir[0].last_seen > c->dir[1].last_seen ?
 	       c->dir[0].last_seen : c->dir[1].last_seen;
 }
@@ -894,7 +910,7 @@ static void on_tick(struct daemon *d, struct conn *c)
 			candidate(d, c, false);
 	}
 	for (int dir = 0; dir < 2; dir++)
-		if (dir_in_table(c->dir[dir].state) && !dir_tick(d, c, dir, &active))
+		if (dir_in_table(c->state[dir]) && !dir_tick(d, c, dir, &active))
 			return;
 	if (!conn_in_table(c))
 		return;
@@ -959,14 +975,17 @@ void conn_info(const struct conn *c, struct fp_conn_info *ci)
 {
 	memset(ci, 0, sizeof(*ci));
 	for (int dir = 0; dir < 2; dir++) {
-		const struct conn_dir *cd = &c->dir[dir];
+		const struct conn_dir *cd = conn_dir_of(c, dir);
+		bool in = dir_in_table(c->state[dir]);
 
 		export_tuple(&ci->tuple[dir], &c->tuple[dir]);
-		ci->state[dir] = cd->state;
+		ci->state[dir] = c->state[dir];
+		if (!cd)
+			continue;
 		ci->iif[dir] = cd->have_out ? cd->iif : 0;
 		ci->oif[dir] = cd->have_out ? cd->out.oif : 0;
-		ci->latency_ns[dir] = dir_in_table(cd->state) ? cd->latency_ns : 0;
-		ci->learn_packets[dir] = dir_in_table(cd->state) ? cd->learn_packets : 0;
+		ci->latency_ns[dir] = in ? cd->latency_ns : 0;
+		ci->learn_packets[dir] = in ? cd->learn_packets : 0;
 	}
 	ci->id = c->id;
 	ci->mark = c->mark;
@@ -1112,7 +1131,7 @@ int fsm_learn_event(struct daemon *d, const struct fp_learn_event *ev)
 	c = conntab_find(&d->conns, &inv, &which);
 	/* Matching the reply tuple means the packet went the original way. */
 	e.dir = which == DIR_REPLY ? DIR_ORIG : DIR_REPLY;
-	if (!c || c->dir[e.dir].state != DS_LEARNING || ev->cookie != cookie_of(c, e.dir)) {
+	if (!c || c->state[e.dir] != DS_LEARNING || ev->cookie != cookie_of(c, e.dir)) {
 		pr_debug("learning event for %s: stale", c ? "a changed connection" :
 			 "no connection");
 		return 0;	/* stale: the connection changed meanwhile */
@@ -1125,7 +1144,7 @@ static void count_one(struct daemon *d, const struct conn *c)
 	if (c->hold < FP_H_MAX)
 		d->st.hold[c->hold]++;
 	for (int dir = 0; dir < 2; dir++)
-		if (c->dir[dir].state == DS_TC)
+		if (c->state[dir] == DS_TC)
 			d->st.tc_dirs++;
 }
 
@@ -1196,14 +1215,15 @@ static void relearn_if_via(struct conn *c, void *arg)
 	const struct via *v = arg;
 	bool hit = false;
 
-	for (int dir = 0; dir < 2; dir++) {
+	for (int dir = 0; dir < 2 && c->dir; dir++) {
 		const struct conn_dir *cd = &c->dir[dir];
 
 		/* A learned egress may key the other direction too. */
 		if (cd->have_out && cd->out.oif == v->ifindex &&
 		    (!v->mac || !memcmp(cd->out.dmac, v->mac, 6)))
 			hit = true;
-		if (dir_in_table(cd->state) && cd->key.ifindex == v->ifindex && !v->mac)
+		if (dir_in_table(c->state[dir]) && cd->key.ifindex == v->ifindex &&
+		    !v->mac)
 			hit = true;
 	}
 	if (hit)
@@ -1235,7 +1255,7 @@ void fsm_relearn_via(struct daemon *d, __u32 ifindex, const __u8 *mac)
 
 static void relearn_learned(struct conn *c, void *arg)
 {
-	if (conn_in_table(c) || c->dir[0].have_out || c->dir[1].have_out)
+	if (conn_in_table(c) || (c->dir && (c->dir[0].have_out || c->dir[1].have_out)))
 		send_one(arg, c, CE_RELEARN);
 }
 

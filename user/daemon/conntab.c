@@ -16,6 +16,73 @@
 #include "lib/siphash.h"
 #include "daemon/conn.h"
 
+/*
+ * Connections and their offload state come from chunks and go back to a
+ * free list: a burst of short flows reuses the same memory instead of
+ * asking malloc for a block each. A chunk is mapped with MAP_POPULATE:
+ * the kernel fills its pages in one call, where touching them one by one
+ * costs a page fault each, an exit to the hypervisor in a paravirtualised
+ * guest (docs/PERF.md, "Daemon"). The chunks are unmapped with the table.
+ */
+#define POOL_CHUNK	(256 * 1024)
+
+struct pool_chunk {
+	struct pool_chunk *next;
+	/* the objects follow, from POOL_HDR on */
+};
+#define POOL_HDR	64		/* a cache line: objects start on one */
+
+static void pool_init(struct pool *p, size_t size)
+{
+	memset(p, 0, sizeof(*p));
+	p->size = (size + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+	p->per_chunk = (POOL_CHUNK - POOL_HDR) / p->size;
+	p->used = p->per_chunk;
+}
+
+/* A zeroed object, or NULL. */
+static void *pool_get(struct pool *p)
+{
+	void *o = p->free_list;
+
+	if (o) {
+		memcpy(&p->free_list, o, sizeof(void *));
+	} else {
+		if (p->used == p->per_chunk) {
+			struct pool_chunk *ch;
+
+			ch = mmap(NULL, POOL_CHUNK, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			if (ch == MAP_FAILED)
+				return NULL;
+			ch->next = p->chunks;
+			p->chunks = ch;
+			p->used = 0;
+		}
+		o = (char *)p->chunks + POOL_HDR + (size_t)p->used++ * p->size;
+	}
+	memset(o, 0, p->size);
+	return o;
+}
+
+static void pool_put(struct pool *p, void *o)
+{
+	memcpy(o, &p->free_list, sizeof(void *));
+	p->free_list = o;
+}
+
+static void pool_free(struct pool *p)
+{
+	while (p->chunks) {
+		struct pool_chunk *ch = p->chunks;
+
+		p->chunks = ch->next;
+		munmap(ch, POOL_CHUNK);
+	}
+	p->free_list = NULL;
+	p->used = p->per_chunk;
+}
+
 int conntab_init(struct conntab *t, unsigned int n, const __u64 key[2])
 {
 	memset(t, 0, sizeof(*t));
@@ -24,6 +91,8 @@ int conntab_init(struct conntab *t, unsigned int n, const __u64 key[2])
 		t->nbuckets <<= 1;
 	t->key[0] = key[0];
 	t->key[1] = key[1];
+	pool_init(&t->conn_pool, sizeof(struct conn));
+	pool_init(&t->dir_pool, 2 * sizeof(struct conn_dir));
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	t->via = calloc(t->nbuckets, sizeof(*t->via));
 	if (t->buckets && t->via)
@@ -33,6 +102,12 @@ int conntab_init(struct conntab *t, unsigned int n, const __u64 key[2])
 	t->buckets = NULL;
 	t->via = NULL;
 	return -ENOMEM;
+}
+
+/* Which of its connection's two nodes @n is. */
+static int tnode_dir(const struct tnode *n)
+{
+	return n == &n->conn->node[DIR_REPLY];
 }
 
 static unsigned int tuple_hash(const struct conntab *t, const struct ct_tuple *tp)
@@ -55,9 +130,11 @@ struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
 			  int *dir)
 {
 	for (struct tnode *n = t->buckets[tuple_hash(t, tp)]; n; n = n->next) {
-		if (!memcmp(&n->conn->tuple[n->dir], tp, sizeof(*tp))) {
+		int d = tnode_dir(n);
+
+		if (!memcmp(&n->conn->tuple[d], tp, sizeof(*tp))) {
 			if (dir)
-				*dir = n->dir;
+				*dir = d;
 			return n->conn;
 		}
 	}
@@ -66,73 +143,27 @@ struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
 
 static void tnode_link(struct conntab *t, struct tnode *n)
 {
-	struct tnode **head = &t->buckets[tuple_hash(t, &n->conn->tuple[n->dir])];
+	struct tnode **head = &t->buckets[tuple_hash(t, &n->conn->tuple[tnode_dir(n)])];
 
 	n->next = *head;
+	if (n->next)
+		n->next->pprev = &n->next;
+	n->pprev = head;
 	*head = n;
 }
 
-static void tnode_unlink(struct conntab *t, struct tnode *n)
+static void tnode_unlink(struct tnode *n)
 {
-	struct tnode **pp = &t->buckets[tuple_hash(t, &n->conn->tuple[n->dir])];
-
-	for (; *pp; pp = &(*pp)->next) {
-		if (*pp == n) {
-			*pp = n->next;
-			return;
-		}
-	}
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
 }
 
 /* A new connection starts on the slow path (DS_SLOW, FP_H_NOT_READY: 0). */
-/*
- * Connections come from chunks of CONN_CHUNK and go back to a free list:
- * a burst of short flows reuses the same memory instead of asking malloc
- * for one 600-byte block each. A chunk is mapped with MAP_POPULATE: the
- * kernel fills its pages in one call, where touching them one by one costs
- * a page fault each, an exit to the hypervisor in a paravirtualised guest
- * (docs/PERF.md, "Daemon"). The chunks are unmapped with the table.
- */
-#define CONN_CHUNK	2048
-
-struct conn_chunk {
-	struct conn_chunk *next;
-	unsigned int used;		/* of v[], handed out once */
-	struct conn v[CONN_CHUNK];
-};
-
-static struct conn *conn_alloc(struct conntab *t)
-{
-	struct conn_chunk *ch = t->chunks;
-	struct conn *c = t->free_list;
-
-	if (c) {
-		t->free_list = c->free_next;
-	} else {
-		if (!ch || ch->used == CONN_CHUNK) {
-			ch = mmap(NULL, sizeof(*ch), PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-			if (ch == MAP_FAILED)
-				return NULL;
-			ch->next = t->chunks;
-			t->chunks = ch;
-		}
-		c = &ch->v[ch->used++];
-	}
-	memset(c, 0, sizeof(*c));
-	return c;
-}
-
-static void conn_release(struct conntab *t, struct conn *c)
-{
-	c->free_next = t->free_list;
-	t->free_list = c;
-}
-
 struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 			 const struct ct_tuple *reply)
 {
-	struct conn *c = conn_alloc(t);
+	struct conn *c = pool_get(&t->conn_pool);
 
 	if (!c)
 		return NULL;
@@ -140,7 +171,6 @@ struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 	c->tuple[DIR_REPLY] = *reply;
 	for (int d = 0; d < 2; d++) {
 		c->node[d].conn = c;
-		c->node[d].dir = d;
 		tnode_link(t, &c->node[d]);
 	}
 	t->n++;
@@ -151,10 +181,20 @@ void conntab_del(struct conntab *t, struct conn *c)
 {
 	conntab_via_unlink(t, c, 0);
 	conntab_via_unlink(t, c, 1);
-	tnode_unlink(t, &c->node[0]);
-	tnode_unlink(t, &c->node[1]);
+	tnode_unlink(&c->node[0]);
+	tnode_unlink(&c->node[1]);
 	t->n--;
-	conn_release(t, c);
+	if (c->dir)
+		pool_put(&t->dir_pool, c->dir);
+	pool_put(&t->conn_pool, c);
+}
+
+/* Gives @c its offload state (conn.dir), zeroed, if it has none yet. */
+int conntab_dir(struct conntab *t, struct conn *c)
+{
+	if (!c->dir)
+		c->dir = pool_get(&t->dir_pool);
+	return c->dir ? 0 : -ENOMEM;
 }
 
 /* Visits each connection once (through its original-direction node); @fn
@@ -168,7 +208,7 @@ void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
 
 		for (; n; n = next) {
 			next = n->next;
-			if (n->dir != DIR_ORIG)
+			if (tnode_dir(n) != DIR_ORIG)
 				continue;
 			/* @fn may free the conn, and its reply node may be next. */
 			while (next && next->conn == n->conn)
@@ -188,13 +228,8 @@ void conntab_free(struct conntab *t)
 	if (!t->buckets)
 		return;
 	conntab_foreach(t, free_one, t);
-	while (t->chunks) {
-		struct conn_chunk *ch = t->chunks;
-
-		t->chunks = ch->next;
-		munmap(ch, sizeof(*ch));
-	}
-	t->free_list = NULL;
+	pool_free(&t->conn_pool);
+	pool_free(&t->dir_pool);
 	free(t->buckets);
 	free(t->via);
 	t->buckets = NULL;
@@ -213,7 +248,7 @@ static unsigned int via_hash(const struct conntab *t, __u32 oif, const __u8 mac[
 /* Indexes direction @dir by its learned egress (out.oif, out.dmac). */
 void conntab_via_link(struct conntab *t, struct conn *c, int dir)
 {
-	struct conn_dir *cd = &c->dir[dir];
+	struct conn_dir *cd = &c->dir[dir];	/* learned: it has one */
 	struct vnode **head;
 
 	conntab_via_unlink(t, c, dir);
@@ -226,10 +261,10 @@ void conntab_via_link(struct conntab *t, struct conn *c, int dir)
 
 void conntab_via_unlink(struct conntab *t, struct conn *c, int dir)
 {
-	struct conn_dir *cd = &c->dir[dir];
+	struct conn_dir *cd = conn_dir_of(c, dir);
 	struct vnode **pp;
 
-	if (!cd->via.linked)
+	if (!cd || !cd->via.linked)
 		return;
 	pp = &t->via[via_hash(t, cd->out.oif, cd->out.dmac)];
 	for (; *pp; pp = &(*pp)->next) {
