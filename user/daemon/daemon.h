@@ -87,9 +87,16 @@ struct hwtier {
 	bool polled_ok;
 };
 
-/* ops.c: fp_learn, mapped into the daemon (fastpath.h, struct fp_learn). */
+/*
+ * ops.c: fp_learn, mapped into the daemon (fastpath.h, struct fp_learn),
+ * and a tag per slot kept beside it: 0 for a free slot, else 8 bits of the
+ * hash of the key in it. Only the daemon sets or clears a cookie, so the
+ * tags follow the slots exactly; a bucket's 8 tags are one load, where its
+ * 8 slots are 9 cache lines, each a miss.
+ */
 struct learn_tab {
 	struct fp_learn *slots;		/* NULL: not mapped */
+	__u8 *tags;			/* one per slot */
 	size_t len;			/* of the mapping */
 	__u32 buckets;			/* of FP_LEARN_WAYS slots */
 	__u64 key[2];			/* fp_learn_hash()'s, per run */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -53,26 +54,41 @@ static void op_rate_write(struct daemon *d, const struct fp_flow_key *k,
 
 /*
  * fp_learn is written in place (fastpath.h, struct fp_learn): no system
- * call per candidate. The slot of @egress in its bucket, or NULL.
+ * call per candidate. The slot of @egress in its bucket, or with @free_ok
+ * a free one there, or NULL; its tag into *@tag. Only a slot whose tag
+ * matches is read (learn_tab): a miss into the map costs more than the
+ * hash here.
  */
 static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *egress,
-				   bool free_ok)
+				   bool free_ok, __u8 *tag)
 {
 	struct learn_tab *t = &d->learn;
-	struct fp_learn *b, *spare = NULL;
+	struct fp_learn *b;
+	__u8 *tags;
+	int spare = -1;
+	__u32 h;
 
 	if (!t->slots)
 		return NULL;
-	b = &t->slots[fp_learn_hash(egress, t->key) % t->buckets * FP_LEARN_WAYS];
+	h = fp_learn_hash(egress, t->key);
+	*tag = h >> 24 ?: 1;
+	b = &t->slots[h % t->buckets * FP_LEARN_WAYS];
+	tags = &t->tags[h % t->buckets * FP_LEARN_WAYS];
 	for (int i = 0; i < FP_LEARN_WAYS; i++) {
-		if (!b[i].cookie) {
-			if (!spare)
-				spare = &b[i];
-		} else if (!memcmp(&b[i].key, egress, sizeof(*egress))) {
+		if (!tags[i]) {
+			if (spare < 0)
+				spare = i;
+		} else if (tags[i] == *tag &&
+			   !memcmp(&b[i].key, egress, sizeof(*egress))) {
 			return &b[i];
 		}
 	}
-	return free_ok ? spare : NULL;
+	return free_ok && spare >= 0 ? &b[spare] : NULL;
+}
+
+static __u8 *slot_tag(struct daemon *d, const struct fp_learn *s)
+{
+	return &d->learn.tags[s - d->learn.slots];
 }
 
 /*
@@ -116,45 +132,50 @@ static __u64 packets_load(const __u64 *p)
 #endif
 }
 
-static void slot_free(struct fp_learn *s)
+static void slot_free(struct daemon *d, struct fp_learn *s)
 {
 	cookie_store(&s->cookie, 0);
+	*slot_tag(d, s) = 0;
 }
 
 static int op_learn_arm(struct daemon *d, const struct fp_flow_key *egress,
 			__u64 cookie)
 {
-	struct fp_learn *s = learn_slot(d, egress, true);
+	__u8 tag;
+	struct fp_learn *s = learn_slot(d, egress, true, &tag);
 
 	if (!s) {
 		errno = d->learn.slots ? E2BIG : ENODEV;
 		return -1;
 	}
-	slot_free(s);
+	slot_free(d, s);
 	s->key = *egress;
 	s->packets = 0;
 	s->reported = 0;
 	cookie_store(&s->cookie, cookie ?: 1);
+	*slot_tag(d, s) = tag;
 	return 0;
 }
 
 static void op_learn_disarm(struct daemon *d, const struct fp_flow_key *egress)
 {
-	struct fp_learn *s = learn_slot(d, egress, false);
+	__u8 tag;
+	struct fp_learn *s = learn_slot(d, egress, false, &tag);
 
 	if (s)
-		slot_free(s);
+		slot_free(d, s);
 }
 
 static __u64 op_learn_take(struct daemon *d, const struct fp_flow_key *egress)
 {
-	struct fp_learn *s = learn_slot(d, egress, false);
+	__u8 tag;
+	struct fp_learn *s = learn_slot(d, egress, false, &tag);
 	__u64 n;
 
 	if (!s)
 		return 0;
 	n = packets_load(&s->packets);
-	slot_free(s);
+	slot_free(d, s);
 	return n;
 }
 
@@ -183,10 +204,19 @@ int ops_learn_open(struct daemon *d)
 		pr_warn("cannot map fp_learn: %s", strerror(errno));
 		return -errno;
 	}
+	/* Written here, so that the first burst of candidates does not
+	 * fault its pages in one by one.
+	 */
+	t->tags = malloc(info.max_entries);
+	if (!t->tags) {
+		munmap(p, t->len);
+		return -ENOMEM;
+	}
+	memset(t->tags, 0, info.max_entries);
 	t->slots = p;
 	t->buckets = info.max_entries / FP_LEARN_WAYS;
 	for (__u32 i = 0; i < info.max_entries; i++)
-		slot_free(&t->slots[i]);
+		slot_free(d, &t->slots[i]);
 	if (getrandom(t->key, sizeof(t->key), 0) != sizeof(t->key)) {
 		t->key[0] = mono_ns();
 		t->key[1] = (__u64)getpid() << 32 ^ t->key[0];
@@ -198,7 +228,9 @@ void ops_learn_close(struct daemon *d)
 {
 	if (d->learn.slots)
 		munmap(d->learn.slots, d->learn.len);
+	free(d->learn.tags);
 	d->learn.slots = NULL;
+	d->learn.tags = NULL;
 }
 
 static bool op_attached(struct daemon *d, __u32 ifindex)
