@@ -155,6 +155,7 @@ struct ct_info {
 	__u8 tcp_state;
 	__u32 mark;
 	bool helper;			/* a conntrack helper is attached */
+	__u32 pf[4];			/* fsm_ct_prefetch()'s between its stages */
 };
 
 /* conntab.c: fixed-size objects out of mmap()ed chunks, with a free list. */
@@ -187,6 +188,8 @@ struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
 struct conn *conntab_add(struct conntab *t, const struct ct_tuple *orig,
 			 const struct ct_tuple *reply);
 void conntab_del(struct conntab *t, struct conn *c);
+unsigned int conntab_prefetch_bucket(const struct conntab *t, const struct ct_tuple *tp);
+void conntab_prefetch_chain(const struct conntab *t, unsigned int bucket);
 int conntab_dir(struct conntab *t, struct conn *c);
 void conntab_foreach(struct conntab *t, void (*fn)(struct conn *c, void *arg),
 		     void *arg);

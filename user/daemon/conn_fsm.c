@@ -1072,6 +1072,35 @@ static void send_one(struct daemon *d, struct conn *c, enum conn_event type)
 	conn_fsm(d, c, &ev);
 }
 
+/*
+ * What fsm_ct_event() will read for @ci, fetched ahead for a batch of
+ * events (ct.c): stage 0 for every event of the batch, then stage 1, then
+ * the events. Stage 0 fetches the connection table's buckets of both
+ * tuples and the learning map's tags of both egress tuples; stage 1 what
+ * those point to. Nothing changes; a wrong guess costs a fetch.
+ */
+void fsm_ct_prefetch(struct daemon *d, struct ct_info *ci, int stage)
+{
+	struct fp_flow_key k;
+	struct ct_tuple t;
+
+	if (!stage) {
+		ci->pf[0] = conntab_prefetch_bucket(&d->conns, &ci->orig);
+		ci->pf[1] = conntab_prefetch_bucket(&d->conns, &ci->reply);
+	} else {
+		conntab_prefetch_chain(&d->conns, ci->pf[0]);
+		conntab_prefetch_chain(&d->conns, ci->pf[1]);
+	}
+	if (!d->ops->learn_prefetch)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		/* egress_key(), from the tuples the event carries */
+		tuple_invert(&t, dir == DIR_ORIG ? &ci->reply : &ci->orig);
+		key_from_tuple(&k, 0, &t);
+		d->ops->learn_prefetch(d, &k, &ci->pf[2 + dir], stage);
+	}
+}
+
 /* conntrack's view of one connection: new, changed, replaced or gone. */
 void fsm_ct_event(struct daemon *d, const struct ct_info *ci)
 {

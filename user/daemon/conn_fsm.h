@@ -77,6 +77,11 @@ struct fsm_ops {
 	int (*learn_arm)(struct daemon *d, const struct fp_flow_key *egress,
 			 __u64 cookie);
 	void (*learn_disarm)(struct daemon *d, const struct fp_flow_key *egress);
+	/* Optional: fetch what arming or disarming @egress will read, in
+	 * @stage 0 then 1, with *@h kept between the two.
+	 */
+	void (*learn_prefetch)(struct daemon *d, const struct fp_flow_key *egress,
+			       __u32 *h, int stage);
 	/* A reported candidate out of fp_learn: the packets it counted. */
 	__u64 (*learn_take)(struct daemon *d, const struct fp_flow_key *egress);
 	/* conntrack */
@@ -122,6 +127,7 @@ struct fsm_ops {
 int conn_fsm(struct daemon *d, struct conn *c, const struct conn_ev *ev);
 
 /* Adapters' entry points: each turns what it read into events. */
+void fsm_ct_prefetch(struct daemon *d, struct ct_info *ci, int stage);
 void fsm_ct_event(struct daemon *d, const struct ct_info *ci);
 int fsm_learn_event(struct daemon *d, const struct fp_learn_event *ev);
 void fsm_tick(struct daemon *d);

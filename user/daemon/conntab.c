@@ -141,6 +141,33 @@ struct conn *conntab_find(const struct conntab *t, const struct ct_tuple *tp,
 	return NULL;
 }
 
+/*
+ * A batch of events is looked up in two rounds of prefetches before it is
+ * handled (fsm_ct_prefetch()): the bucket of a tuple, whose index this
+ * returns, and then the first connection in that bucket. Each is a cache
+ * and TLB miss in a table of this size; issued for a whole batch at once,
+ * they overlap instead of stalling one event after the other.
+ */
+unsigned int conntab_prefetch_bucket(const struct conntab *t, const struct ct_tuple *tp)
+{
+	unsigned int b = tuple_hash(t, tp);
+
+	__builtin_prefetch(&t->buckets[b]);
+	return b;
+}
+
+void conntab_prefetch_chain(const struct conntab *t, unsigned int bucket)
+{
+	const char *n = (const char *)t->buckets[bucket];
+
+	/* the node, and the tuple it is hashed by, which follows the nodes */
+	if (n) {
+		__builtin_prefetch(n);
+		__builtin_prefetch(n + 64);
+		__builtin_prefetch(n + 127);
+	}
+}
+
 static void tnode_link(struct conntab *t, struct tnode *n)
 {
 	struct tnode **head = &t->buckets[tuple_hash(t, &n->conn->tuple[tnode_dir(n)])];

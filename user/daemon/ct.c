@@ -203,37 +203,53 @@ static bool attr_u32(const struct nlattr *a, __u32 *v)
  * allocates, fills and frees a struct nf_conntrack of every attribute per
  * event: the event path must keep up with a flood (docs/PERF.md, "Daemon").
  */
-static void ct_event_msg(struct daemon *d, const struct nlmsghdr *nlh)
+static bool ct_event_msg(struct daemon *d, const struct nlmsghdr *nlh,
+			 struct ct_info *ci)
 {
 	const struct nlattr *tb[CTA_MAX + 1] = {}, *a;
 	int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
 	const struct nfgenmsg *nfg;
-	struct ct_info ci = {};
 
+	memset(ci, 0, sizeof(*ci));
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
 	    (type != IPCTNL_MSG_CT_NEW && type != IPCTNL_MSG_CT_DELETE) ||
 	    nl_parse(nlh, sizeof(*nfg), tb, CTA_MAX))
-		return;
+		return false;
 	nfg = mnl_nlmsg_get_payload(nlh);
 	d->st.ct_events++;
-	if (ev_tuple(tb[CTA_TUPLE_ORIG], nfg->nfgen_family, &ci.orig) ||
-	    ev_tuple(tb[CTA_TUPLE_REPLY], nfg->nfgen_family, &ci.reply))
-		return;
-	ci.destroy = type == IPCTNL_MSG_CT_DELETE;
-	ci.is_new = !ci.destroy && (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL));
-	attr_u32(tb[CTA_ID], &ci.id);
-	ci.has_status = attr_u32(tb[CTA_STATUS], &ci.status);
-	ci.has_mark = attr_u32(tb[CTA_MARK], &ci.mark);
+	if (ev_tuple(tb[CTA_TUPLE_ORIG], nfg->nfgen_family, &ci->orig) ||
+	    ev_tuple(tb[CTA_TUPLE_REPLY], nfg->nfgen_family, &ci->reply))
+		return false;
+	ci->destroy = type == IPCTNL_MSG_CT_DELETE;
+	ci->is_new = !ci->destroy && (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL));
+	attr_u32(tb[CTA_ID], &ci->id);
+	ci->has_status = attr_u32(tb[CTA_STATUS], &ci->status);
+	ci->has_mark = attr_u32(tb[CTA_MARK], &ci->mark);
 	a = attr_nested(attr_nested(tb[CTA_PROTOINFO], CTA_PROTOINFO_TCP),
 			CTA_PROTOINFO_TCP_STATE);
 	if (attr_fixed(a, 1)) {
-		ci.has_tcp_state = true;
-		ci.tcp_state = mnl_attr_get_u8(a);
+		ci->has_tcp_state = true;
+		ci->tcp_state = mnl_attr_get_u8(a);
 	}
 	a = attr_nested(tb[CTA_HELP], CTA_HELP_NAME);
-	ci.helper = a && mnl_attr_get_payload_len(a) > 0 &&
+	ci->helper = a && mnl_attr_get_payload_len(a) > 0 &&
 		    *(const char *)mnl_attr_get_payload(a);
-	fsm_ct_event(d, &ci);
+	return true;
+}
+
+/*
+ * A batch of parsed events, in order. Their lookups are fetched first, in
+ * two rounds over the whole batch (fsm_ct_prefetch()): every event misses
+ * the cache several times in tables of 100,000s of connections, and the
+ * misses of a batch then overlap (docs/PERF.md, "Daemon").
+ */
+static void ct_events_handle(struct daemon *d, struct ct_info *ci, int n)
+{
+	for (int stage = 0; stage < 2; stage++)
+		for (int i = 0; i < n; i++)
+			fsm_ct_prefetch(d, &ci[i], stage);
+	for (int i = 0; i < n; i++)
+		fsm_ct_event(d, &ci[i]);
 }
 
 /*
@@ -250,7 +266,8 @@ int ct_read_events(struct daemon *d)
 	struct sockaddr_nl peer[CT_MSGS];
 	struct mmsghdr mm[CT_MSGS];
 	struct iovec iov[CT_MSGS];
-	int fd = nfct_fd(d->ct.ev), n;
+	struct ct_info ci[CT_MSGS];
+	int fd = nfct_fd(d->ct.ev), n, nci;
 
 	for (int b = 0; b < CT_BATCHES; b++) {
 		for (int i = 0; i < CT_MSGS; i++) {
@@ -272,6 +289,7 @@ int ct_read_events(struct daemon *d)
 			pr_warn("conntrack events: %s", strerror(errno));
 			return -errno;
 		}
+		nci = 0;
 		for (int i = 0; i < n; i++) {
 			const struct nlmsghdr *nlh = (const void *)d->ct.rx[i];
 			int len = mm[i].msg_len;
@@ -284,9 +302,15 @@ int ct_read_events(struct daemon *d)
 			/* Only the kernel sends to the conntrack groups. */
 			if (peer[i].nl_pid)
 				continue;
-			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-				ct_event_msg(d, nlh);
+			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+				if (nci == CT_MSGS) {
+					ct_events_handle(d, ci, nci);
+					nci = 0;
+				}
+				nci += ct_event_msg(d, nlh, &ci[nci]);
+			}
 		}
+		ct_events_handle(d, ci, nci);
 		if (n < CT_MSGS)
 			return 0;
 	}

@@ -86,6 +86,35 @@ static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *e
 	return free_ok && spare >= 0 ? &b[spare] : NULL;
 }
 
+/*
+ * Stage 0 fetches the tags of @egress's bucket, stage 1 the slots a
+ * lookup will read: those whose tag matches, else the first free one.
+ */
+static void op_learn_prefetch(struct daemon *d, const struct fp_flow_key *egress,
+			      __u32 *h, int stage)
+{
+	struct learn_tab *t = &d->learn;
+	__u32 base;
+	__u8 tag;
+
+	if (!t->slots)
+		return;
+	if (!stage) {
+		*h = fp_learn_hash(egress, t->key);
+		__builtin_prefetch(&t->tags[*h % t->buckets * FP_LEARN_WAYS]);
+		return;
+	}
+	base = *h % t->buckets * FP_LEARN_WAYS;
+	tag = *h >> 24 ?: 1;
+	for (int i = 0, spare = 1; i < FP_LEARN_WAYS; i++) {
+		if (t->tags[base + i] == tag || (spare && !t->tags[base + i])) {
+			__builtin_prefetch(&t->slots[base + i]);
+			__builtin_prefetch((char *)&t->slots[base + i + 1] - 1);
+			spare &= t->tags[base + i] == tag;
+		}
+	}
+}
+
 static __u8 *slot_tag(struct daemon *d, const struct fp_learn *s)
 {
 	return &d->learn.tags[s - d->learn.slots];
@@ -419,6 +448,7 @@ const struct fsm_ops daemon_ops = {
 	.learn_arm = op_learn_arm,
 	.learn_disarm = op_learn_disarm,
 	.learn_take = op_learn_take,
+	.learn_prefetch = op_learn_prefetch,
 	.set_liberal = ct_set_liberal,
 	.refresh = ct_refresh,
 	.assure = ct_assure,
