@@ -25,6 +25,7 @@
 /* Bursts of thousands of short flows must not overrun the event socket. */
 #define CT_RCVBUF	(32 << 20)
 #define CT_BATCHES	4		/* recvmmsg() calls per loop pass */
+_Static_assert(CT_BATCHES * CT_MSGS == CT_PASS_MAX, "CT_PASS_MAX");
 
 
 static int ct_tuple_get(const struct nf_conntrack *ct, int dir,
@@ -254,6 +255,7 @@ static void ct_events_handle(struct daemon *d, struct ct_info *ci, int n)
 
 /*
  * Reads at most CT_BATCHES x CT_MSGS datagrams of events per loop pass
+ * (CT_PASS_MAX; returns how many, or -errno)
  * (docs/DESIGN.md, "Safety rules" 10): reading until the socket is empty,
  * as nfct_catch() does, never ends under a flood of new connections, and
  * the timer (the lease) would wait behind it. The socket stays readable;
@@ -269,6 +271,8 @@ int ct_read_events(struct daemon *d)
 	struct ct_info ci[CT_MSGS];
 	int fd = nfct_fd(d->ct.ev), n, nci;
 
+	int got = 0;
+
 	for (int b = 0; b < CT_BATCHES; b++) {
 		for (int i = 0; i < CT_MSGS; i++) {
 			iov[i] = (struct iovec){ d->ct.rx[i], CT_MSG_BUF };
@@ -280,16 +284,17 @@ int ct_read_events(struct daemon *d)
 		n = recvmmsg(fd, mm, CT_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return 0;
+				return got;
 			if (errno == ENOBUFS) {
 				d->st.events_lost++;
 				d->resync_needed = true;
-				return 0;
+				return got;
 			}
 			pr_warn("conntrack events: %s", strerror(errno));
 			return -errno;
 		}
 		nci = 0;
+		got += n;
 		for (int i = 0; i < n; i++) {
 			const struct nlmsghdr *nlh = (const void *)d->ct.rx[i];
 			int len = mm[i].msg_len;
@@ -312,9 +317,9 @@ int ct_read_events(struct daemon *d)
 		}
 		ct_events_handle(d, ci, nci);
 		if (n < CT_MSGS)
-			return 0;
+			return got;
 	}
-	return 0;
+	return got;
 }
 
 /*

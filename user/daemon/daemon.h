@@ -51,6 +51,7 @@ struct options {
 /* ct.c: the event subscription and the query handle. */
 #define CT_MSGS		64		/* event datagrams per recvmmsg() */
 #define CT_MSG_BUF	8192		/* one event: a few hundred bytes */
+#define CT_PASS_MAX	256		/* datagrams ct_read_events() reads at most */
 struct ct_handles {
 	struct nfct_handle *ev;		/* NEW/UPDATE/DESTROY events */
 	struct nfct_handle *q;		/* dumps and rechecks (GET) */

@@ -142,11 +142,30 @@ enum { T_CT, T_RTNL, T_NFT, T_RING, T_TIMER, T_SIGNAL, T_MAX };
 /* Learning events handled per loop pass, as ct.c and netmon.c bound theirs. */
 #define RING_BATCH	256
 
+/*
+ * Conntrack events in a burst are read once a millisecond at most. Each
+ * wakeup costs a context switch and two system calls (epoll_wait(), then
+ * recvmmsg()), and a PVM guest exits to the hypervisor in each; a burst
+ * of new connections at 80,000 a second woke the daemon for every two or
+ * three events, and the wakeups were a quarter of its CPU (docs/PERF.md,
+ * "Daemon"). So when a read found events less than CT_HOLD_NS after the
+ * last one that did, the next wait leaves the conntrack socket out for
+ * CT_HOLD_MS: the timer, the learning ring and the rest are served as
+ * always, and the events of that millisecond come in one batch. A read
+ * that finds none, or a quiet millisecond, ends the burst; a pass that
+ * read CT_PASS_MAX leaves the socket to the next pass as before.
+ */
+#define CT_HOLD_MS	1
+#define CT_HOLD_NS	(CT_HOLD_MS * 1000000ULL)
+
 struct loop {
 	int ep, tfd, sfd;
+	int ep_noct;			/* the same without the conntrack socket */
 	struct ring_buffer *rb;
 	struct daemon *d;
 	int ring_left;			/* of RING_BATCH, this pass */
+	bool ct_hold;			/* a burst: conntrack is read after CT_HOLD_NS */
+	__u64 ct_read_ns;		/* the last read that found events */
 };
 
 /*
@@ -184,21 +203,29 @@ static int loop_open(struct daemon *d, struct loop *l)
 	l->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	l->ep_noct = epoll_create1(EPOLL_CLOEXEC);
 	l->d = d;
 	l->rb = ring_buffer__new(d->m.events, on_learn, l, NULL);
 	if (!l->rb) {
 		pr_warn("cannot open the learning ring: %s", strerror(errno));
 		return -errno;
 	}
-	if (l->sfd < 0 || l->tfd < 0 || l->ep < 0 || timerfd_settime(l->tfd, 0, &its, NULL) ||
-	    add_fd(l->ep, ct_event_fd(d), T_CT) || add_fd(l->ep, netmon_rtnl_fd(d), T_RTNL) ||
-	    add_fd(l->ep, netmon_nft_fd(d), T_NFT) ||
-	    add_fd(l->ep, ring_buffer__epoll_fd(l->rb), T_RING) ||
-	    add_fd(l->ep, l->tfd, T_TIMER) || add_fd(l->ep, l->sfd, T_SIGNAL)) {
-		pr_warn("cannot set up the event loop: %s", strerror(errno));
-		return -errno;
+	if (l->sfd < 0 || l->tfd < 0 || l->ep < 0 || l->ep_noct < 0 ||
+	    timerfd_settime(l->tfd, 0, &its, NULL) || add_fd(l->ep, ct_event_fd(d), T_CT))
+		goto err;
+	for (int i = 0; i < 2; i++) {
+		int ep = i ? l->ep_noct : l->ep;
+
+		if (add_fd(ep, netmon_rtnl_fd(d), T_RTNL) ||
+		    add_fd(ep, netmon_nft_fd(d), T_NFT) ||
+		    add_fd(ep, ring_buffer__epoll_fd(l->rb), T_RING) ||
+		    add_fd(ep, l->tfd, T_TIMER) || add_fd(ep, l->sfd, T_SIGNAL))
+			goto err;
 	}
 	return 0;
+err:
+	pr_warn("cannot set up the event loop: %s", strerror(errno));
+	return -errno;
 }
 
 static void loop_close(struct loop *l)
@@ -206,6 +233,8 @@ static void loop_close(struct loop *l)
 	ring_buffer__free(l->rb);
 	if (l->ep >= 0)
 		close(l->ep);
+	if (l->ep_noct >= 0)
+		close(l->ep_noct);
 	if (l->tfd >= 0)
 		close(l->tfd);
 	if (l->sfd >= 0)
@@ -224,14 +253,35 @@ static void on_timer(struct daemon *d, struct loop *l)
 	publish(d, true);
 }
 
+/* Reads conntrack events, and says whether a burst goes on (CT_HOLD_MS). */
+static void ct_pass(struct daemon *d, struct loop *l)
+{
+	int got = ct_read_events(d);
+	__u64 now;
+
+	if (got < 0) {
+		d->stop = true;
+		return;
+	}
+	if (!got) {
+		l->ct_hold = false;
+		return;
+	}
+	/* Two reads with events within CT_HOLD_NS start a burst; held, a
+	 * read with events continues it.
+	 */
+	now = mono_ns();
+	l->ct_hold = got < CT_PASS_MAX && (l->ct_hold || now - l->ct_read_ns < CT_HOLD_NS);
+	l->ct_read_ns = now;
+}
+
 static void dispatch(struct daemon *d, struct loop *l, int tag)
 {
 	struct signalfd_siginfo si;
 
 	switch (tag) {
 	case T_CT:
-		if (ct_read_events(d))
-			d->stop = true;
+		ct_pass(d, l);
 		break;
 	case T_RTNL:
 		netmon_read_rtnl(d);
@@ -285,7 +335,7 @@ static void after_events(struct daemon *d)
 
 int run_loop(struct daemon *d)
 {
-	struct loop l = { .ep = -1, .tfd = -1, .sfd = -1 };
+	struct loop l = { .ep = -1, .tfd = -1, .sfd = -1, .ep_noct = -1 };
 	struct epoll_event evs[8];
 	int ret;
 
@@ -293,7 +343,8 @@ int run_loop(struct daemon *d)
 	if (!ret)
 		ops_probe_ingress(d);
 	while (!ret && !d->stop) {
-		int n = epoll_wait(l.ep, evs, 8, 1000);
+		bool held = l.ct_hold;
+		int n = epoll_wait(held ? l.ep_noct : l.ep, evs, 8, held ? CT_HOLD_MS : 1000);
 
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
@@ -306,6 +357,9 @@ int run_loop(struct daemon *d)
 		for (int i = 0; i < n; i++)
 			if (evs[i].data.u32 != T_TIMER)
 				dispatch(d, &l, evs[i].data.u32);
+		/* The burst's millisecond is over (or no other fd woke us). */
+		if (held && (n <= 0 || mono_ns() - l.ct_read_ns >= CT_HOLD_NS))
+			ct_pass(d, &l);
 		after_events(d);
 		/* explain sees what this pass changed before the next wait */
 		ops_export_flush(d);
