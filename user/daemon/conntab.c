@@ -35,7 +35,8 @@ struct pool_chunk {
 static void pool_init(struct pool *p, size_t size)
 {
 	memset(p, 0, sizeof(*p));
-	p->size = (size + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+	/* 8: a __u64's alignment on every target, 32-bit ones included */
+	p->size = (size + 7) / 8 * 8;
 	p->per_chunk = (POOL_CHUNK - POOL_HDR) / p->size;
 	p->used = p->per_chunk;
 }
