@@ -254,8 +254,8 @@ static void ct_events_handle(struct daemon *d, struct ct_info *ci, int n)
 }
 
 /*
- * Reads at most CT_BATCHES x CT_MSGS datagrams of events per loop pass
- * (CT_PASS_MAX; returns how many, or -errno)
+ * Reads at most CT_BATCHES x CT_MSGS (CT_PASS_MAX) datagrams of events per
+ * loop pass and returns how many, or -errno on a fatal error
  * (docs/DESIGN.md, "Safety rules" 10): reading until the socket is empty,
  * as nfct_catch() does, never ends under a flood of new connections, and
  * the timer (the lease) would wait behind it. The socket stays readable;
@@ -269,9 +269,7 @@ int ct_read_events(struct daemon *d)
 	struct mmsghdr mm[CT_MSGS];
 	struct iovec iov[CT_MSGS];
 	struct ct_info ci[CT_MSGS];
-	int fd = nfct_fd(d->ct.ev), n, nci;
-
-	int got = 0;
+	int fd = nfct_fd(d->ct.ev), n, nci, got = 0;
 
 	for (int b = 0; b < CT_BATCHES; b++) {
 		for (int i = 0; i < CT_MSGS; i++) {

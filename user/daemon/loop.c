@@ -151,9 +151,10 @@ enum { T_CT, T_RTNL, T_NFT, T_RING, T_TIMER, T_SIGNAL, T_MAX };
  * "Daemon"). So when a read found events less than CT_HOLD_NS after the
  * last one that did, the next wait leaves the conntrack socket out for
  * CT_HOLD_MS: the timer, the learning ring and the rest are served as
- * always, and the events of that millisecond come in one batch. A read
- * that finds none, or a quiet millisecond, ends the burst; a pass that
- * read CT_PASS_MAX leaves the socket to the next pass as before.
+ * always, and the events of that millisecond come in one batch (the
+ * wait is in whole milliseconds: an event waits 1 - 2 ms at most). A
+ * read that finds none ends the burst; a pass that read CT_PASS_MAX
+ * leaves the socket to the next pass as before.
  */
 #define CT_HOLD_MS	1
 #define CT_HOLD_NS	(CT_HOLD_MS * 1000000ULL)
