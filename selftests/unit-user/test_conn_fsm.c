@@ -1774,6 +1774,60 @@ static int t_many_conns_hash(struct t *t)
 	return 0;
 }
 
+/*
+ * A candidate has no offload block (struct conn_dir) until the learner
+ * reports one of its directions; a deleted connection's memory, block
+ * included, is what the next one gets.
+ */
+static int t_offload_state_on_learn(struct t *t)
+{
+	struct conn *c = tcp_est(t, 1), *again;
+	struct conn_dir *cd;
+	struct fp_conn_info ci;
+
+	CHECK(both(c, DS_LEARNING) && !c->dir);
+	conn_info(c, &ci);
+	CHECK(ci.iif[0] == 0 && ci.oif[1] == 0 && ci.state[0] == DS_LEARNING);
+	CHECK(learn(t, c, DIR_ORIG) == 0);
+	CHECK(c->dir && c->dir[0].have_out && !c->dir[1].have_out);
+	CHECK(c->state[0] == DS_XDP && c->state[1] == DS_LEARNING);
+	cd = c->dir;
+	ct_destroy(t, 1, IPPROTO_TCP);
+	CHECK(t->d.conns.n == 0);
+	again = tcp_est(t, 2);
+	CHECK(again == c && !again->dir && both(again, DS_LEARNING));
+	CHECK(learn(t, again, DIR_REPLY) == 0 && again->dir == cd);
+	CHECK(!again->dir[0].have_out && again->dir[1].have_out);
+	return 0;
+}
+
+/* Deletions from the middle of hash chains (64 buckets, 1,000 tuples). */
+static int t_conntab_unlink_middle(struct t *t)
+{
+	struct ct_tuple o, r;
+
+	for (int n = 0; n < 500; n++)
+		CHECK(tcp_est(t, n));
+	for (int n = 0; n < 500; n += 3)
+		ct_destroy(t, n, IPPROTO_TCP);
+	for (int n = 0; n < 500; n++) {
+		int dir = -1;
+		bool gone = n % 3 == 0;
+
+		tuples(n, IPPROTO_TCP, &o, &r);
+		CHECK(!conntab_find(&t->d.conns, &o, &dir) == gone);
+		CHECK(!conntab_find(&t->d.conns, &r, &dir) == gone);
+		CHECK(gone || dir == DIR_REPLY);
+	}
+	for (int n = 0; n < 500; n++)
+		if (n % 3)
+			ct_destroy(t, n, IPPROTO_TCP);
+	CHECK(t->d.conns.n == 0);
+	for (unsigned int b = 0; b < t->d.conns.nbuckets; b++)
+		CHECK(!t->d.conns.buckets[b]);
+	return 0;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(struct t *t);
@@ -1878,6 +1932,8 @@ static const struct test tests[] = {
 	T(count),
 	T(bad_event),
 	T(many_conns_hash),
+	T(offload_state_on_learn),
+	T(conntab_unlink_middle),
 };
 
 int main(int argc, char **argv)
