@@ -465,6 +465,8 @@ int netmon_read_rtnl(struct daemon *d)
 		links_load(&d->links);
 		neightab_clear(&d->nm.neighs);
 		rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
+		if (!d->nm.route_mtu)
+			rtnl_dump(d, RTM_GETROUTE, AF_UNSPEC);
 		d->flush_needed = true;
 		pr_debug("rtnetlink events were lost: caches reloaded, relearning every flow");
 	}
