@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -102,6 +103,22 @@ int nl_route_dump(int type, int family, mnl_cb_t cb, void *data)
 	nlh->nlmsg_flags = NLM_F_DUMP;
 	fam = mnl_nlmsg_put_extra_header(nlh, hdr);
 	*fam = family;
+	return nl_route_query(nlh, cb, data);
+}
+
+int nl_ingress_filters(__u32 ifindex, mnl_cb_t cb, void *data)
+{
+	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + 64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+
+	nlh->nlmsg_type = RTM_GETTFILTER;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	/* the clsact and the ingress qdisc both answer to this parent */
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
 	return nl_route_query(nlh, cb, data);
 }
 

@@ -29,6 +29,10 @@ int nl_route_query(struct nlmsghdr *nlh,
  * for @family. */
 int nl_route_dump(int type, int family,
 		  int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* "tc filter show dev X ingress": @cb on each filter of the clsact (or
+ * ingress qdisc) ingress of @ifindex. */
+int nl_ingress_filters(__u32 ifindex,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 int nl_neigh_lookup(__u32 ifindex, __u8 family, const __be32 addr[4],
 		    __u8 mac[6]);
 
