@@ -243,6 +243,29 @@ verdicts() {
 	fp status --json 2>/dev/null | jq -r --arg r "$1" '.verdicts[$r] // 0' 2>/dev/null || echo 0
 }
 
+# verdicts_keep FILE VERDICT: as verdicts, keeping the whole status in
+# FILE for xfer_why.
+verdicts_keep() {
+	fp status --json >"$1" 2>/dev/null
+	jq -r --arg r "$2" '.verdicts[$r] // 0' "$1" 2>/dev/null || echo 0
+}
+
+# xfer_why: what changed in the status (verdicts and their reasons, the
+# TC program's, the daemon's counters) between the last transfer's
+# snapshot and its count: where the packets a check missed went.
+xfer_why() {
+	local a=$TMP/xfer-$XFER_NAME.st0 b=$TMP/xfer-$XFER_NAME.st1
+	[ -s "$a" ] && [ -s "$b" ] || return 0
+	echo "  $XFER_NAME, status changes: $(jq -rn --slurpfile a "$a" --slurpfile b "$b" '
+		$a[0] as $x | $b[0] as $y |
+		[$y | paths(numbers) | select(.[0] == "verdicts" or .[0] == "tc" or
+			.[0] == "daemon" or .[0] == "lease")] |
+		map(. as $p | {k: ($p | map(tostring) | join(".")),
+			d: (($y | getpath($p)) - (($x | getpath($p)) // 0))}) |
+		map(select(.d != 0 and (.k | test("pid|_ns$|_s$|uptime") | not))) |
+		map("\(.k) \(if .d > 0 then "+" else "" end)\(.d)") | join(", ")')"
+}
+
 # --- the daemon ---
 
 # start_daemon ARGS...: "fastpath run ARGS" on the router, logging to
@@ -411,7 +434,8 @@ tc_redirects() {
 # The counters a transfer is judged by, before it (or its counted part).
 xfer_snapshot() {
 	XFER_F0=$(lab_fwd_packets) XFER_D0=$(lab_dev_packets $XFER_LINK_NOW)
-	XFER_X0=$(verdicts redirect) XFER_I0=$(lab_counter invalid_pkts)
+	XFER_X0=$(verdicts_keep "$TMP/xfer-$XFER_NAME.st0" redirect)
+	XFER_I0=$(lab_counter invalid_pkts)
 	XFER_T0=0
 	case ${XFER_VIA:-$(lab_tier)} in tc*) XFER_T0=$(tc_redirects) ;; esac
 	XFER_N0=$(nd_frames "${XFER_LINK_NOW%% *}")
@@ -423,7 +447,7 @@ xfer_count() {
 	XFER_FWD=$(($(lab_fwd_packets) - XFER_F0))
 	XFER_LEARN_FWD=$((XFER_F0 - XFER_FWD0))
 	XFER_PKTS=$(($(lab_dev_packets $XFER_LINK_NOW) - XFER_D0))
-	XFER_REDIR=$(($(verdicts redirect) - XFER_X0))
+	XFER_REDIR=$(($(verdicts_keep "$TMP/xfer-$XFER_NAME.st1" redirect) - XFER_X0))
 	XFER_TC_REDIR=0
 	case ${XFER_VIA:-$(lab_tier)} in tc*) XFER_TC_REDIR=$(($(tc_redirects) - XFER_T0)) ;; esac
 	XFER_ND=$(($(nd_frames "${XFER_LINK_NOW%% *}") - XFER_N0))
@@ -435,7 +459,7 @@ tcp_xfer_wait() {
 	local name=$1 link held
 	read -r XFER_BLOB XFER_CLI_PID XFER_SRV_PID link XFER_F0 XFER_D0 XFER_X0 XFER_I0 XFER_R0 \
 		XFER_FWD0 XFER_N0 XFER_T0 held <<<"${XFER_STATE[$name]}"
-	XFER_LINK_NOW=${link//,/ } XFER_OK=0
+	XFER_LINK_NOW=${link//,/ } XFER_OK=0 XFER_NAME=$name
 	if ! wait "$XFER_CLI_PID"; then
 		fail "$name" "client failed"
 		touch "$TMP/$name.go"
@@ -554,7 +578,10 @@ check_offloaded() {
 		fail "$name" "the TC program redirected $XFER_TC_REDIR of $XFER_PKTS packets ($XFER_FWD in the forward chain)"
 	else
 		pass "$name"
+		return 0
 	fi
+	xfer_why
+	return 0
 }
 
 # check_slow NAME: the last transfer arrived intact on the slow path:

@@ -230,6 +230,13 @@ static __u16 f_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return F(d)->mtu;
 }
 
+static __u32 f_route_mtu(struct daemon *d, const struct conn *c, int dir)
+{
+	(void)c;
+	(void)dir;
+	return F(d)->route_mtu;
+}
+
 static enum egress_shaper f_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
 	if (F(d)->shaped_upper_oif && o->oif == F(d)->shaped_upper_oif)
@@ -386,6 +393,7 @@ const struct fsm_ops fake_ops = {
 	.stacked = f_stacked,
 	.carries = f_carries,
 	.egress_mtu = f_egress_mtu,
+	.route_mtu = f_route_mtu,
 	.egress_shaped = f_egress_shaped,
 	.ingress_need = f_ingress_need,
 	.dev_mac = f_dev_mac,

@@ -50,6 +50,7 @@ struct fake {
 	int nattached, nstacked;
 	bool carries;
 	__u16 mtu;
+	__u32 route_mtu;		/* the route's MTU metric, 0: none */
 	__u32 shaped_oif;		/* egress through it is shaped */
 	__u32 shaped_upper_oif;		/* a device stacked on it shapes */
 	enum ingress_need need[16];	/* per ifindex (< 16): what it asks */

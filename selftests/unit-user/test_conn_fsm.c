@@ -356,6 +356,22 @@ static int t_entry_nat_rewrite(struct t *t)
 	return 0;
 }
 
+/* A route's MTU below the device's caps the entry, so bigger packets go
+ * up and the kernel sends the ICMP; one above it changes nothing.
+ */
+static int t_entry_route_mtu(struct t *t)
+{
+	struct conn *c;
+
+	t->fk.route_mtu = 1400;
+	c = offloaded(t, 1);
+	CHECK(entry(t, c, DIR_ORIG) && entry(t, c, DIR_ORIG)->mtu == 1400);
+	t->fk.route_mtu = 9000;
+	c = offloaded(t, 2);
+	CHECK(entry(t, c, DIR_ORIG) && entry(t, c, DIR_ORIG)->mtu == 1500);
+	return 0;
+}
+
 /* A frame must be addressed to the port it arrives on (other_host). */
 static int t_entry_ingress_mac(struct t *t)
 {
@@ -1840,6 +1856,7 @@ static const struct test tests[] = {
 	T(tcp_established_learning),
 	T(established_learning_offloaded),
 	T(entry_nat_rewrite),
+	T(entry_route_mtu),
 	T(entry_ingress_mac),
 	T(udp_no_reply_slow),
 	T(udp_seen_reply),

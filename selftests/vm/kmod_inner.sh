@@ -402,6 +402,8 @@ hw_xfer() {
 # window.
 HOLD_HW="hw_bound_at_least 2"
 HOLD_XDP="in_table 80"
+# One direction bound in the PPE, the other on XDP (a bucket collision).
+HOLD_SPLIT="hw_bound_at_least 1 && [ \"\$(port_entries 80)\" -ge 1 ]"
 
 hw_bound_at_least() { [ "$(status_field daemon hw bound)" -ge "$1" ]; }
 hw_mode_is() { status_is "$1" daemon hw mode; }
@@ -495,7 +497,7 @@ test_hw() {
 	done
 	fb0=$(status_field daemon hw fallbacks)
 	t0=$(sed -n 's/.*bucket_full=\([0-9]*\).*/\1/p' "$DBG/stats")
-	XFER_SPORT=$s hw_xfer hw-collision ipv4 10.0.2.2 80 "$MB"
+	XFER_SPORT=$s XFER_FIRST=$((MB << 19)) XFER_HOLD=$HOLD_SPLIT hw_xfer hw-collision ipv4 10.0.2.2 80 "$MB"
 	if [ "$(sed -n 's/.*bucket_full=\([0-9]*\).*/\1/p' "$DBG/stats")" -gt "$t0" ] &&
 		[ "$(status_field daemon hw fallbacks)" -gt "$fb0" ] && [ "$HW_FWD" -gt 0 ] &&
 		[ "$XDP_SEEN" -gt 0 ] && [ $((XFER_FWD * 100)) -lt "$XFER_PKTS" ]; then

@@ -446,12 +446,16 @@ static void entry_of(struct daemon *d, const struct conn *c, int dir,
 {
 	const struct conn_dir *cd = &c->dir[dir];
 	struct fp_flow_key ek;
+	__u32 route_mtu;
 
 	memset(f, 0, sizeof(*f));
 	egress_key(&ek, c, dir);
 	f->state = cd->tier == DS_TC ? FP_STATE_TC : FP_STATE_XDP;
 	f->oif = cd->out.oif;
 	f->mtu = d->ops->egress_mtu(d, &cd->out);
+	route_mtu = d->ops->route_mtu(d, c, dir);
+	if (route_mtu && route_mtu < f->mtu)
+		f->mtu = route_mtu;	/* bigger packets go up, for the ICMP */
 	memcpy(f->dmac, cd->out.dmac, 6);
 	memcpy(f->smac, cd->out.smac, 6);
 	memcpy(f->out_vlan, cd->out.vlan, sizeof(f->out_vlan));

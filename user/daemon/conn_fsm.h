@@ -105,6 +105,8 @@ struct fsm_ops {
 	bool (*stacked)(struct daemon *d, __u32 ifindex);
 	bool (*carries)(struct daemon *d, __u32 dev, const struct dir_out *via);
 	__u16 (*egress_mtu)(struct daemon *d, const struct dir_out *o);
+	/* The MTU metric of the route direction @dir of @c takes, or 0. */
+	__u32 (*route_mtu)(struct daemon *d, const struct conn *c, int dir);
 	enum egress_shaper (*egress_shaped)(struct daemon *d, const struct dir_out *o);
 	enum ingress_need (*ingress_need)(struct daemon *d, __u32 ifindex);
 	int (*dev_mac)(struct daemon *d, __u32 ifindex, __u8 mac[6]);

@@ -70,6 +70,9 @@ struct netmon {
 	struct mnl_socket *rtnl, *nft;
 	struct neightab neighs;		/* (ifindex, address) -> MAC */
 	__u64 full_ns;			/* the cache was full: last relearn */
+	bool route_mtu;			/* a route with an MTU metric was seen:
+					 * each learned direction asks its own
+					 * route (op_route_mtu()); sticky */
 };
 
 /* hwtier.c: what the daemon knows of fastpath.ko. */

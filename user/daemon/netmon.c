@@ -241,6 +241,16 @@ static void on_route(struct daemon *d, const struct nlmsghdr *nlh)
 	if (rtm->rtm_flags & RTM_F_CLONED || rtm->rtm_table == RT_TABLE_LOCAL ||
 	    rtm->rtm_type == RTN_MULTICAST || link_local_route(nlh, rtm))
 		return;
+	/* "ip route ... mtu 1400": the kernel forwards nothing bigger on
+	 * that route (ip_forward() checks the route's MTU, not the
+	 * device's). From the first such route on, each learned direction
+	 * looks up its own route's MTU; without one, none is asked.
+	 */
+	if (nlh->nlmsg_type == RTM_NEWROUTE && !d->nm.route_mtu &&
+	    nl_route_msg_mtu(nlh)) {
+		pr_debug("a route with an MTU metric: learned flows take it into account");
+		d->nm.route_mtu = true;
+	}
 	pr_debug("route change in table %u: relearning every flow", rtm->rtm_table);
 	d->flush_needed = true;
 }
@@ -405,6 +415,7 @@ int netmon_open(struct daemon *d)
 	rtnl_dump(d, RTM_GETLINK, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
 	rtnl_dump(d, RTM_GETQDISC, AF_UNSPEC);
+	rtnl_dump(d, RTM_GETROUTE, AF_UNSPEC);	/* for nm.route_mtu only */
 	d->flush_needed = false;
 	return 0;
 }
@@ -454,6 +465,8 @@ int netmon_read_rtnl(struct daemon *d)
 		links_load(&d->links);
 		neightab_clear(&d->nm.neighs);
 		rtnl_dump(d, RTM_GETNEIGH, AF_UNSPEC);
+		if (!d->nm.route_mtu)
+			rtnl_dump(d, RTM_GETROUTE, AF_UNSPEC);
 		d->flush_needed = true;
 		pr_debug("rtnetlink events were lost: caches reloaded, relearning every flow");
 	}

@@ -17,6 +17,7 @@
 #include "lib/devtier.h"
 #include "lib/flowtab.h"
 #include "lib/log.h"
+#include "lib/rtnl.h"
 #include "daemon/adapters.h"
 
 static __u64 op_now(struct daemon *d)
@@ -284,6 +285,33 @@ static __u16 op_egress_mtu(struct daemon *d, const struct dir_out *o)
 	return links_egress_mtu(&d->links, o->oif, o->vlan, o->sid);
 }
 
+/* What the forwarding lookup of this direction's packets says of its
+ * route's MTU, once some route has one (netmon.c, on_route()).
+ */
+static __u32 op_route_mtu(struct daemon *d, const struct conn *c, int dir)
+{
+	const struct ct_tuple *t = &c->tuple[dir], *back = &c->tuple[!dir];
+	struct route_query q = {
+		.family = t->family, .proto = t->proto,
+		/* after DNAT, before SNAT: where the kernel routes it */
+		.sport = t->sport, .dport = back->sport,
+		.iif = c->dir[dir].key.ifindex, .mark = c->mark,
+	};
+	__u32 mtu;
+	int err;
+
+	if (!d->nm.route_mtu)
+		return 0;
+	memcpy(q.src, t->src, sizeof(q.src));
+	memcpy(q.dst, back->src, sizeof(q.dst));
+	err = nl_route_mtu(&q, &mtu);
+	if (err) {
+		pr_debug("conntrack %u: no route MTU: %s", c->id, strerror(-err));
+		return 0;
+	}
+	return mtu;
+}
+
 static enum egress_shaper op_egress_shaped(struct daemon *d, const struct dir_out *o)
 {
 	return links_egress_shaped(&d->links, o->oif, o->vlan, o->sid);
@@ -459,6 +487,7 @@ const struct fsm_ops daemon_ops = {
 	.stacked = op_stacked,
 	.carries = op_carries,
 	.egress_mtu = op_egress_mtu,
+	.route_mtu = op_route_mtu,
 	.egress_shaped = op_egress_shaped,
 	.ingress_need = op_ingress_need,
 	.dev_mac = op_dev_mac,

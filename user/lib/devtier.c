@@ -142,21 +142,8 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 
 static void ifb_query(__u32 ifindex, struct ifbq *q)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct tcmsg *tcm;
-
 	memset(q, 0, sizeof(*q));
-	nlh->nlmsg_type = RTM_GETTFILTER;
-	nlh->nlmsg_flags = NLM_F_DUMP;
-	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = ifindex;
-	/* "tc filter show dev X ingress": the clsact and the ingress qdisc
-	 * both answer to this parent.
-	 */
-	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
-	nl_route_query(nlh, filter_cb, q);
+	nl_ingress_filters(ifindex, filter_cb, q);
 }
 
 /* --- checksum offload --- */

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -93,6 +95,7 @@ int nl_route_dump(int type, int family, mnl_cb_t cb, void *data)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	size_t hdr = type == RTM_GETQDISC ? sizeof(struct tcmsg) :
 		     type == RTM_GETLINK ? sizeof(struct ifinfomsg) :
+		     type == RTM_GETROUTE ? sizeof(struct rtmsg) :
 					   sizeof(struct ndmsg);
 	__u8 *fam;
 
@@ -100,6 +103,22 @@ int nl_route_dump(int type, int family, mnl_cb_t cb, void *data)
 	nlh->nlmsg_flags = NLM_F_DUMP;
 	fam = mnl_nlmsg_put_extra_header(nlh, hdr);
 	*fam = family;
+	return nl_route_query(nlh, cb, data);
+}
+
+int nl_ingress_filters(__u32 ifindex, mnl_cb_t cb, void *data)
+{
+	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + 64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+
+	nlh->nlmsg_type = RTM_GETTFILTER;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	/* the clsact and the ingress qdisc both answer to this parent */
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
 	return nl_route_query(nlh, cb, data);
 }
 
@@ -154,4 +173,56 @@ int nl_neigh_lookup(__u32 ifindex, __u8 family, const __be32 addr[4],
 		return -ENOENT;
 	memcpy(mac, r.mac, 6);
 	return 0;
+}
+
+__u32 nl_route_msg_mtu(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	const struct nlattr *mx[RTAX_MAX + 1] = {};
+
+	if (nl_parse(nlh, sizeof(struct rtmsg), tb, RTA_MAX) || !tb[RTA_METRICS] ||
+	    nl_parse_nested(tb[RTA_METRICS], mx, RTAX_MAX) || !mx[RTAX_MTU] ||
+	    mnl_attr_get_payload_len(mx[RTAX_MTU]) != 4)
+		return 0;
+	return mnl_attr_get_u32(mx[RTAX_MTU]);
+}
+
+static int route_mtu_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWROUTE)
+		*(__u32 *)data = nl_route_msg_mtu(nlh);
+	return MNL_CB_OK;
+}
+
+/*
+ * The MTU metric of the route a forwarded packet takes ("ip route get ...
+ * iif ... fibmatch"): the routing entry itself, as ip_forward() and
+ * ip6_forward() honour it, not a cached PMTU exception, which forwarding
+ * ignores unless locked. 0 in *@mtu: the route sets none.
+ */
+int nl_route_mtu(const struct route_query *q, __u32 *mtu)
+{
+	char buf[NLMSG_ALIGN(sizeof(struct nlmsghdr)) + 256];
+	size_t alen = q->family == AF_INET ? 4 : 16;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	*mtu = 0;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = q->family;
+	rtm->rtm_dst_len = rtm->rtm_src_len = alen * 8;
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put(nlh, RTA_DST, alen, q->dst);
+	mnl_attr_put(nlh, RTA_SRC, alen, q->src);
+	mnl_attr_put_u32(nlh, RTA_IIF, q->iif);
+	if (q->mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, q->mark);
+	mnl_attr_put_u8(nlh, RTA_IP_PROTO, q->proto);
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
+		mnl_attr_put_u16(nlh, RTA_SPORT, q->sport);
+		mnl_attr_put_u16(nlh, RTA_DPORT, q->dport);
+	}
+	return nl_route_query(nlh, route_mtu_cb, mtu);
 }

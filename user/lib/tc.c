@@ -186,18 +186,9 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
  */
 static bool clsact_ours(__u32 ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct tcmsg *tcm;
 	bool found = false;
 
-	nlh->nlmsg_type = RTM_GETTFILTER;
-	nlh->nlmsg_flags = NLM_F_DUMP;
-	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = ifindex;
-	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
-	nl_route_query(nlh, filter_cb, &found);
+	nl_ingress_filters(ifindex, filter_cb, &found);
 	return found;
 }
 
