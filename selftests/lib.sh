@@ -258,12 +258,18 @@ xfer_why() {
 	[ -s "$a" ] && [ -s "$b" ] || return 0
 	echo "  $XFER_NAME, status changes: $(jq -rn --slurpfile a "$a" --slurpfile b "$b" '
 		$a[0] as $x | $b[0] as $y |
-		[$y | paths(numbers) | select(.[0] == "verdicts" or .[0] == "tc" or
+		[$y | paths(numbers) | select(.[0] == "verdicts" or .[0] == "pass_reasons" or .[0] == "tc" or
 			.[0] == "daemon" or .[0] == "lease")] |
 		map(. as $p | {k: ($p | map(tostring) | join(".")),
 			d: (($y | getpath($p)) - (($x | getpath($p)) // 0))}) |
 		map(select(.d != 0 and (.k | test("pid|_ns$|_s$|uptime") | not))) |
 		map("\(.k) \(if .d > 0 then "+" else "" end)\(.d)") | join(", ")')"
+	# With FP_DAEMON_DEBUG, the daemon's own account of the meantime.
+	[ -s "$TMP/xfer-$XFER_NAME.log0" ] && [ -e "${DAEMON_LOG:-}" ] &&
+		tail -n +$(($(cat "$TMP/xfer-$XFER_NAME.log0") + 1)) "$DAEMON_LOG" |
+		grep -E 'learning again|relearn|idle|gone|withdr|neighbour|route|rule|firewall|mark|table_full|not learned|teardown|lost|removed|down' |
+			tail -20 | sed 's/^/    /'
+	return 0
 }
 
 # --- the daemon ---
@@ -271,7 +277,7 @@ xfer_why() {
 # start_daemon ARGS...: "fastpath run ARGS" on the router, logging to
 # $DAEMON_LOG; returns once it reports itself running.
 start_daemon() {
-	spawn in_r "$FP" run "$@" >>"$DAEMON_LOG" 2>&1
+	spawn in_r "$FP" ${FP_DAEMON_DEBUG:+-v} run "$@" >>"$DAEMON_LOG" 2>&1
 	DAEMON_PID=$!
 	wait_for 60 daemon_running || {
 		echo "  daemon did not start:"
@@ -297,7 +303,8 @@ DAEMON_LOG_SEEN=0
 # error line; fails the test (case "daemon-log-clean") when they do.
 daemon_log_check() {
 	local bad
-	bad=$(tail -n +$((DAEMON_LOG_SEEN + 1)) "$DAEMON_LOG" | grep -E "$DAEMON_ERRORS" |
+	bad=$(tail -n +$((DAEMON_LOG_SEEN + 1)) "$DAEMON_LOG" | grep -v '^fastpath: debug: ' |
+		grep -E "$DAEMON_ERRORS" |
 		{ if [ -n "$DAEMON_LOG_EXPECTED" ]; then grep -vE "$DAEMON_LOG_EXPECTED"; else cat; fi; })
 	DAEMON_LOG_SEEN=$(wc -l <"$DAEMON_LOG")
 	if [ -n "$bad" ]; then
@@ -435,6 +442,7 @@ tc_redirects() {
 xfer_snapshot() {
 	XFER_F0=$(lab_fwd_packets) XFER_D0=$(lab_dev_packets $XFER_LINK_NOW)
 	XFER_X0=$(verdicts_keep "$TMP/xfer-$XFER_NAME.st0" redirect)
+	[ -e "${DAEMON_LOG:-}" ] && wc -l <"$DAEMON_LOG" >"$TMP/xfer-$XFER_NAME.log0"
 	XFER_I0=$(lab_counter invalid_pkts)
 	XFER_T0=0
 	case ${XFER_VIA:-$(lab_tier)} in tc*) XFER_T0=$(tc_redirects) ;; esac

@@ -1080,6 +1080,31 @@ static int t_idle_timeout(struct t *t)
 	return 0;
 }
 
+/* The sysctl raised after a refresh with the old value (read every 10 s):
+ * the next refresh comes a third of the old timeout later, with the new
+ * one, or conntrack would expire the connection under its flow.
+ */
+static int t_refresh_after_sysctl_raised(struct t *t)
+{
+	struct conn *c = offloaded(t, 1);
+
+	t->fk.ct_timeout = 4;
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.refreshes == 1 && t->fk.refresh_timeout == 4);
+	t->fk.ct_timeout = 432000;
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.refreshes == 1);	/* 1 s: not yet a third of 4 s */
+	traffic(t, c, DIR_ORIG);
+	tick(t, 1);
+	CHECK(t->fk.refreshes == 2 && t->fk.refresh_timeout == 432000);
+	traffic(t, c, DIR_ORIG);
+	tick(t, 2);
+	CHECK(t->fk.refreshes == 2);	/* and then a third of 5 days */
+	return 0;
+}
+
 static int t_active_refresh(struct t *t)
 {
 	struct conn *c = offloaded(t, 1);
@@ -1908,6 +1933,7 @@ static const struct test tests[] = {
 	T(nat_replaced),
 	T(idle_timeout),
 	T(active_refresh),
+	T(refresh_after_sysctl_raised),
 	T(udp_stream_assured),
 	T(udp_stream_after_pause),
 	T(udp_stream_assure_refused),

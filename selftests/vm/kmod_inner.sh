@@ -432,7 +432,7 @@ check_xdp() {
 test_hw() {
 	local id0 id1 refreshes fb0 out a c s t0 s1 s2 flows
 	kmod_load || { fail hw-setup "insmod failed"; return; }
-	if ! LAB_LINK=ppesim lab_up || ! start_daemon --policy mark:1/1 r0 r1; then
+	if ! LAB_LINK=ppesim lab_up || ! FP_DAEMON_DEBUG=1 start_daemon --policy mark:1/1 r0 r1; then
 		fail hw-setup "lab or daemon failed to start"
 		lab_down
 		kmod_unload

@@ -131,6 +131,7 @@ struct conn {
 					 * not_learned 10 s later */
 	__u64 retry_ns;			/* hold not_learned: armed again then */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
+	__u32 refreshed_s;		/* ... to this many seconds */
 	__u64 created_ns;		/* first reported: conntrack made it then
 					 * or before */
 	__u64 active_ns;		/* last fast-path packet, either direction */

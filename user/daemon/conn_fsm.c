@@ -277,6 +277,13 @@ static void not_learned(struct daemon *d, struct conn *c)
 		c->learn_tries++;
 }
 
+/* conntrack's timeout was set to @timeout_s now (a refresh or ASSURED). */
+static void refreshed(struct conn *c, __u64 now, __u32 timeout_s)
+{
+	c->refreshed_ns = now;
+	c->refreshed_s = timeout_s;
+}
+
 /* Arms every direction on the slow path; false when the map had no room. */
 static bool arm_slow(struct daemon *d, struct conn *c)
 {
@@ -364,7 +371,7 @@ static void candidate(struct daemon *d, struct conn *c, bool rechecked)
 		timeout = d->ops->ct_timeout(d, c);
 		if (!d->ops->refresh(d, c, timeout))
 			d->st.refreshes++;
-		c->refreshed_ns = d->ops->now(d);
+		refreshed(c, d->ops->now(d), timeout);
 	}
 	/* After arming the learner, so the next packets are caught meanwhile;
 	 * still before any entry, which only the learning events make.
@@ -835,7 +842,7 @@ static void idle_handback(struct daemon *d, struct conn *c, __u64 now)
 		return;
 	if (!d->ops->refresh(d, c, (__u32)((end - now) / NS)))
 		d->st.refreshes++;
-	c->refreshed_ns = now;
+	refreshed(c, now, (__u32)((end - now) / NS));
 }
 
 /* One direction's tick: false when the connection left the table. */
@@ -883,7 +890,7 @@ static void on_tick(struct daemon *d, struct conn *c)
 {
 	__u64 now = d->ops->now(d);
 	bool active = false;
-	__u32 timeout;
+	__u32 timeout, due;
 
 	/* Capacity may be back: both directions try again, also one that
 	 * is still armed and one that made it into the table meanwhile.
@@ -935,17 +942,26 @@ static void on_tick(struct daemon *d, struct conn *c)
 				pr_debug("conntrack %u: a UDP stream: assured, timeout %u s",
 					 c->id, timeout);
 				d->st.refreshes++;
-				c->refreshed_ns = now;
+				refreshed(c, now, timeout);
 				return;
 			}
 			pr_debug("conntrack %u: a UDP stream, but ASSURED cannot be set",
 				 c->id);
 		}
-		/* Refresh well before conntrack's own timer could fire. */
-		if (stream || now - c->refreshed_ns >= (__u64)timeout * NS / 3) {
+		/* Refresh well before conntrack's own timer could fire: the
+		 * one the last refresh set, which may be shorter than today's
+		 * sysctl (the value is read every 10 s, and the sysctl may have
+		 * been raised since: a connection refreshed to 4 s and then
+		 * left for a third of 5 days would expire under its flow).
+		 */
+		if (c->refreshed_s && c->refreshed_s < timeout)
+			due = c->refreshed_s;
+		else
+			due = timeout;
+		if (stream || now - c->refreshed_ns >= (__u64)due * NS / 3) {
 			if (!d->ops->refresh(d, c, timeout))
 				d->st.refreshes++;
-			c->refreshed_ns = now;
+			refreshed(c, now, timeout);
 		}
 	} else if (now - c->active_ns > (__u64)d->opt.idle_timeout_s * NS) {
 		/* Idle: back to learning; conntrack expires it if it stays
