@@ -99,6 +99,36 @@ fi
 in_r tc filter del dev r1 egress prio 65000 2>/dev/null
 in_r ip link del fpifb1 2>/dev/null
 
+# The established timeout raised under an offloaded flow (the daemon
+# reads the sysctl every 10 s): the connection it refreshed with the old,
+# short value must be refreshed again in time with the new one, or
+# conntrack expires it under its flow and a new entry picks the stream up
+# mid-way (another id, the NAT mapping made again).
+ct_id_443() {
+	in_r conntrack -L -p tcp --dport 443 -o id 2>/dev/null | grep -o 'id=[0-9]*' | head -1
+}
+timeout_raised() {
+	local name=auto-timeout-raised key=net.netfilter.nf_conntrack_tcp_timeout_established
+	local old id0 id1
+	old=$(in_r sysctl -n $key) || { fail $name "cannot read $key"; return; }
+	in_r sysctl -qw $key=4
+	sleep 11		# past the daemon's last read of the sysctl
+	XFER_PACE=24 tcp_xfer_start $name ipv4 10.0.2.2 443 6
+	wait_for 10 port_offloaded 443 || echo "  $name: not offloaded 10 s in"
+	sleep 2			# refreshed with 4 s meanwhile
+	id0=$(ct_id_443)
+	in_r sysctl -qw $key="$old"
+	tcp_xfer_wait $name || { in_r sysctl -qw $key="$old"; return; }
+	id1=$(ct_id_443)
+	echo "  $name: conntrack ${id0:-none} -> ${id1:-none}"
+	if [ -n "$id0" ] && [ "$id0" = "$id1" ]; then
+		pass $name
+	else
+		fail $name "the connection's conntrack entry went: ${id0:-none} -> ${id1:-none}"
+	fi
+}
+timeout_raised
+
 stop_daemon
 start_daemon --policy all r0 r1 || { fail daemon-restart "policy all"; exit 1; }
 for fam in ipv4 ipv6; do

@@ -949,10 +949,10 @@ static void on_tick(struct daemon *d, struct conn *c)
 				 c->id);
 		}
 		/* Refresh well before conntrack's own timer could fire: the
-		 * one the last refresh set, which may be shorter than today's
-		 * sysctl (the value is read every 10 s, and the sysctl may have
-		 * been raised since: a connection refreshed to 4 s and then
-		 * left for a third of 5 days would expire under its flow).
+		 * one the last refresh set, which is shorter than today's
+		 * sysctl when the admin raised it since (a connection refreshed
+		 * to 4 s, then left for a third of 5 days, would expire under
+		 * its flow).
 		 */
 		if (c->refreshed_s && c->refreshed_s < timeout)
 			due = c->refreshed_s;

@@ -469,10 +469,13 @@ static __u32 sysctl_u32(const char *name, __u32 dflt)
 
 /*
  * The timeout conntrack itself would set on the next packet. The sysctls
- * are read at most every 10 s: the tick asks for every active flow, and
- * three file reads per flow per second would cost more than the flows.
+ * are read at most once a second, once for all flows (the tick asks for
+ * every active flow, and three file reads per flow per second would cost
+ * more than the flows). Not less often: a refresh with a value the admin
+ * has just raised sets the old, short timeout, and a flow that then idles
+ * a moment is expired under the fast path (conn_fsm.c, on_tick()).
  */
-#define CT_TIMEOUTS_NS	(10 * 1000000000ULL)
+#define CT_TIMEOUTS_NS	1000000000ULL
 
 __u32 ct_timeout_for(struct daemon *d, const struct conn *c)
 {
