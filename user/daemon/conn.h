@@ -127,11 +127,11 @@ struct conn {
 					 * behalf: the stream timeout (ASSURED) */
 	bool exported;			/* its record is in fp_conns */
 	__u32 born_tick;		/* daemon.ticks when it was added */
+	__u32 refreshed_s;		/* the timeout the last refresh set */
 	__u64 candidate_ns;		/* became a candidate: the latency, and
 					 * not_learned 10 s later */
 	__u64 retry_ns;			/* hold not_learned: armed again then */
 	__u64 refreshed_ns;		/* conntrack timeout last refreshed */
-	__u32 refreshed_s;		/* ... to this many seconds */
 	__u64 created_ns;		/* first reported: conntrack made it then
 					 * or before */
 	__u64 active_ns;		/* last fast-path packet, either direction */

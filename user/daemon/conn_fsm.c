@@ -832,7 +832,7 @@ static bool udp_stream_due(const struct conn *c)
 static void idle_handback(struct daemon *d, struct conn *c, __u64 now)
 {
 	__u64 last = last_packet(c), end;
-	__u32 timeout;
+	__u32 timeout, left;
 
 	if (c->tuple[DIR_ORIG].proto != IPPROTO_UDP || last <= c->refreshed_ns)
 		return;
@@ -840,9 +840,10 @@ static void idle_handback(struct daemon *d, struct conn *c, __u64 now)
 	end = last + (__u64)timeout * NS;
 	if (end <= now + NS)
 		return;
-	if (!d->ops->refresh(d, c, (__u32)((end - now) / NS)))
+	left = (__u32)((end - now) / NS);
+	if (!d->ops->refresh(d, c, left))
 		d->st.refreshes++;
-	refreshed(c, now, (__u32)((end - now) / NS));
+	refreshed(c, now, left);
 }
 
 /* One direction's tick: false when the connection left the table. */

@@ -53,6 +53,17 @@ static void op_rate_write(struct daemon *d, const struct fp_flow_key *k,
 	bpf_map_update_elem(d->m.rates, k, r, BPF_ANY);
 }
 
+/* A key's bucket (its first slot's index) and its tag, from its hash. */
+static __u32 learn_base(const struct learn_tab *t, __u32 h)
+{
+	return h % t->buckets * FP_LEARN_WAYS;
+}
+
+static __u8 learn_tag(__u32 h)
+{
+	return h >> 24 ?: 1;	/* 0 marks a free slot */
+}
+
 /*
  * fp_learn is written in place (fastpath.h, struct fp_learn): no system
  * call per candidate. The slot of @egress in its bucket, or with @free_ok
@@ -72,9 +83,9 @@ static struct fp_learn *learn_slot(struct daemon *d, const struct fp_flow_key *e
 	if (!t->slots)
 		return NULL;
 	h = fp_learn_hash(egress, t->key);
-	*tag = h >> 24 ?: 1;
-	b = &t->slots[h % t->buckets * FP_LEARN_WAYS];
-	tags = &t->tags[h % t->buckets * FP_LEARN_WAYS];
+	*tag = learn_tag(h);
+	b = &t->slots[learn_base(t, h)];
+	tags = &t->tags[learn_base(t, h)];
 	for (int i = 0; i < FP_LEARN_WAYS; i++) {
 		if (!tags[i]) {
 			if (spare < 0)
@@ -102,11 +113,11 @@ static void op_learn_prefetch(struct daemon *d, const struct fp_flow_key *egress
 		return;
 	if (!stage) {
 		*h = fp_learn_hash(egress, t->key);
-		__builtin_prefetch(&t->tags[*h % t->buckets * FP_LEARN_WAYS]);
+		__builtin_prefetch(&t->tags[learn_base(t, *h)]);
 		return;
 	}
-	base = *h % t->buckets * FP_LEARN_WAYS;
-	tag = *h >> 24 ?: 1;
+	base = learn_base(t, *h);
+	tag = learn_tag(*h);
 	for (int i = 0, spare = 1; i < FP_LEARN_WAYS; i++) {
 		if (t->tags[base + i] == tag || (spare && !t->tags[base + i])) {
 			__builtin_prefetch(&t->slots[base + i]);
@@ -128,8 +139,7 @@ static __u8 *slot_tag(struct daemon *d, const struct fp_learn *s)
  * with the new cookie, or the reverse; the report carries the packet's
  * own tuple, so the daemon finds the cookie stale and drops it, and the
  * candidate waits for its next packet or the not_learned retry.
- */
-/*
+ *
  * A 32-bit router CPU (MIPS32) has no 64-bit atomic store: the compiler
  * would call libatomic, whose lock the datapath never takes. There the
  * release fence orders the slot's other fields before the cookie, and the
